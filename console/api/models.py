@@ -1,0 +1,482 @@
+"""The Factory Cluster API v1 wire contract as pydantic v2 models.
+
+This module is the single source of truth for what crosses the wire (see ``shared/contract.md``). The simulator
+serves these models, the client parses them, the store keeps them. It imports nothing from Textual or Rich.
+
+Two forward-compatibility rules of the contract shape every model here:
+
+* Unknown fields are ignored (``extra="ignore"``), so a newer server does not break an older console.
+* Enumerations are *open*: a field such as ``Machine.state`` is a plain ``str``. The ``StrEnum`` classes below list
+  the values known today, for comparisons and for the simulator; a value the console does not know is kept as its
+  string and shown as it is. (A closed ``Literal`` would turn a newer server's new state into a validation error and
+  lose the whole event.)
+
+Numbers that the contract bounds (progress 0..1, scores, OEE components) are validated, and NaN or infinity are
+refused everywhere: such an event is malformed and is counted by the source, not applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+__all__ = [
+    "EVENT_MODELS",
+    "AckBody",
+    "Alert",
+    "AlertPriority",
+    "AlertState",
+    "AuditEntry",
+    "Cluster",
+    "CommandResult",
+    "Design",
+    "Event",
+    "EventType",
+    "Job",
+    "JobRemoved",
+    "JobStatus",
+    "Machine",
+    "MachineKind",
+    "MachineState",
+    "MachineTelemetry",
+    "Node",
+    "NodeState",
+    "Page",
+    "PauseMachineBody",
+    "Problem",
+    "Quality",
+    "ReasonBody",
+    "RerouteBody",
+    "RerouteCandidate",
+    "ResetData",
+    "Role",
+    "ShelveBody",
+    "Snapshot",
+    "SourceRef",
+    "SpcSeries",
+    "WhoAmI",
+    "format_time",
+    "utc_now",
+]
+
+
+class ApiModel(BaseModel):
+    """Base of every wire object: ignores unknown fields, refuses NaN and infinity."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, populate_by_name=True)
+
+
+Timestamp = AwareDatetime
+"""RFC 3339 times; a time without an offset is refused (the contract says UTC)."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A number in 0..1: progress, scores, OEE and its components."""
+
+NonNegative = Annotated[float, Field(ge=0.0)]
+Count = Annotated[int, Field(ge=0)]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """Format a time as the contract writes it: RFC 3339 UTC with a ``Z`` and whole seconds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- open enumerations: the values known today ------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+
+
+class NodeState(StrEnum):
+    ONLINE = "online"
+    DEGRADED = "degraded"
+    OFFLINE = "offline"
+    PAUSED = "paused"
+
+
+class MachineKind(StrEnum):
+    FDM_PRINTER = "fdm_printer"
+    SLA_PRINTER = "sla_printer"
+    SLS_PRINTER = "sls_printer"
+    CNC_MILL = "cnc_mill"
+    CNC_LATHE = "cnc_lathe"
+    LASER_CUTTER = "laser_cutter"
+    INJECTION_MOLDER = "injection_molder"
+    INSPECTION = "inspection"
+    ASSEMBLY = "assembly"
+
+
+class MachineState(StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    BLOCKED = "blocked"
+    FAULT = "fault"
+    MAINTENANCE = "maintenance"
+    OFFLINE = "offline"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED_JOB_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class AlertPriority(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+ALERT_PRIORITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+"""Sort rank of alert priorities; an unknown priority sorts after ``low``."""
+
+
+class AlertState(StrEnum):
+    ACTIVE_UNACKED = "active_unacked"
+    ACTIVE_ACKED = "active_acked"
+    CLEARED_UNACKED = "cleared_unacked"
+    SHELVED = "shelved"
+    RESOLVED = "resolved"
+
+
+class EventType(StrEnum):
+    CLUSTER_UPDATED = "cluster.updated"
+    NODE_UPDATED = "node.updated"
+    MACHINE_UPDATED = "machine.updated"
+    MACHINE_TELEMETRY = "machine.telemetry"
+    JOB_UPDATED = "job.updated"
+    JOB_REMOVED = "job.removed"
+    ALERT_RAISED = "alert.raised"
+    ALERT_UPDATED = "alert.updated"
+    QUALITY_UPDATED = "quality.updated"
+    AUDIT_APPENDED = "audit.appended"
+    RESET = "reset"
+
+
+# --- objects --------------------------------------------------------------------------------------------------------
+
+
+class WhoAmI(ApiModel):
+    operator: str
+    role: str
+
+
+class Cluster(ApiModel):
+    id: str
+    name: str
+    region: str
+    server_time: Timestamp
+    seq: int
+    instance_id: str
+
+
+class Node(ApiModel):
+    id: str
+    name: str
+    city: str
+    lat: float
+    lon: float
+    state: str
+    last_seen: Timestamp
+    machine_count: Count
+    agent_url: str | None = None
+
+
+class Machine(ApiModel):
+    id: str
+    node_id: str
+    name: str
+    kind: str
+    model: str
+    state: str
+    state_since: Timestamp
+    job_id: str | None = None
+    progress: Fraction | None = None
+    materials: list[str] = Field(default_factory=list)
+    processes: list[str] = Field(default_factory=list)
+    envelope_mm: tuple[NonNegative, NonNegative, NonNegative]
+    telemetry: dict[str, float] = Field(default_factory=dict)
+    state_reason: str | None = None
+    fault_code: str | None = None
+    paused_by: str | None = None
+    draining: bool = False
+    last_seen: Timestamp
+
+
+class MachineTelemetry(ApiModel):
+    """The payload of ``machine.telemetry``: frequent and small, merged into ``Machine.telemetry``."""
+
+    machine_id: str
+    at: Timestamp
+    values: dict[str, float]
+
+
+class Design(ApiModel):
+    file: str
+    sha256: str
+
+
+class Job(ApiModel):
+    id: str
+    order_id: str
+    part: str
+    design: Design
+    process: str
+    material: str
+    size_mm: tuple[NonNegative, NonNegative, NonNegative]
+    quantity: Annotated[int, Field(ge=1)]
+    done_qty: Count
+    scrap_qty: Count
+    priority: Annotated[int, Field(ge=1, le=5)]
+    due_at: Timestamp
+    status: str
+    node_id: str | None = None
+    machine_id: str | None = None
+    queue_position: Count | None = None
+    progress: Fraction
+    eta: Timestamp | None = None
+    created_at: Timestamp
+    customer_region: str
+
+
+class JobRemoved(ApiModel):
+    """The payload of ``job.removed``."""
+
+    id: str
+
+
+class SourceRef(ApiModel):
+    """What an alert or an audit entry is about: ``{kind: machine|node|job|cluster, id}``."""
+
+    kind: str
+    id: str
+
+
+class Alert(ApiModel):
+    id: str
+    priority: str
+    state: str
+    source: SourceRef
+    code: str
+    message: str
+    raised_at: Timestamp
+    updated_at: Timestamp
+    count: Annotated[int, Field(ge=1)] = 1
+    acked_by: str | None = None
+    ack_note: str | None = None
+    shelved_until: Timestamp | None = None
+
+
+class SpcSeries(ApiModel):
+    characteristic: str
+    unit: str
+    nominal: float
+    lsl: float
+    usl: float
+    lcl: float
+    ucl: float
+    values: list[float] = Field(default_factory=list)
+    violations: list[str] = Field(default_factory=list)
+    cpk: float | None = None
+
+
+class Quality(ApiModel):
+    scope: str
+    id: str
+    window_h: Annotated[float, Field(gt=0)]
+    oee: Fraction
+    availability: Fraction
+    performance: Fraction
+    quality_rate: Fraction
+    first_pass_yield: Fraction
+    scrap_rate: Fraction
+    good_count: Count
+    scrap_count: Count
+    spc: list[SpcSeries] = Field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The store's key for a quality record: scope and id together (a node and a machine may share an id)."""
+        return (self.scope, self.id)
+
+
+class AuditEntry(ApiModel):
+    id: str
+    at: Timestamp
+    operator: str
+    action: str
+    target: SourceRef
+    reason: str | None = None
+    idempotency_key: str | None = None
+    outcome: str
+    detail: str | None = None
+
+
+class ResetData(ApiModel):
+    """The payload of ``reset``: the server's current ``seq`` and the instance it belongs to."""
+
+    seq: int
+    instance_id: str
+
+
+class Snapshot(ApiModel):
+    """``GET /v1/snapshot``: everything at one consistent ``seq``."""
+
+    seq: int
+    cluster: Cluster
+    nodes: list[Node] = Field(default_factory=list)
+    machines: list[Machine] = Field(default_factory=list)
+    jobs: list[Job] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+    quality: list[Quality] = Field(default_factory=list)
+
+
+class RerouteCandidate(ApiModel):
+    machine_id: str
+    node_id: str
+    score: Fraction
+    eta: Timestamp | None = None
+    distance_km: NonNegative | None = None
+    co2e_kg: NonNegative | None = None
+    reasons: list[str] = Field(default_factory=list)
+    blockers: list[str] = Field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        """A candidate with blockers cannot take the job."""
+        return bool(self.blockers)
+
+
+RerouteCandidates = TypeAdapter(list[RerouteCandidate])
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    """A page of a paged list: ``{"items": [...], "next_cursor": "..." | null}``."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+# --- commands -------------------------------------------------------------------------------------------------------
+
+
+class ReasonBody(ApiModel):
+    """The body of commands that need nothing more than an optional reason."""
+
+    reason: str | None = None
+
+
+class PauseMachineBody(ReasonBody):
+    mode: Literal["now", "after_job"] = "now"
+
+
+class RerouteBody(ReasonBody):
+    machine_id: str | None = None
+    node_id: str | None = None
+    auto: bool = False
+    restart: bool = False
+
+
+class AckBody(ApiModel):
+    note: str | None = None
+    reason: str | None = None
+
+
+class ShelveBody(ApiModel):
+    until: Timestamp | None = None
+    note: str | None = None
+    reason: str | None = None
+
+
+class CommandResult(ApiModel):
+    command_id: str
+    status: str
+    audit_id: str | None = None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail. Extension members (``code`` and any other) are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str = ""
+    status: int | None = None
+    detail: str | None = None
+    code: str | None = None
+    instance: str | None = None
+
+
+# --- events ---------------------------------------------------------------------------------------------------------
+
+EVENT_MODELS: dict[str, type[ApiModel]] = {
+    EventType.CLUSTER_UPDATED: Cluster,
+    EventType.NODE_UPDATED: Node,
+    EventType.MACHINE_UPDATED: Machine,
+    EventType.MACHINE_TELEMETRY: MachineTelemetry,
+    EventType.JOB_UPDATED: Job,
+    EventType.JOB_REMOVED: JobRemoved,
+    EventType.ALERT_RAISED: Alert,
+    EventType.ALERT_UPDATED: Alert,
+    EventType.QUALITY_UPDATED: Quality,
+    EventType.AUDIT_APPENDED: AuditEntry,
+    EventType.RESET: ResetData,
+}
+"""Which model each known event type carries. A client ignores event types that are not here."""
+
+
+@dataclass(slots=True, frozen=True)
+class Event:
+    """One event of a source's stream: its ``seq`` (the SSE ``id``), its type and its validated payload.
+
+    A plain dataclass, not a model: the payload is already validated, and ingest creates thousands a second.
+    """
+
+    seq: int
+    type: str
+    data: Any
+
+    @classmethod
+    def parse(cls, seq: int, type_: str, data: str | bytes) -> Event | None:
+        """Validate one SSE event's ``data``. ``None`` for a type the console does not know (it is ignored).
+
+        Raises ``pydantic.ValidationError`` for a payload that does not match its type's model.
+        """
+        model = EVENT_MODELS.get(type_)
+        if model is None:
+            return None
+        return cls(seq, type_, model.model_validate_json(data))
+
+
+def dump_json(model: BaseModel) -> str:
+    """Serialise a model as the wire writes it (JSON, times in RFC 3339)."""
+    return model.model_dump_json()
+
+
+def as_jsonable(model: BaseModel) -> dict[str, Any]:
+    """A model as a JSON-ready dict (for FastAPI responses and SSE data)."""
+    return model.model_dump(mode="json")
