@@ -1,0 +1,333 @@
+"""The Textual app: wires sources -> store -> screens, owns the global keys, themes and the command service.
+
+Data flows one way. Sources (one asyncio task each, in this app's loop) write into the :class:`Store`; the store calls
+back once when it becomes dirty; the app waits ``refresh_ms`` to gather the burst, takes the change set and hands it
+to the visible screen, which repaints only what changed. Screens that are not visible rebuild when they come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from console.api.client import ClusterClient
+from console.commands import Command, CommandOutcome, CommandService, PermissionDenied, summarize
+from console.palette import EntityProvider
+from console.screens.base import ConsoleScreen
+from console.screens.dashboard import DashboardScreen
+from console.screens.help import HelpScreen
+from console.screens.modals import ConfirmQuit
+from console.screens.screens import AlertsScreen, JobsScreen, NodesScreen, QualityScreen
+from console.server_clock import ServerClock
+from console.settings import Settings, SourceSpec
+from console.sources.cluster import ClusterSource
+from console.store.store import Store
+from themes import DEFAULT_THEME, THEMES, register_themes
+
+if TYPE_CHECKING:
+    from console.audit_log import AuditLog
+
+SCREEN_KEYS = (
+    ("1", "dashboard", "Dashboard"),
+    ("2", "jobs", "Jobs"),
+    ("3", "alerts", "Alerts"),
+    ("4", "quality", "Quality"),
+    ("5", "nodes", "Nodes"),
+)
+
+
+class FactoryConsoleApp(App[int]):
+    """factory-console: the operator console."""
+
+    TITLE = "factory-console"
+    CSS_PATH = "console.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {EntityProvider}
+    MODES: ClassVar[dict[str, Any]] = {
+        "dashboard": DashboardScreen,
+        "jobs": JobsScreen,
+        "alerts": AlertsScreen,
+        "quality": QualityScreen,
+        "nodes": NodesScreen,
+    }
+    DEFAULT_MODE = "dashboard"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *[
+            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=key == "1" or True)
+            for key, mode, title in SCREEN_KEYS
+        ],
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("f", "toggle_freeze", "Freeze", id="app.freeze"),
+        Binding("q", "quit_console", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit_console", "Quit", show=False, priority=True, id="app.quit_now"),
+    ]
+
+    frozen: reactive[bool] = reactive(False)
+    """The view is frozen: data keeps flowing into the store, the screens stop moving."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: Any = None,
+        store: Store | None = None,
+        audit_log: AuditLog | None = None,
+        server_clock: ServerClock | None = None,
+        install_signal_handlers: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.demo = demo
+        self.store = store or Store()
+        self.server_clock = server_clock or ServerClock()
+        self.clients: dict[str, ClusterClient] = {}
+        self.sources: dict[str, ClusterSource] = {}
+        self._flush_pending = False
+        self._install_signal_handlers = install_signal_handlers
+        if audit_log is None:
+            from console.audit_log import AuditLog
+
+            audit_log = AuditLog()
+        self.audit_log = audit_log
+        self.commands_service = CommandService(
+            self._route_command,
+            audit_log,
+            operator=lambda: self.operator,
+            role=lambda: self.role,
+            read_only=settings.read_only,
+            is_connected=self._source_connected,
+        )
+        register_themes(self)
+        self.theme = settings.theme if settings.theme in THEMES or settings.theme in self.available_themes else (
+            DEFAULT_THEME
+        )
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+
+    # --- who is at the keyboard ---------------------------------------------------------------------------------
+
+    @property
+    def operator(self) -> str | None:
+        whoami = getattr(self.store, "whoami", None)
+        return whoami.operator if whoami else None
+
+    @property
+    def role(self) -> str | None:
+        whoami = getattr(self.store, "whoami", None)
+        return whoami.role if whoami else None
+
+    @property
+    def read_only(self) -> bool:
+        """Read-only by flag, by config, or because the server says we are a viewer."""
+        return self.settings.read_only or self.role == "viewer"
+
+    def can(self, action: str, count: int = 1) -> bool:
+        """May the operator take this action now? Decides which bindings exist (k9s style)."""
+        return self.commands_service.can(action, count)
+
+    # --- start and stop -----------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.store.add_listener(self._on_store_dirty)
+        for spec in self.settings.sources:
+            self._start_source(spec)
+        if self._install_signal_handlers:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                try:
+                    loop.add_signal_handler(sig, self._on_terminate_signal)
+                except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - not on this platform
+                    pass
+
+    def _on_terminate_signal(self) -> None:
+        """SIGTERM or SIGHUP (a dropped SSH session): leave at once and give the terminal back."""
+        self.exit(return_code=0)
+
+    def _start_source(self, spec: SourceSpec) -> None:
+        if spec.kind == "octoprint":
+            from console.sources.octoprint import start_octoprint_source
+
+            start_octoprint_source(self, spec)
+            return
+        client = ClusterClient(spec.url, token=spec.token, verify=spec.verify)
+        source = ClusterSource(spec.source_id, client, self.store, kind=spec.kind)
+        self.clients[spec.source_id] = client
+        self.sources[spec.source_id] = source
+        self.run_worker(source.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        for source in self.sources.values():
+            source.stop()
+        for client in self.clients.values():
+            await client.aclose()
+
+    # --- coalesced refresh --------------------------------------------------------------------------------------
+
+    def _on_store_dirty(self) -> None:
+        """The store has news: repaint once after ``refresh_ms``, however many events arrive meanwhile."""
+        if self._flush_pending:
+            return
+        self._flush_pending = True
+        self.set_timer(self.settings.refresh_ms / 1000, self.flush_changes, name="flush")
+
+    def flush_changes(self) -> None:
+        """Hand what changed since the last flush to the visible screen."""
+        self._flush_pending = False
+        changes = self.store.take_changes()
+        cluster = self.store.cluster
+        if changes.cluster and cluster is not None:
+            self.server_clock.reset(cluster.server_time)
+        for machine_id in changes.machines:
+            machine = self.store.machines.get(machine_id)
+            if machine is not None:
+                self.server_clock.observe(machine.last_seen)
+        screen = self.screen
+        for mode_screen in self._mode_screens():
+            if mode_screen is not screen:
+                mode_screen.needs_rebuild = True
+        if isinstance(screen, ConsoleScreen):
+            screen.update_status()
+            if not self.frozen:
+                screen.apply_changes(changes)
+            else:
+                screen.needs_rebuild = True
+
+    def _mode_screens(self) -> Iterable[ConsoleScreen]:
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, ConsoleScreen):
+                    yield screen
+
+    def watch_frozen(self, frozen: bool) -> None:
+        screen = self.screen
+        if isinstance(screen, ConsoleScreen):
+            screen.update_status()
+            if not frozen:
+                screen.rebuild()
+
+    # --- global actions -----------------------------------------------------------------------------------------
+
+    def action_toggle_freeze(self) -> None:
+        self.frozen = not self.frozen
+        self.notify("View frozen: data keeps flowing" if self.frozen else "View live again", timeout=2)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit_console(self) -> None:
+        """Quit; ask first while a command is in flight (its outcome would be lost from view)."""
+        if self.commands_service.in_flight:
+
+            def answered(quit_now: bool | None) -> None:
+                if quit_now:
+                    self.exit(return_code=0)
+
+            self.push_screen(ConfirmQuit(self.commands_service.in_flight), answered)
+            return
+        self.exit(return_code=0)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.settings.save_theme and self.is_running:
+            try:
+                from console.config import save_theme
+
+                save_theme(theme, path=self.settings.config_file)
+            except Exception as error:  # noqa: BLE001 - a theme that cannot be saved must not stop the console
+                self.notify(f"Theme not saved: {error}", severity="warning", markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, mode, title in SCREEN_KEYS:
+            yield SystemCommand(f"Screen: {title}", f"Switch to the {title} screen ({key})", self._switcher(mode))
+        for name in THEMES:
+            yield SystemCommand(f"Theme: {name}", f"Use the {name} theme", self._theme_setter(name))
+        yield SystemCommand("Freeze / unfreeze view", "Stop the screen moving; data keeps flowing (f)",
+                            self.action_toggle_freeze)
+        yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
+        if isinstance(screen, ConsoleScreen):
+            yield from screen.palette_commands()
+
+    def _switcher(self, mode: str):
+        return lambda: self.switch_mode(mode)
+
+    def _theme_setter(self, name: str):
+        def set_theme() -> None:
+            self.theme = name
+
+        return set_theme
+
+    # --- commands -----------------------------------------------------------------------------------------------
+
+    def _source_connected(self, source_id: str) -> bool:
+        status = self.store.sources.get(source_id)
+        return status is not None and status.state == "live"
+
+    def _route_command(self, command: Command):
+        """The cluster API carries commands; a node's agent does when the cluster API is not live (issue 6)."""
+        router = getattr(self, "command_router", None)
+        if router is not None:
+            return router(command)
+        if "cluster" in self.clients:
+            return "cluster", self.clients["cluster"]
+        for source_id, client in self.clients.items():
+            return source_id, client
+        return None
+
+    def send_commands(self, commands: list[Command], *, what: str) -> None:
+        """Send one or more commands in the background and report the outcome as a notification."""
+        self.run_worker(self._send(commands, what), group="commands", exit_on_error=False)
+
+    async def _send(self, commands: list[Command], what: str) -> list[CommandOutcome]:
+        try:
+            if len(commands) == 1:
+                outcomes = [await self.commands_service.run(commands[0])]
+            else:
+                outcomes = await self.commands_service.run_bulk(commands)
+        except PermissionDenied as error:
+            self.notify(str(error), title=what, severity="error", markup=False)
+            return []
+        self.report_outcomes(outcomes, what)
+        return outcomes
+
+    def report_outcomes(self, outcomes: list[CommandOutcome], what: str) -> None:
+        """Tell the operator what happened, item by item for bulk actions; a partial failure never looks fine."""
+        if not outcomes:
+            return
+        if len(outcomes) == 1:
+            outcome = outcomes[0]
+            if outcome.ok:
+                self.notify(f"{what}: applied", title="Command", timeout=4, markup=False)
+            else:
+                code = f" [{outcome.code}]" if outcome.code else ""
+                self.notify(
+                    f"{what}: {outcome.outcome.replace('_', ' ')}{code}: {outcome.detail}",
+                    title="Command",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
+            return
+        lines = [f"{what}: {summarize(outcomes)}"]
+        for outcome in outcomes:
+            if not outcome.ok:
+                lines.append(f"{outcome.command.target_id}: {outcome.outcome.replace('_', ' ')} {outcome.detail}")
+        failed = any(not o.ok for o in outcomes)
+        self.notify(
+            "\n".join(lines[:12]),
+            title="Bulk command",
+            severity="error" if failed else "information",
+            timeout=12 if failed else 5,
+            markup=False,
+        )

@@ -1,0 +1,155 @@
+"""Command-line entry points: ``factory-console [run options]``, ``demo-server`` and ``config path``.
+
+Imports stay lazy: ``--help`` and ``--version`` must answer at once, and the server stack (FastAPI, uvicorn) is imported
+only by ``--demo`` and ``demo-server``, never on the path to a real cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from console import __version__
+
+SUBCOMMANDS = ("run", "demo-server", "config")
+
+EPILOG = """\
+subcommands:
+  run (default)   start the console: factory-console --demo | --api URL | --profile NAME
+  demo-server     serve the simulated cluster over HTTP (see: factory-console demo-server --help)
+  config path     print where the configuration file lives
+
+examples:
+  factory-console --demo
+  factory-console --api https://cluster.example:8443 --token-env FACTORY_TOKEN
+  factory-console demo-server --port 8700 --nodes 200 --machines-per-node 100 --telemetry-hz 0.25
+"""
+
+
+def _add_sim_options(parser: argparse.ArgumentParser, *, speed_default: float | None = None) -> None:
+    """Options of the simulated cluster, shared by ``--demo`` and ``demo-server``."""
+    group = parser.add_argument_group("simulated cluster")
+    group.add_argument("--seed", type=int, default=7, help="random seed of the simulation (default: 7)")
+    group.add_argument("--speed", type=float, default=speed_default, help="simulated seconds per real second")
+    group.add_argument("--nodes", type=int, default=None, help="number of nodes (default: the 6-node scenario)")
+    group.add_argument("--machines-per-node", type=int, default=None, help="machines per node (with --nodes)")
+    group.add_argument("--telemetry-hz", type=float, default=None, help="telemetry events per machine per second")
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    """The parser of the default command: start the console."""
+    parser = argparse.ArgumentParser(
+        prog="factory-console",
+        description="A terminal operator console for a regional cluster of micro-factories.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"factory-console {__version__}")
+    target = parser.add_argument_group("what to connect to")
+    target.add_argument("--demo", action="store_true", help="run against the built-in simulated cluster")
+    target.add_argument(
+        "--with-agents", action="store_true", help="with --demo: also serve one node agent per node and connect to them"
+    )
+    target.add_argument("--api", metavar="URL", help="URL of the cluster API")
+    target.add_argument(
+        "--agent", metavar="URL", action="append", default=[], help="URL of a node agent (repeatable)"
+    )
+    target.add_argument(
+        "--octoprint", metavar="NAME=URL", action="append", default=[], help="an OctoPrint printer (repeatable)"
+    )
+    target.add_argument("--profile", metavar="NAME", help="a profile from the configuration file")
+    auth = parser.add_argument_group("security")
+    auth.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token")
+    auth.add_argument("--ca-file", metavar="PATH", help="CA bundle for a private certificate authority")
+    auth.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (dangerous)")
+    auth.add_argument("--read-only", action="store_true", help="show no actions at all")
+    look = parser.add_argument_group("appearance")
+    look.add_argument("--theme", help="factory-dark, factory-light, isa101 or mono")
+    _add_sim_options(parser)
+    return parser
+
+
+def build_demo_server_parser() -> argparse.ArgumentParser:
+    """The parser of ``factory-console demo-server``."""
+    parser = argparse.ArgumentParser(
+        prog="factory-console demo-server",
+        description="Serve the simulated cluster (the Factory Cluster API v1) over HTTP and SSE.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8700, help="port to listen on (default: 8700)")
+    parser.add_argument("--node", metavar="NODE_ID", help="serve one node's view, as its node agent would")
+    parser.add_argument(
+        "--token",
+        metavar="NAME:ROLE:SECRET",
+        action="append",
+        default=[],
+        help="require bearer tokens; ROLE is viewer, operator or supervisor (repeatable)",
+    )
+    _add_sim_options(parser)
+    return parser
+
+
+def _sim_config(args: argparse.Namespace):  # -> console.demo.sim.SimConfig
+    from console.demo.sim import SimConfig
+
+    kwargs: dict[str, object] = {"seed": args.seed}
+    for name in ("speed", "nodes", "machines_per_node", "telemetry_hz"):
+        value = getattr(args, name)
+        if value is not None:
+            kwargs[name] = value
+    return SimConfig(**kwargs)
+
+
+def demo_server_main(argv: Sequence[str]) -> int:
+    """``factory-console demo-server``: the simulator as a standalone HTTP server."""
+    args = build_demo_server_parser().parse_args(argv)
+    from console.demo.runner import parse_token, run_demo_server
+
+    try:
+        tokens = [parse_token(t) for t in args.token]
+    except ValueError as error:
+        print(f"factory-console demo-server: {error}", file=sys.stderr)
+        return 2
+    run_demo_server(host=args.host, port=args.port, config=_sim_config(args), tokens=tokens, node_id=args.node)
+    return 0
+
+
+def config_main(argv: Sequence[str]) -> int:
+    """``factory-console config path``."""
+    parser = argparse.ArgumentParser(prog="factory-console config", description="Configuration file helpers.")
+    parser.add_argument("action", choices=["path"], help="path: print where the configuration file lives")
+    parser.parse_args(argv)
+    from console.config import config_path
+
+    print(config_path())
+    return 0
+
+
+def run_main(argv: Sequence[str]) -> int:
+    """Start the console (the default command)."""
+    args = build_run_parser().parse_args(argv)
+    from console.launch import LaunchError, launch
+
+    try:
+        return launch(args)
+    except LaunchError as error:
+        print(f"factory-console: {error}", file=sys.stderr)
+        return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch to a subcommand; with none, start the console."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        command, rest = args[0], args[1:]
+        if command == "demo-server":
+            return demo_server_main(rest)
+        if command == "config":
+            return config_main(rest)
+        return run_main(rest)
+    return run_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Turn the command line and the config file into :class:`Settings`, start the demo if asked, and run the app.
+
+Everything that can be wrong with the set-up (a bad config file, an unknown profile, a missing token variable) is
+found here, before the terminal is taken over, and reported as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from contextlib import ExitStack
+from typing import Any
+
+from console.settings import Settings, SourceSpec
+
+
+class LaunchError(Exception):
+    """The console cannot start as asked; the message is one line that says why."""
+
+
+def _token_from_env(var: str | None) -> str | None:
+    if not var:
+        return None
+    token = os.environ.get(var)
+    if token is None:
+        raise LaunchError(f"the environment variable {var} (holding the bearer token) is not set")
+    return token
+
+
+def _verify(ca_file: str | None, insecure: bool) -> bool | str:
+    if insecure:
+        return False
+    if ca_file:
+        if not os.path.isfile(ca_file):
+            raise LaunchError(f"CA file not found: {ca_file}")
+        return ca_file
+    return True
+
+
+def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
+    """Resolve settings: command-line flags win over the profile, the profile over the config's defaults."""
+    from console.config import ConfigError, load_config, resolve_profile
+
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise LaunchError(str(error)) from None
+
+    settings = Settings(
+        theme=args.theme or config.theme,
+        keymap=dict(config.keys),
+        refresh_ms=config.refresh_ms,
+        stale_after_s=float(config.stale_after_s),
+        read_only=bool(args.read_only or config.read_only),
+        no_color="NO_COLOR" in environ,
+    )
+    if settings.no_color and not args.theme:
+        settings.theme = "mono"
+
+    api: str | None = args.api
+    agents: list[str] = list(args.agent)
+    octoprint: list[str] = list(args.octoprint)
+    token: str | None = None
+    ca_file: str | None = args.ca_file
+    insecure: bool = args.insecure
+
+    profile_name = args.profile or (None if (args.demo or args.api or args.agent) else config.default_profile)
+    if profile_name:
+        try:
+            profile = resolve_profile(config, profile_name)
+        except ConfigError as error:
+            raise LaunchError(str(error)) from None
+        api = api or (str(profile.api) if profile.api else None)
+        agents = agents or [str(a) for a in profile.agents]
+        octoprint = octoprint or [f"{name}={url}" for name, url in profile.octoprint.items()]
+        ca_file = ca_file or profile.ca_file
+        insecure = insecure or profile.insecure
+        settings.read_only = settings.read_only or profile.read_only
+        if not args.token_env:
+            token = profile.token(environ)
+    if args.token_env:
+        token = _token_from_env(args.token_env)
+
+    verify = _verify(ca_file, insecure)
+    settings.insecure = insecure
+    if api:
+        settings.sources.append(SourceSpec("cluster", "cluster", api.rstrip("/"), token=token, verify=verify))
+    for index, url in enumerate(agents, start=1):
+        settings.sources.append(SourceSpec(f"agent-{index}", "agent", url.rstrip("/"), token=token, verify=verify))
+    for item in octoprint:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise LaunchError(f"--octoprint takes NAME=URL, not {item!r}")
+        settings.sources.append(SourceSpec(f"octoprint-{name}", "octoprint", url.rstrip("/"), name=name))
+    if not settings.sources and not args.demo:
+        raise LaunchError("nothing to connect to: use --demo, --api URL, --agent URL or --profile NAME")
+    return settings
+
+
+def _start_demo(args: argparse.Namespace, stack: ExitStack) -> Any:
+    """Start the simulated cluster on loopback inside this process (a thread of its own) and return it."""
+    from console.cli import _sim_config
+    from console.demo.embedded import start_demo
+
+    server = start_demo(_sim_config(args), with_agents=args.with_agents)
+    stack.callback(server.stop)
+    return server
+
+
+def launch(args: argparse.Namespace) -> int:
+    """Run the console until the operator quits; returns the process exit code."""
+    settings = build_settings(args)
+    if settings.insecure:
+        warnings.warn("TLS verification is OFF (--insecure): anyone on the path can read and change traffic")
+        print("factory-console: WARNING: TLS verification is off (--insecure)", file=sys.stderr)
+    with ExitStack() as stack:
+        demo = None
+        if args.demo:
+            demo = _start_demo(args, stack)
+            settings.demo = True
+            settings.sources.insert(0, SourceSpec("cluster", "cluster", demo.url))
+            for index, (node_id, url) in enumerate(sorted(demo.agent_urls.items()), start=1):
+                settings.sources.append(SourceSpec(f"agent-{index}", "agent", url, name=node_id))
+        from console.app import FactoryConsoleApp
+
+        app = FactoryConsoleApp(settings, demo=demo)
+        app.run()
+        return app.return_code or 0

@@ -1,0 +1,47 @@
+"""What the console runs with, resolved once from the command line, the config file and the environment.
+
+The app receives a finished :class:`Settings` and never reads the environment or the config file itself, so a test
+builds one directly and a half-configured console cannot start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SourceKind = Literal["cluster", "agent", "octoprint"]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One server the console reads from: the cluster API, a node agent or an OctoPrint printer."""
+
+    source_id: str
+    kind: SourceKind
+    url: str
+    token: str | None = field(default=None, repr=False)
+    verify: bool | str = True
+    name: str | None = None
+    """For OctoPrint: the printer's name; for others a display label."""
+
+    def __repr__(self) -> str:  # the token never appears in a repr, a log or a traceback
+        return f"SourceSpec({self.source_id!r}, {self.kind!r}, {self.url!r})"
+
+
+@dataclass
+class Settings:
+    """Everything the app needs to start."""
+
+    sources: list[SourceSpec] = field(default_factory=list)
+    read_only: bool = False
+    insecure: bool = False
+    theme: str = "factory-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+    refresh_ms: int = 100
+    stale_after_s: float = 30.0
+    demo: bool = False
+    save_theme: bool = True
+    """Save the operator's theme choice to the config file (off in tests)."""
+    config_file: str | None = None
+    """Where the theme choice is saved (``None``: the default location)."""
+    no_color: bool = False
