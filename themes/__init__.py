@@ -1,0 +1,266 @@
+"""The console's themes: ``factory-dark`` (default), ``factory-light``, ``isa101`` and ``mono``.
+
+The widgets in ``widgets/`` style their parts through component classes whose CSS reads the custom variables listed
+in :data:`CUSTOM_VARIABLES` (``$state-fault``, ``$alarm-critical`` ...). Textual refuses CSS that names a variable no
+theme defines, so every theme here defines all of them, and :data:`VARIABLE_DEFAULTS` gives fallbacks for any other
+theme (Textual's built-in ones): an app returns it from ``App.get_theme_variable_defaults``.
+
+Design (ISA-101, high-performance HMI): the normal states (idle, running) are calm grey; colour is kept for what is
+abnormal, and each abnormal state also has a text style (bold, reverse, underline) so that ``mono`` (no colour, used
+when ``NO_COLOR`` is set) still tells them apart, together with the words and glyphs the widgets always show.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from textual.app import App
+from textual.theme import Theme
+
+__all__ = [
+    "CUSTOM_VARIABLES",
+    "DEFAULT_THEME",
+    "THEMES",
+    "VARIABLE_DEFAULTS",
+    "choose_theme",
+    "register_themes",
+]
+
+DEFAULT_THEME = "factory-dark"
+
+_STATES = ("fault", "blocked", "paused", "maintenance", "offline", "unknown", "stale")
+_ALARMS = ("critical", "high", "medium", "low")
+
+
+def _variables(
+    *,
+    normal: str,
+    colours: Mapping[str, str],
+    styles: Mapping[str, str],
+    progress_fill: str,
+    progress_empty: str,
+    mark: str,
+    spc_data: str,
+    spc_limit: str,
+    spc_spec: str,
+    spc_centre: str,
+) -> dict[str, str]:
+    variables = {"state-normal": normal}
+    for name in (*_STATES, *_ALARMS):
+        key = f"state-{name}" if name in _STATES else f"alarm-{name}"
+        variables[key] = colours[name]
+        variables[f"{key}-style"] = styles.get(name, "none")
+    variables.update(
+        {
+            "progress-fill": progress_fill,
+            "progress-empty": progress_empty,
+            "mark": mark,
+            "spc-data": spc_data,
+            "spc-limit": spc_limit,
+            "spc-spec": spc_spec,
+            "spc-centre": spc_centre,
+        }
+    )
+    return variables
+
+
+_COLOUR_STYLES = {
+    "fault": "bold reverse",
+    "blocked": "bold",
+    "paused": "none",
+    "maintenance": "none",
+    "offline": "none",
+    "unknown": "italic",
+    "stale": "italic",
+    "critical": "bold reverse",
+    "high": "bold",
+    "medium": "none",
+    "low": "none",
+}
+
+_MONO_STYLES = {
+    "fault": "bold reverse",
+    "blocked": "bold underline",
+    "paused": "underline",
+    "maintenance": "italic",
+    "offline": "dim",
+    "unknown": "italic underline",
+    "stale": "dim italic",
+    "critical": "bold reverse",
+    "high": "bold underline",
+    "medium": "underline",
+    "low": "none",
+}
+
+FACTORY_DARK = Theme(
+    name="factory-dark",
+    primary="#4f7bab",
+    secondary="#3b4b5c",
+    accent="#6f8fb3",
+    warning="#e0a030",
+    error="#e04848",
+    success="#6a9a6a",
+    foreground="#d8dadc",
+    background="#15181b",
+    surface="#1d2125",
+    panel="#262b30",
+    dark=True,
+    variables=_variables(
+        normal="#b4b8bc",
+        colours={
+            "fault": "#ff5555",
+            "blocked": "#f0a030",
+            "paused": "#e8d44d",
+            "maintenance": "#6fa8dc",
+            "offline": "#9a8fb0",
+            "unknown": "#c98fd0",
+            "stale": "#8a8f94",
+            "critical": "#ff5555",
+            "high": "#f0a030",
+            "medium": "#e8d44d",
+            "low": "#9aa0a6",
+        },
+        styles=_COLOUR_STYLES,
+        progress_fill="#8a939c",
+        progress_empty="#3a4046",
+        mark="#6fa8dc",
+        spc_data="#c8ccd0",
+        spc_limit="#f0a030",
+        spc_spec="#ff5555",
+        spc_centre="#6a7178",
+    ),
+)
+
+FACTORY_LIGHT = Theme(
+    name="factory-light",
+    primary="#2f5f8f",
+    secondary="#8a98a8",
+    accent="#3f6f9f",
+    warning="#a86400",
+    error="#c01818",
+    success="#3a7a3a",
+    foreground="#1d2125",
+    background="#f2f3f4",
+    surface="#e6e8ea",
+    panel="#d8dcdf",
+    dark=False,
+    variables=_variables(
+        normal="#454b52",
+        colours={
+            "fault": "#c01818",
+            "blocked": "#a85a00",
+            "paused": "#7a6a00",
+            "maintenance": "#1f5f9f",
+            "offline": "#5f4f7f",
+            "unknown": "#8a2f90",
+            "stale": "#80868c",
+            "critical": "#c01818",
+            "high": "#a85a00",
+            "medium": "#7a6a00",
+            "low": "#555b62",
+        },
+        styles=_COLOUR_STYLES,
+        progress_fill="#6a737c",
+        progress_empty="#c8cdd2",
+        mark="#1f5f9f",
+        spc_data="#1d2125",
+        spc_limit="#a85a00",
+        spc_spec="#c01818",
+        spc_centre="#8a9096",
+    ),
+)
+
+ISA101 = Theme(
+    name="isa101",
+    primary="#5f6a74",
+    secondary="#8a9299",
+    accent="#7a848c",
+    warning="#e6a800",
+    error="#d01c1c",
+    success="#8a9299",
+    foreground="#101214",
+    background="#c3c6c9",
+    surface="#b8bcbf",
+    panel="#aeb2b6",
+    dark=False,
+    variables=_variables(
+        normal="#3a3f44",
+        colours={
+            "fault": "#d01c1c",
+            "blocked": "#c86e00",
+            "paused": "#7a6500",
+            "maintenance": "#24476b",
+            "offline": "#4a4f54",
+            "unknown": "#4a2f70",
+            "stale": "#5f666c",
+            "critical": "#d01c1c",
+            "high": "#c86e00",
+            "medium": "#8a7400",
+            "low": "#3a3f44",
+        },
+        styles={**_COLOUR_STYLES, "offline": "dim", "maintenance": "italic"},
+        progress_fill="#50575e",
+        progress_empty="#a3a8ad",
+        mark="#24476b",
+        spc_data="#101214",
+        spc_limit="#c86e00",
+        spc_spec="#d01c1c",
+        spc_centre="#6a7178",
+    ),
+)
+
+MONO = Theme(
+    name="mono",
+    primary="#b0b0b0",
+    secondary="#808080",
+    accent="#c0c0c0",
+    warning="#e0e0e0",
+    error="#ffffff",
+    success="#c0c0c0",
+    foreground="#e0e0e0",
+    background="#000000",
+    surface="#101010",
+    panel="#202020",
+    dark=True,
+    variables={
+        **_variables(
+            normal="#c0c0c0",
+            colours={name: "#ffffff" for name in (*_STATES, *_ALARMS)} | {"stale": "#a0a0a0", "low": "#c0c0c0"},
+            styles=_MONO_STYLES,
+            progress_fill="#c0c0c0",
+            progress_empty="#404040",
+            mark="#ffffff",
+            spc_data="#ffffff",
+            spc_limit="#c0c0c0",
+            spc_spec="#ffffff",
+            spc_centre="#808080",
+        ),
+        "block-cursor-background": "#e0e0e0",
+        "block-cursor-foreground": "#000000",
+    },
+)
+
+THEMES: dict[str, Theme] = {theme.name: theme for theme in (FACTORY_DARK, FACTORY_LIGHT, ISA101, MONO)}
+
+CUSTOM_VARIABLES: tuple[str, ...] = tuple(FACTORY_DARK.variables)
+"""Every custom variable the widgets' CSS uses; each theme above defines all of them."""
+
+VARIABLE_DEFAULTS: dict[str, str] = dict(FACTORY_DARK.variables)
+"""Fallbacks for themes that do not define the custom variables (return from ``App.get_theme_variable_defaults``)."""
+
+
+def register_themes(app: App[object]) -> None:
+    """Register all four themes on ``app`` (it still has to set ``app.theme``; see :func:`choose_theme`)."""
+    for theme in THEMES.values():
+        app.register_theme(theme)
+
+
+def choose_theme(requested: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The theme to start with: ``mono`` when ``NO_COLOR`` is set (no-color.org), else the request or the default."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return "mono"
+    if requested:
+        return requested
+    return DEFAULT_THEME

@@ -1,0 +1,624 @@
+"""The machine grid: every machine of the (filtered, sorted) view, as tiles or as a dense table.
+
+A Line-API ``ScrollView``: it keeps the machines in a list plus an id -> index map and draws only the lines that are
+on screen, so a cluster of 20,000 machines costs what the visible ~50 lines cost. When the store says which machines
+changed, :meth:`MachineGrid.update_rows` swaps those rows in and repaints only their lines *if they are visible*
+(no full refresh). Sorting and filtering belong to the caller; :meth:`MachineGrid.set_machines` only indexes (O(n)).
+
+Looks follow ISA-101: idle and running are calm (``state-normal``), colour only marks the abnormal, and a state is
+always a word and a glyph too. Every server string is cleaned (``widgets.safe_text``) and drawn as plain segments,
+never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar, Literal
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from console.api.models import Job, Machine
+from widgets.glyphs import ascii_only, kind_abbr, machine_state_look, telemetry_label
+from widgets.safe_text import clean, fit
+
+__all__ = ["GridLayout", "MachineGrid", "progress_bar"]
+
+GridLayout = Literal["tiles", "table"]
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def progress_bar(progress: float | None, width: int) -> str:
+    """A bar of ``width`` cells using eighth blocks (``███▌░░``); blank-ish ``-`` when there is no progress."""
+    if width <= 0:
+        return ""
+    if progress is None:
+        return "·" * width
+    value = min(1.0, max(0.0, progress)) * width
+    full = int(value)
+    if ascii_only():
+        return "#" * full + "." * (width - full)
+    rest = int((value - full) * 8)
+    bar = "█" * full
+    if full < width:
+        bar += (_EIGHTHS[rest] if rest else "░") + "░" * (width - full - 1)
+    return bar
+
+
+def _percent(progress: float | None) -> str:
+    return "  – " if progress is None else f"{round(progress * 100):3d}%"
+
+
+class MachineGrid(ScrollView, can_focus=True):
+    """Machines as tiles (several per row, 5 lines each) or as a dense table (one line each, with a header)."""
+
+    TILE_MIN_WIDTH: ClassVar[int] = 28
+    TILE_HEIGHT: ClassVar[int] = 5  # 4 lines of content and a blank separator
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="machine-grid.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="machine-grid.down"),
+        Binding("left,h", "cursor_left", "Left", show=False, id="machine-grid.left"),
+        Binding("right,l", "cursor_right", "Right", show=False, id="machine-grid.right"),
+        Binding("pageup", "page_up", "Page up", show=False, id="machine-grid.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="machine-grid.page-down"),
+        Binding("home", "first", "First", show=False, id="machine-grid.first"),
+        Binding("end", "last", "Last", show=False, id="machine-grid.last"),
+        Binding("enter", "select", "Open", show=False, id="machine-grid.select"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="machine-grid.mark"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "machine-grid--tile",
+        "machine-grid--cursor",
+        "machine-grid--header",
+        "machine-grid--name",
+        "machine-grid--muted",
+        "machine-grid--empty",
+        "machine-grid--mark",
+        "machine-grid--progress",
+        "machine-grid--progress-empty",
+        "machine-grid--alerts",
+        "machine-grid--state-normal",
+        "machine-grid--state-fault",
+        "machine-grid--state-blocked",
+        "machine-grid--state-paused",
+        "machine-grid--state-maintenance",
+        "machine-grid--state-offline",
+        "machine-grid--state-unknown",
+        "machine-grid--stale",
+    }
+
+    DEFAULT_CSS = """
+    MachineGrid {
+        overflow-x: hidden;
+        overflow-y: auto;
+        background: $background;
+        color: $foreground;
+        height: 1fr;
+    }
+    MachineGrid > .machine-grid--tile { background: $surface; color: $state-normal; }
+    MachineGrid > .machine-grid--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    MachineGrid:focus > .machine-grid--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    MachineGrid > .machine-grid--header { color: $text-muted; text-style: bold; }
+    MachineGrid > .machine-grid--name { color: $foreground; text-style: bold; }
+    MachineGrid > .machine-grid--muted { color: $text-muted; }
+    MachineGrid > .machine-grid--empty { color: $text-muted; text-style: italic; }
+    MachineGrid > .machine-grid--mark { color: $mark; text-style: bold; }
+    MachineGrid > .machine-grid--progress { color: $progress-fill; }
+    MachineGrid > .machine-grid--progress-empty { color: $progress-empty; }
+    MachineGrid > .machine-grid--alerts { color: $alarm-high; text-style: $alarm-high-style; }
+    MachineGrid > .machine-grid--state-normal { color: $state-normal; }
+    MachineGrid > .machine-grid--state-fault { color: $state-fault; text-style: $state-fault-style; }
+    MachineGrid > .machine-grid--state-blocked { color: $state-blocked; text-style: $state-blocked-style; }
+    MachineGrid > .machine-grid--state-paused { color: $state-paused; text-style: $state-paused-style; }
+    MachineGrid > .machine-grid--state-maintenance { color: $state-maintenance; text-style: $state-maintenance-style; }
+    MachineGrid > .machine-grid--state-offline { color: $state-offline; text-style: $state-offline-style; }
+    MachineGrid > .machine-grid--state-unknown { color: $state-unknown; text-style: $state-unknown-style; }
+    MachineGrid > .machine-grid--stale { color: $state-stale; text-style: $state-stale-style; }
+    """
+
+    grid_layout: reactive[GridLayout] = reactive("tiles")
+    """``tiles`` or ``table``. (Not ``layout``: that name is a Textual ``Widget`` property.)"""
+
+    class Highlighted(Message):
+        """The cursor moved to another machine (or to none: ``machine_id`` is ``None`` when the grid is empty)."""
+
+        def __init__(self, grid: MachineGrid, machine_id: str | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.machine_id = machine_id
+
+        @property
+        def control(self) -> MachineGrid:
+            return self.grid
+
+    class Selected(Message):
+        """The operator opened a machine (enter or double click)."""
+
+        def __init__(self, grid: MachineGrid, machine_id: str) -> None:
+            super().__init__()
+            self.grid = grid
+            self.machine_id = machine_id
+
+        @property
+        def control(self) -> MachineGrid:
+            return self.grid
+
+    class MarkToggled(Message):
+        """The operator pressed space on a machine; the owner updates ``marked`` (the grid does not)."""
+
+        def __init__(self, grid: MachineGrid, machine_id: str) -> None:
+            super().__init__()
+            self.grid = grid
+            self.machine_id = machine_id
+
+        @property
+        def control(self) -> MachineGrid:
+            return self.grid
+
+    def __init__(
+        self,
+        *,
+        grid_layout: GridLayout = "tiles",
+        empty_message: str = "No machines match the filter",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._rows: list[Machine] = []
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._style_cache: dict[str, Style] | None = None
+        self._style_theme: tuple[str, bool] | None = None
+        self.empty_message = empty_message
+        self.jobs: Mapping[str, Job] = {}
+        """Jobs by id, for the job label of each machine."""
+        self.stale_ids: set[str] = set()
+        """Machines whose data is stale (their source is disconnected): drawn dimmed with the word ``stale``."""
+        self.stale = False
+        """Everything is stale (the whole view's source is down)."""
+        self.alert_counts: Mapping[str, int] = {}
+        """Active alerts per machine id."""
+        self.marked: set[str] = set()
+        """Marked machine ids (owned by the screen; set it and call :meth:`refresh_ids` or ``refresh``)."""
+        self.node_names: Mapping[str, str] = {}
+        """Node names by id for the table's node column (the id is shown when a name is missing)."""
+        # Instrumentation for tests and benchmarks: lines drawn and lines asked to repaint.
+        self.rendered_lines = 0
+        self.refreshed_lines = 0
+        self.set_reactive(MachineGrid.grid_layout, grid_layout)
+
+    # --- data in ---------------------------------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def machine_ids(self) -> list[str]:
+        return [row.id for row in self._rows]
+
+    def set_machines(self, rows: Sequence[Machine]) -> None:
+        """Show ``rows`` (already filtered and sorted). The cursor stays on the same machine if it is still there."""
+        old_id = self.cursor_id
+        self._rows = list(rows)
+        self._index = {row.id: i for i, row in enumerate(self._rows)}
+        if old_id is not None and old_id in self._index:
+            self._cursor = self._index[old_id]
+        else:
+            self._cursor = min(self._cursor, max(0, len(self._rows) - 1))
+        self._update_virtual_size()
+        self.refresh()
+        if self.cursor_id != old_id:
+            self.post_message(self.Highlighted(self, self.cursor_id))
+
+    def update_rows(self, changed: Mapping[str, Machine]) -> None:
+        """Swap in new versions of machines already shown and repaint only those that are visible.
+
+        Machines not in the view are ignored (the caller re-filters with :meth:`set_machines` when membership or
+        order must change).
+        """
+        index = self._index
+        rows = self._rows
+        touched: list[int] = []
+        for machine_id, machine in changed.items():
+            i = index.get(machine_id)
+            if i is not None:
+                rows[i] = machine
+                touched.append(i)
+        self._refresh_indices(touched)
+
+    def refresh_ids(self, ids: Iterable[str]) -> None:
+        """Repaint the machines ``ids`` if visible (after a change of ``jobs``, ``alert_counts``, ``stale_ids``...)."""
+        index = self._index
+        self._refresh_indices([index[i] for i in ids if i in index])
+
+    def get_machine(self, machine_id: str) -> Machine | None:
+        i = self._index.get(machine_id)
+        return None if i is None else self._rows[i]
+
+    # --- cursor ----------------------------------------------------------------------------------------------------
+
+    @property
+    def cursor_id(self) -> str | None:
+        """The id of the highlighted machine, ``None`` when the grid is empty."""
+        if not self._rows:
+            return None
+        return self._rows[min(self._cursor, len(self._rows) - 1)].id
+
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    def move_cursor_to(self, machine_id: str) -> bool:
+        """Highlight ``machine_id`` (scrolling to it); ``False`` if it is not in the view."""
+        i = self._index.get(machine_id)
+        if i is None:
+            return False
+        self._set_cursor(i)
+        return True
+
+    def _set_cursor(self, index: int) -> None:
+        if not self._rows:
+            return
+        index = max(0, min(index, len(self._rows) - 1))
+        old = self._cursor
+        if index == old:
+            self._scroll_to_index(index)
+            return
+        self._cursor = index
+        self._refresh_indices([old, index])
+        self._scroll_to_index(index)
+        self.post_message(self.Highlighted(self, self._rows[index].id))
+
+    # --- geometry --------------------------------------------------------------------------------------------------
+
+    @property
+    def _columns(self) -> int:
+        if self.grid_layout == "table":
+            return 1
+        return max(1, self.scrollable_content_region.width // self.TILE_MIN_WIDTH)
+
+    @property
+    def _row_height(self) -> int:
+        return 1 if self.grid_layout == "table" else self.TILE_HEIGHT
+
+    @property
+    def _header_height(self) -> int:
+        return 1 if self.grid_layout == "table" else 0
+
+    def _first_line(self, index: int) -> int:
+        """The virtual line where the item ``index`` starts."""
+        return self._header_height + (index // self._columns) * self._row_height
+
+    def _update_virtual_size(self) -> None:
+        cols = self._columns
+        n_lines = -(-len(self._rows) // cols) * self._row_height + self._header_height
+        self.virtual_size = Size(self.scrollable_content_region.width, max(n_lines, 1 + self._header_height))
+
+    def _visible_lines(self) -> tuple[int, int]:
+        """Virtual line range ``[start, end)`` of the scrolled body (header excluded)."""
+        top = self.scroll_offset.y + self._header_height
+        return top, self.scroll_offset.y + self.scrollable_content_region.height
+
+    def _refresh_indices(self, indices: Iterable[int]) -> None:
+        start, end = self._visible_lines()
+        height = self._row_height
+        seen: set[int] = set()
+        for i in indices:
+            line = self._first_line(i)
+            if line in seen or line + height <= start or line >= end:
+                continue
+            seen.add(line)
+            self.refreshed_lines += height
+            self.refresh_lines(line, height)
+
+    def _scroll_to_index(self, index: int) -> None:
+        line = self._first_line(index) - self._header_height
+        body_height = max(1, self.scrollable_content_region.height - self._header_height)
+        top = self.scroll_offset.y
+        if line < top:
+            self.scroll_to(y=line, animate=False, immediate=True)
+        elif line + self._row_height > top + body_height:
+            self.scroll_to(y=line + self._row_height - body_height, animate=False, immediate=True)
+
+    def watch_grid_layout(self) -> None:
+        self._update_virtual_size()
+        self._scroll_to_index(self._cursor)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_virtual_size()
+
+    # --- actions ---------------------------------------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - self._columns)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + self._columns)
+
+    def action_cursor_left(self) -> None:
+        self._set_cursor(self._cursor - 1)
+
+    def action_cursor_right(self) -> None:
+        self._set_cursor(self._cursor + 1)
+
+    def _page_items(self) -> int:
+        body = max(1, self.scrollable_content_region.height - self._header_height)
+        return max(1, body // self._row_height) * self._columns
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self._cursor - self._page_items())
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self._cursor + self._page_items())
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        machine_id = self.cursor_id
+        if machine_id is not None:
+            self.post_message(self.Selected(self, machine_id))
+
+    def action_toggle_mark(self) -> None:
+        machine_id = self.cursor_id
+        if machine_id is not None:
+            self.post_message(self.MarkToggled(self, machine_id))
+
+    def _index_at(self, x: int, y: int) -> int | None:
+        """The item under viewport content coordinates ``(x, y)``, if any."""
+        if y < self._header_height:
+            return None
+        line = y + self.scroll_offset.y - self._header_height
+        row, within = divmod(line, self._row_height)
+        if self.grid_layout == "tiles" and within == self._row_height - 1:
+            return None  # the separator line
+        cols = self._columns
+        col = min(x // max(1, self.scrollable_content_region.width // cols), cols - 1)
+        index = row * cols + col
+        return index if 0 <= index < len(self._rows) else None
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = self._index_at(offset.x, offset.y)
+        if index is None:
+            return
+        self._set_cursor(index)
+        if event.chain >= 2:
+            self.post_message(self.Selected(self, self._rows[index].id))
+
+    # --- rendering -------------------------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        self._style_cache = None
+        super().notify_style_update()
+
+    def _styles(self) -> dict[str, Style]:
+        """All component styles, resolved once per render pass (and theme), not per cell."""
+        theme = self.app.theme
+        cache = self._style_cache
+        if cache is None or self._style_theme != (theme, self.has_focus):
+            get = self.get_component_rich_style
+            cache = {name.removeprefix("machine-grid--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+            cache["_base"] = self.rich_style
+            cache["tile"] = self.rich_style + cache["tile"]
+            cache["cursor"] = self.rich_style + get("machine-grid--cursor", partial=True)
+            self._style_cache = cache
+            self._style_theme = (theme, self.has_focus)
+        return cache
+
+    def on_focus(self) -> None:
+        self._refresh_indices([self._cursor])
+
+    def on_blur(self) -> None:
+        self._refresh_indices([self._cursor])
+
+    def render_line(self, y: int) -> Strip:
+        self.rendered_lines += 1
+        width = self.scrollable_content_region.width
+        styles = self._styles()
+        if self.grid_layout == "table":
+            if y == 0:
+                return self._table_header(width, styles)
+            if not self._rows:
+                return self._empty_line(y - 1, width, styles)
+            index = self.scroll_offset.y + y - 1
+            if index >= len(self._rows):
+                return Strip.blank(width, styles["_base"])
+            return self._table_row(index, width, styles)
+        if not self._rows:
+            return self._empty_line(y, width, styles)
+        line = self.scroll_offset.y + y
+        tile_row, within = divmod(line, self.TILE_HEIGHT)
+        cols = self._columns
+        slot = width // cols
+        segments: list[Segment] = []
+        for col in range(cols):
+            index = tile_row * cols + col
+            if index >= len(self._rows) or within == self.TILE_HEIGHT - 1:
+                segments.append(Segment(" " * slot, styles["_base"]))
+                continue
+            segments.extend(self._tile_line(index, within, slot - 1, styles))
+            segments.append(Segment(" ", styles["_base"]))
+        used = slot * cols
+        if used < width:
+            segments.append(Segment(" " * (width - used), styles["_base"]))
+        return Strip(segments, width)
+
+    def _empty_line(self, y: int, width: int, styles: dict[str, Style]) -> Strip:
+        if y != 0:
+            return Strip.blank(width, styles["_base"])
+        return Strip([Segment(fit(" " + self.empty_message, width), styles["_base"] + styles["empty"])], width)
+
+    def _state_style(self, styles: dict[str, Style], style_class: str) -> Style:
+        return styles.get(f"state-{style_class}", styles["state-unknown"])
+
+    def _row_facts(self, machine: Machine) -> tuple[bool, bool, int, str]:
+        """(marked, stale, alert count, job label) of a machine."""
+        stale = self.stale or machine.id in self.stale_ids
+        return machine.id in self.marked, stale, self.alert_counts.get(machine.id, 0), clean(machine.job_id or "—")
+
+    def _tile_line(self, index: int, within: int, width: int, styles: dict[str, Style]) -> list[Segment]:
+        machine = self._rows[index]
+        base = styles["cursor"] if index == self._cursor else styles["tile"]
+        marked, stale, alerts, job = self._row_facts(machine)
+        look = machine_state_look(machine.state)
+        state_style = base + self._state_style(styles, look.style)
+        muted = base + styles["muted"]
+        parts: list[tuple[str, Style]]
+        if within == 0:
+            mark = ("*" if ascii_only() else "●") if marked else " "
+            kind = kind_abbr(machine.kind)
+            kind_width = min(max(4, len(kind)), 8)
+            name_width = max(1, width - kind_width - 3)
+            parts = [
+                (mark, base + styles["mark"]),
+                (fit(machine.name, name_width), base + styles["name"]),
+                (" ", base),
+                (fit(kind, kind_width, align="right", cleaned=True), muted),
+                (" ", base),
+            ]
+        elif within == 1:
+            label_width = max(4, width - 16)
+            parts = [
+                (" ", base),
+                (fit(look.label, label_width, cleaned=True), state_style),
+                (" ", base),
+                (progress_bar(machine.progress, 9), base + styles["progress"]),
+                (" ", base),
+                (_percent(machine.progress), muted),
+                (" ", base),
+            ]
+        elif within == 2:
+            tele = "stale" if stale else telemetry_label(machine.kind, machine.telemetry)
+            alert_text = f"!{alerts}" if alerts else ""
+            job_width = max(1, min(11, width - 18))
+            parts = [
+                (" ", base),
+                (fit(job, job_width, cleaned=True), base),
+                (" ", base),
+                (
+                    fit(tele, max(1, width - job_width - 6), align="right", cleaned=True),
+                    base + styles["stale"] if stale else muted,
+                ),
+                (" ", base),
+                (fit(alert_text, 3, align="right", cleaned=True), base + styles["alerts"] if alerts else base),
+                (" ", base),
+            ]
+        else:
+            detail, detail_style = self._detail(machine, look.style, styles)
+            parts = [(" ", base), (fit(detail, width - 2), base + detail_style), (" ", base)]
+        return self._fit_parts(parts, width, base)
+
+    def _detail(self, machine: Machine, style_class: str, styles: dict[str, Style]) -> tuple[str, Style]:
+        """The fourth tile line: why an abnormal machine is so, else what it is making."""
+        if style_class != "normal" and (machine.state_reason or machine.fault_code):
+            text = " ".join(clean(part) for part in (machine.fault_code, machine.state_reason) if part)
+            return text, Style(color=self._state_style(styles, style_class).color)
+        if machine.draining:
+            return "draining", styles["state-paused"]
+        job = self.jobs.get(machine.job_id) if machine.job_id else None
+        if job is not None:
+            return f"{clean(job.part)} {job.done_qty}/{job.quantity}", styles["muted"]
+        return "", styles["muted"]
+
+    @staticmethod
+    def _fit_parts(parts: list[tuple[str, Style]], width: int, base: Style) -> list[Segment]:
+        segments: list[Segment] = []
+        used = 0
+        for text, style in parts:
+            segments.append(Segment(text, style))
+            used += len(text) if text.isascii() else Segment(text).cell_length
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+        elif used > width:
+            return list(Strip(segments).crop(0, width))
+        return segments
+
+    _TABLE_COLUMNS: ClassVar[tuple[tuple[str, int], ...]] = (
+        ("KIND", 4),
+        ("STATE", 13),
+        ("PROGRESS", 11),
+        ("JOB", 10),
+        ("TELEMETRY", 14),
+        ("AL", 3),
+    )
+
+    def _table_widths(self, width: int) -> tuple[int, int]:
+        """(name width, node width) for the table at ``width``: the name takes what is left, the node if room."""
+        fixed = 2 + sum(w + 1 for _, w in self._TABLE_COLUMNS)
+        rest = width - fixed
+        if rest >= 28:
+            node = min(16, rest - 16)
+            return rest - node - 1, node
+        return max(6, rest), 0
+
+    def _table_header(self, width: int, styles: dict[str, Style]) -> Strip:
+        name_w, node_w = self._table_widths(width)
+        text = "  " + fit("NAME", name_w) + " "
+        text += " ".join(fit(label, w) for label, w in self._TABLE_COLUMNS) + " "
+        if node_w:
+            text += fit("NODE", node_w)
+        return Strip([Segment(fit(text, width, cleaned=True), styles["_base"] + styles["header"])], width)
+
+    def _table_row(self, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        machine = self._rows[index]
+        base = styles["cursor"] if index == self._cursor else styles["_base"] + styles["state-normal"]
+        marked, stale, alerts, job = self._row_facts(machine)
+        look = machine_state_look(machine.state)
+        muted = base + styles["muted"]
+        name_w, node_w = self._table_widths(width)
+        tele = "stale" if stale else telemetry_label(machine.kind, machine.telemetry)
+        mark = ("*" if ascii_only() else "●") if marked else " "
+        parts: list[tuple[str, Style]] = [
+            (mark, base + styles["mark"]),
+            (" ", base),
+            (fit(machine.name, name_w), base + styles["name"]),
+            (" ", base),
+            (fit(kind_abbr(machine.kind), 4, cleaned=True), muted),
+            (" ", base),
+            (fit(look.label, 13, cleaned=True), base + self._state_style(styles, look.style)),
+            (" ", base),
+            (progress_bar(machine.progress, 6), base + styles["progress"]),
+            (" ", base),
+            (_percent(machine.progress), muted),
+            (" ", base),
+            (fit(job, 10, cleaned=True), base),
+            (" ", base),
+            (fit(tele, 14, cleaned=True), base + styles["stale"] if stale else muted),
+            (" ", base),
+            (
+                fit(f"!{alerts}" if alerts else "", 3, align="right", cleaned=True),
+                base + styles["alerts"] if alerts else base,
+            ),
+            (" ", base),
+        ]
+        if node_w:
+            parts.append((fit(self.node_names.get(machine.node_id) or machine.node_id, node_w), muted))
+        return Strip(self._fit_parts(parts, width, base), width)

@@ -1,0 +1,145 @@
+"""Make untrusted server strings safe to draw in a terminal.
+
+Every string that comes from a server (names, reasons, alert messages, job parts, unknown enum values) goes through
+:func:`clean` before any widget draws it. Why this one place matters:
+
+* A raw ESC, CSI (``ESC [`` or the single byte C1 ``0x9b``) or OSC (``ESC ]``: hyperlinks, clipboard writes with OSC 52,
+  window titles) in a machine name would be *executed* by the operator's terminal. We replace every C0 and C1 control
+  character, ESC and DEL with an inert, visible placeholder, so the start of every such sequence is gone.
+* Bidi overrides and isolates (U+202A..U+202E, U+2066..U+2069) reorder what follows them, so a name can *look*
+  like another one ("Trojan Source"); zero-width characters hide text or make two different ids look equal. They
+  are replaced with a visible ``<U+XXXX>`` escape so the operator sees that something odd is there.
+* Markup: Textual and Rich interpret ``[bold]``/``[link=...]``/``[@click=...]`` only when text is parsed as markup.
+  :func:`plain` and :func:`content` build ``Text``/``Content`` objects directly from the cleaned string, so markup is
+  never interpreted. Widgets must never f-string server text into markup.
+* Column alignment: :func:`fit` pads and cuts by *terminal cells* (``rich.cells``), so wide CJK and emoji and
+  zero-width combining marks never shift the columns that follow.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rich.cells import cell_len, set_cell_size
+from rich.style import Style
+from rich.text import Text
+from textual.content import Content
+
+__all__ = ["ELLIPSIS", "clean", "content", "fit", "plain"]
+
+ELLIPSIS = "…"
+
+_MAX_COMBINING_RUN = 3
+"""Longer runs of combining marks ("Zalgo" text) are cut: they draw outside their cell in many terminals."""
+
+
+def _escape(code: int) -> str:
+    return f"<U+{code:04X}>"
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    # C0 controls -> the Unicode "control pictures" (U+2400..U+241F): ESC becomes ␛, BEL ␇, NUL ␀, LF ␊ ...
+    for code in range(0x20):
+        table[code] = chr(0x2400 + code)
+    table[0x7F] = "␡"  # DEL
+    # C1 controls (0x80..0x9F), which include the 8-bit CSI (0x9B), OSC (0x9D), DCS (0x90), ST (0x9C).
+    for code in range(0x80, 0xA0):
+        table[code] = _escape(code)
+    # Bidi embeddings/overrides, isolates, marks; zero-width characters; line/paragraph separators; BOM;
+    # interlinear annotation controls. All are invisible and change how the rest of a line is shown or compared.
+    invisible = [
+        *range(0x202A, 0x202F),  # LRE RLE PDF LRO RLO
+        *range(0x2066, 0x206A),  # LRI RLI FSI PDI
+        0x200E,  # LRM
+        0x200F,  # RLM
+        0x061C,  # ALM
+        *range(0x200B, 0x200E),  # ZWSP ZWNJ ZWJ
+        0x2060,  # word joiner
+        0xFEFF,  # BOM / ZWNBSP
+        0x2028,  # line separator
+        0x2029,  # paragraph separator
+        0x00AD,  # soft hyphen (invisible in most terminals, width disagreements)
+        0xFFF9,
+        0xFFFA,
+        0xFFFB,
+    ]
+    for code in invisible:
+        table[code] = _escape(code)
+    return table
+
+
+_TABLE = _build_table()
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_SAFE_ASCII = re.compile(r"[ -~]*")
+
+
+def _fix_combining(text: str) -> str:
+    """Give a leading combining mark a base (so it cannot attach to the previous column) and cap long runs."""
+    out: list[str] = []
+    run = 0
+    for index, char in enumerate(text):
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+            if index == 0:
+                out.append("◌")
+            run += 1
+            if run > _MAX_COMBINING_RUN:
+                continue
+        else:
+            run = 0
+        out.append(char)
+    return "".join(out)
+
+
+def clean(text: object, max_len: int | None = None) -> str:
+    """Return ``text`` with every control, escape, bidi and zero-width character made visible and inert.
+
+    ``max_len`` (in characters) cuts the result, ending it with ``…``. ``None`` is shown as an empty string and
+    any other non-string is converted with ``str`` first (an unknown enum value may arrive as a number).
+    """
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    if not _SAFE_ASCII.fullmatch(text):
+        text = text.translate(_TABLE)
+        if not text.isascii():
+            text = _SURROGATES.sub("\ufffd", text)
+            text = _fix_combining(text)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
+    return text
+
+
+def fit(text: str, width: int, *, align: str = "left", cleaned: bool = False) -> str:
+    """Pad or cut ``text`` to exactly ``width`` terminal cells (an over-long text ends with ``…``).
+
+    The text is cleaned first unless ``cleaned`` says it already is. ``align`` is ``left``, ``right`` or ``center``.
+    """
+    if width <= 0:
+        return ""
+    if not cleaned:
+        text = clean(text)
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + ELLIPSIS
+    gap = width - size
+    if not gap:
+        return text
+    if align == "right":
+        return " " * gap + text
+    if align == "center":
+        left = gap // 2
+        return " " * left + text + " " * (gap - left)
+    return text + " " * gap
+
+
+def plain(text: object, style: str | Style = "", max_len: int | None = None) -> Text:
+    """A Rich ``Text`` holding the cleaned string as *plain text*: markup in it is never interpreted."""
+    return Text(clean(text, max_len), style=style, end="", no_wrap=True)
+
+
+def content(text: object, max_len: int | None = None) -> Content:
+    """A Textual ``Content`` holding the cleaned string as plain text (never parsed as markup)."""
+    return Content(clean(text, max_len))
