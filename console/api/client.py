@@ -1,0 +1,436 @@
+"""The async HTTP client of the Factory Cluster API v1: reads, commands and the event stream.
+
+One :class:`ClusterClient` per server (the cluster API, or one node agent). It turns answers into contract models
+(``console.api.models``) and failures into typed exceptions (``console.api.errors``), so callers never look at status
+codes or httpx exceptions.
+
+Commands are where care matters: each one carries a fresh ``Idempotency-Key``; if the request went out but its answer
+was lost, it is sent again *with the same key* (the server does it once); if the connection could not even be made it
+fails at once with :class:`ConnectionFailed` (nothing is ever queued behind the operator's back).
+
+The token lives only in the httpx client's default headers: it is never logged, put in an exception or a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+from httpx_sse import aconnect_sse
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from console.api.errors import (
+    AnswerLost,
+    ConnectionFailed,
+    ProtocolError,
+    StreamLost,
+    error_for_status,
+    parse_retry_after,
+    problem_from_body,
+)
+from console.api.models import (
+    AckBody,
+    Alert,
+    AuditEntry,
+    Cluster,
+    CommandResult,
+    Job,
+    Machine,
+    Node,
+    Page,
+    PauseMachineBody,
+    Quality,
+    ReasonBody,
+    RerouteBody,
+    RerouteCandidate,
+    ShelveBody,
+    Snapshot,
+    WhoAmI,
+)
+from console.api.sse import StreamItem, excerpt, parse_sse
+
+__all__ = ["DEFAULT_SILENCE_TIMEOUT", "ClusterClient", "safe_url"]
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_SILENCE_TIMEOUT = 45.0
+"""The contract: no byte for 45 s (keep-alive comments count) means the stream is dead."""
+
+PAGE_LIMIT = 500
+
+# Raised before the request could reach the server: nothing happened there.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Raised after (part of) the request went out: the server may have acted, so a retry must reuse the key.
+_ANSWER_LOST = (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.WriteError, httpx.WriteTimeout)
+
+_CANDIDATES = TypeAdapter(list[RerouteCandidate])
+
+
+def safe_url(url: str) -> str:
+    """A URL fit for logs and screens: without user-info (``user:secret@``), query or fragment."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid url>"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _verify_arg(verify: bool | str) -> bool | ssl.SSLContext:
+    # httpx 0.28 deprecates a CA-bundle path for `verify`; build the context ourselves.
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return verify
+
+
+def _body_json(body: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if isinstance(body, BaseModel):
+        return body.model_dump(mode="json", exclude_none=True)
+    return body
+
+
+class ClusterClient:
+    """Async client of one cluster API (or node agent). Use as ``async with ClusterClient(url) as client:``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        verify: bool | str = True,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        command_retries: int = 3,
+        retry_backoff: float = 0.2,
+    ) -> None:
+        headers = {"Accept": "application/json", "User-Agent": "factory-console"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.command_retries = command_retries
+        self.retry_backoff = retry_backoff
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            verify=_verify_arg(verify),
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ClusterClient({safe_url(self.base_url)!r})"
+
+    @property
+    def display_url(self) -> str:
+        """The server's URL without secrets, for status lines and logs."""
+        return safe_url(self.base_url)
+
+    async def __aenter__(self) -> ClusterClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- plumbing ---------------------------------------------------------------------------------------------------
+
+    def _raise_for_answer(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        body: Any
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        problem = problem_from_body(response.status_code, body)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise error_for_status(response.status_code, problem, retry_after)
+
+    def _decode(self, response: httpx.Response, model: type[M] | TypeAdapter[Any]) -> Any:
+        self._raise_for_answer(response)
+        what = f"{response.request.method} {response.request.url.path}"
+        try:
+            if isinstance(model, TypeAdapter):
+                return model.validate_json(response.content)
+            return model.model_validate_json(response.content)
+        except ValidationError as error:
+            raise ProtocolError(
+                f"{what}: invalid answer ({error.error_count()} error(s)): {excerpt(response.text)}"
+            ) from None
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            return await self._http.get(path, params=query)
+        except _NOT_SENT as error:
+            raise ConnectionFailed(f"cannot connect to {self.display_url}: {type(error).__name__}") from None
+        except httpx.TransportError as error:
+            raise StreamLost(f"GET {path}: connection lost ({type(error).__name__})") from None
+
+    async def _read(self, path: str, model: type[M], **params: Any) -> M:
+        result: M = self._decode(await self._get(path, params), model)
+        return result
+
+    async def _pages(self, path: str, model: type[M], params: dict[str, Any]) -> AsyncIterator[Page[M]]:
+        cursor: str | None = None
+        page_model = Page[model]  # type: ignore[valid-type]
+        seen: set[str] = set()
+        while True:
+            page = self._decode(await self._get(path, {**params, "limit": PAGE_LIMIT, "cursor": cursor}), page_model)
+            yield page
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            if cursor in seen:  # a server that loops its cursors would otherwise hang us
+                raise ProtocolError(f"GET {path}: the server repeated a page cursor")
+            seen.add(cursor)
+
+    async def _all(self, path: str, model: type[M], **params: Any) -> list[M]:
+        items: list[M] = []
+        async for page in self._pages(path, model, params):
+            items.extend(page.items)
+        return items
+
+    # --- reads ------------------------------------------------------------------------------------------------------
+
+    async def whoami(self) -> WhoAmI:
+        return await self._read("/v1/whoami", WhoAmI)
+
+    async def cluster(self) -> Cluster:
+        return await self._read("/v1/cluster", Cluster)
+
+    async def snapshot(self) -> Snapshot:
+        return await self._read("/v1/snapshot", Snapshot)
+
+    async def nodes(self) -> list[Node]:
+        return await self._all("/v1/nodes", Node)
+
+    async def machines(self, *, node_id: str | None = None, state: str | None = None) -> list[Machine]:
+        return await self._all("/v1/machines", Machine, node_id=node_id, state=state)
+
+    async def jobs(
+        self, *, status: str | None = None, node_id: str | None = None, machine_id: str | None = None
+    ) -> list[Job]:
+        return await self._all("/v1/jobs", Job, status=status, node_id=node_id, machine_id=machine_id)
+
+    async def alerts(self, *, state: str | None = None) -> list[Alert]:
+        return await self._all("/v1/alerts", Alert, state=state)
+
+    async def node(self, node_id: str) -> Node:
+        return await self._read(f"/v1/nodes/{_seg(node_id)}", Node)
+
+    async def machine(self, machine_id: str) -> Machine:
+        return await self._read(f"/v1/machines/{_seg(machine_id)}", Machine)
+
+    async def job(self, job_id: str) -> Job:
+        return await self._read(f"/v1/jobs/{_seg(job_id)}", Job)
+
+    async def alert(self, alert_id: str) -> Alert:
+        return await self._read(f"/v1/alerts/{_seg(alert_id)}", Alert)
+
+    async def quality(self, scope: str, id: str | None = None) -> Quality:
+        return await self._read("/v1/quality", Quality, scope=scope, id=id)
+
+    async def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
+        response = await self._get(f"/v1/jobs/{_seg(job_id)}/reroute-candidates")
+        result: list[RerouteCandidate] = self._decode(response, _CANDIDATES)
+        return result
+
+    async def audit(self, cursor: str | None = None, limit: int = 100) -> Page[AuditEntry]:
+        response = await self._get("/v1/audit", {"cursor": cursor, "limit": limit})
+        result: Page[AuditEntry] = self._decode(response, Page[AuditEntry])
+        return result
+
+    # --- the event stream -------------------------------------------------------------------------------------------
+
+    async def events(
+        self,
+        after: int | None = None,
+        *,
+        silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
+        on_open: Callable[[], None] | None = None,
+    ) -> AsyncIterator[StreamItem]:
+        """Stream events after ``after`` (resume with ``Last-Event-ID``). Ends by raising, never silently.
+
+        Yields an ``Event`` per event (``data`` is ``None`` for a type the console does not know: its ``seq`` still
+        counts), a ``Reset`` when the server cannot resume, and a ``MalformedEvent`` for an event that cannot be used
+        (the stream goes on). ``on_open`` is called once the server has accepted the stream. Raises
+        :class:`ConnectionFailed`, an :class:`ApiError`, :class:`ProtocolError`, or :class:`StreamLost` when the stream
+        breaks, ends, or stays silent for ``silence_timeout`` seconds.
+        """
+        headers: dict[str, str] = {}
+        params: dict[str, Any] = {}
+        if after is not None:
+            headers["Last-Event-ID"] = str(after)
+            params["after"] = after
+        timeout = httpx.Timeout(self.timeout, read=silence_timeout)
+        try:
+            async with aconnect_sse(
+                self._http, "GET", "/v1/events", headers=headers, params=params, timeout=timeout
+            ) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    await response.aread()
+                    self._raise_for_answer(response)
+                content_type = response.headers.get("content-type", "").partition(";")[0].strip()
+                if response.status_code != 200 or content_type != "text/event-stream":
+                    raise ProtocolError(
+                        f"GET /v1/events: expected an event stream, got {response.status_code} "
+                        f"{excerpt(content_type, 60)!r}"
+                    )
+                if on_open is not None:
+                    on_open()
+                async for message in source.aiter_sse():
+                    yield parse_sse(message.id, message.event, message.data)
+        except _NOT_SENT as error:
+            raise ConnectionFailed(f"cannot connect to {self.display_url}: {type(error).__name__}") from None
+        except httpx.ReadTimeout:
+            raise StreamLost(f"no byte from {self.display_url} for {silence_timeout:g} s") from None
+        except httpx.TransportError as error:
+            raise StreamLost(f"event stream broke: {type(error).__name__}") from None
+        raise StreamLost("the server ended the event stream")
+
+    # --- commands ---------------------------------------------------------------------------------------------------
+
+    async def command(
+        self, path: str, body: BaseModel | dict[str, Any] | None = None, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """POST one command with an ``Idempotency-Key``; retry with the same key if only the answer was lost."""
+        key = idempotency_key or str(uuid.uuid4())
+        payload = _body_json(body)
+        attempts = max(1, self.command_retries + 1)
+        sent = False
+        last_error = ""
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
+            try:
+                response = await self._http.post(path, json=payload, headers={"Idempotency-Key": key})
+            except _NOT_SENT as error:
+                if not sent:
+                    raise ConnectionFailed(
+                        f"cannot connect to {self.display_url}: {type(error).__name__}; the command was not sent"
+                    ) from None
+                last_error = type(error).__name__
+                continue
+            except _ANSWER_LOST as error:
+                sent = True
+                last_error = type(error).__name__
+                continue
+            result: CommandResult = self._decode(response, CommandResult)
+            return result
+        raise AnswerLost(
+            f"POST {path}: sent, but no answer after {attempts} attempt(s) ({last_error}); it may or may not have "
+            "taken effect",
+            idempotency_key=key,
+        )
+
+    async def pause_machine(
+        self, machine_id: str, mode: str = "now", reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        body = PauseMachineBody.model_validate({"mode": mode, "reason": reason})
+        return await self.command(f"/v1/machines/{_seg(machine_id)}/pause", body, idempotency_key)
+
+    async def resume_machine(
+        self, machine_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/machines/{_seg(machine_id)}/resume", ReasonBody(reason=reason), idempotency_key)
+
+    async def ready_machine(
+        self, machine_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/machines/{_seg(machine_id)}/ready", ReasonBody(reason=reason), idempotency_key)
+
+    async def pause_node(
+        self, node_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/nodes/{_seg(node_id)}/pause", ReasonBody(reason=reason), idempotency_key)
+
+    async def resume_node(
+        self, node_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/nodes/{_seg(node_id)}/resume", ReasonBody(reason=reason), idempotency_key)
+
+    async def pause_job(
+        self, job_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/jobs/{_seg(job_id)}/pause", ReasonBody(reason=reason), idempotency_key)
+
+    async def resume_job(
+        self, job_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/jobs/{_seg(job_id)}/resume", ReasonBody(reason=reason), idempotency_key)
+
+    async def cancel_job(
+        self, job_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/jobs/{_seg(job_id)}/cancel", ReasonBody(reason=reason), idempotency_key)
+
+    async def reroute_job(
+        self,
+        job_id: str,
+        machine_id: str | None = None,
+        node_id: str | None = None,
+        auto: bool = False,
+        restart: bool = False,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """Move a job: to ``machine_id``, to ``node_id``, or ``auto``; a running job moves only with ``restart``."""
+        targets = sum((machine_id is not None, node_id is not None, bool(auto)))
+        if targets != 1:
+            raise ValueError("reroute_job needs exactly one of machine_id, node_id or auto=True")
+        body = RerouteBody(machine_id=machine_id, node_id=node_id, auto=auto, restart=restart, reason=reason)
+        payload = body.model_dump(mode="json", exclude_none=True)
+        if not auto:
+            payload.pop("auto", None)
+        return await self.command(f"/v1/jobs/{_seg(job_id)}/reroute", payload, idempotency_key)
+
+    async def ack_alert(
+        self, alert_id: str, note: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/alerts/{_seg(alert_id)}/ack", AckBody(note=note), idempotency_key)
+
+    async def shelve_alert(
+        self,
+        alert_id: str,
+        until: datetime | None = None,
+        note: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        body = ShelveBody(until=until, note=note)
+        return await self.command(f"/v1/alerts/{_seg(alert_id)}/shelve", body, idempotency_key)
+
+    async def unshelve_alert(
+        self, alert_id: str, note: str | None = None, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        return await self.command(f"/v1/alerts/{_seg(alert_id)}/unshelve", AckBody(note=note), idempotency_key)
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: ids are strings, so a ``/`` or ``?`` in one must not change the path."""
+    return quote(value, safe="")
