@@ -1,0 +1,169 @@
+"""The read endpoints of the contract (``GET /v1/...``), served from one view of the simulation.
+
+Every handler is ``async`` and awaits nothing while it reads: it runs on the loop thread between two ticks, so what
+it reads is one consistent state (the snapshot's ``seq`` matches its objects exactly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from console.api.models import (
+    Alert,
+    AuditEntry,
+    Cluster,
+    Job,
+    Machine,
+    Node,
+    Page,
+    Quality,
+    RerouteCandidate,
+    RerouteCandidates,
+    Snapshot,
+)
+from console.demo.context import ServerContext, json_response, problem_responses
+from console.demo.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from console.demo.problems import CODE_NOT_FOUND, CODE_VALIDATION, ApiProblem
+
+T = TypeVar("T")
+
+LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
+CURSOR = Query(None, description="opaque cursor from the previous page's next_cursor")
+
+
+def _values(raw: str | None) -> set[str] | None:
+    """A filter value: ``running`` or several as ``running,paused``; ``None`` when absent."""
+    if raw is None or not raw.strip():
+        return None
+    return {v.strip() for v in raw.split(",") if v.strip()}
+
+
+def _page(items: Sequence[T], limit: int, cursor: str | None, key: Callable[[T], Any] | None = None) -> Response:
+    key = key or (lambda item: item.id)
+    ordered = sorted(items, key=key)
+    page, next_cursor = paginate(ordered, key, limit, cursor)
+    body = b'{"items":[' + b",".join(item.model_dump_json().encode() for item in page) + b'],"next_cursor":'
+    body += (b'"' + next_cursor.encode() + b'"' if next_cursor else b"null") + b"}"
+    return Response(content=body, media_type="application/json")
+
+
+def _found(obj: Any, kind: str, object_id: str) -> Response:
+    if obj is None:
+        raise ApiProblem(404, f"no {kind} {object_id}", code=CODE_NOT_FOUND)
+    return json_response(obj)
+
+
+def read_router(ctx: ServerContext) -> APIRouter:
+    router = APIRouter(prefix="/v1", responses=problem_responses(401, 404, 422))
+
+    @router.get("/cluster", response_model=Cluster, tags=["reading"])
+    async def get_cluster() -> Response:
+        return json_response(ctx.view.cluster(ctx.feed.seq, ctx.feed.instance_id))
+
+    @router.get("/snapshot", response_model=Snapshot, tags=["reading"])
+    async def get_snapshot() -> Response:
+        view, seq = ctx.view, ctx.feed.seq
+        snapshot = Snapshot.model_construct(
+            seq=seq,
+            cluster=view.cluster(seq, ctx.feed.instance_id),
+            nodes=view.nodes(),
+            machines=view.machines(),
+            jobs=view.jobs(),
+            alerts=view.alerts(),
+            quality=view.quality(),
+        )
+        return json_response(snapshot)
+
+    @router.get("/nodes", response_model=Page[Node], tags=["reading"])
+    async def list_nodes(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
+        return _page(ctx.view.nodes(), limit, cursor)
+
+    @router.get("/nodes/{node_id}", response_model=Node, tags=["reading"])
+    async def get_node(node_id: str) -> Response:
+        return _found(ctx.view.node(node_id), "node", node_id)
+
+    @router.get("/machines", response_model=Page[Machine], tags=["reading"])
+    async def list_machines(
+        node_id: str | None = Query(None),
+        state: str | None = Query(None, description="one state, or several separated by commas"),
+        limit: int = LIMIT,
+        cursor: str | None = CURSOR,
+    ) -> Response:
+        states = _values(state)
+        items = [
+            m
+            for m in ctx.view.machines()
+            if (node_id is None or m.node_id == node_id) and (states is None or m.state in states)
+        ]
+        return _page(items, limit, cursor)
+
+    @router.get("/machines/{machine_id}", response_model=Machine, tags=["reading"])
+    async def get_machine(machine_id: str) -> Response:
+        return _found(ctx.view.machine(machine_id), "machine", machine_id)
+
+    @router.get("/jobs", response_model=Page[Job], tags=["reading"])
+    async def list_jobs(
+        status: str | None = Query(None, description="one status, or several separated by commas"),
+        node_id: str | None = Query(None),
+        machine_id: str | None = Query(None),
+        limit: int = LIMIT,
+        cursor: str | None = CURSOR,
+    ) -> Response:
+        statuses = _values(status)
+        items = [
+            j
+            for j in ctx.view.jobs()
+            if (statuses is None or j.status in statuses)
+            and (node_id is None or j.node_id == node_id)
+            and (machine_id is None or j.machine_id == machine_id)
+        ]
+        return _page(items, limit, cursor)
+
+    @router.get("/jobs/{job_id}", response_model=Job, tags=["reading"])
+    async def get_job(job_id: str) -> Response:
+        return _found(ctx.view.job(job_id), "job", job_id)
+
+    @router.get("/jobs/{job_id}/reroute-candidates", response_model=list[RerouteCandidate], tags=["reading"])
+    async def get_reroute_candidates(job_id: str) -> Response:
+        if ctx.view.job(job_id) is None:
+            raise ApiProblem(404, f"no job {job_id}", code=CODE_NOT_FOUND)
+        candidates = ctx.view.reroute_candidates(job_id)
+        return Response(content=RerouteCandidates.dump_json(candidates), media_type="application/json")
+
+    @router.get("/alerts", response_model=Page[Alert], tags=["reading"])
+    async def list_alerts(
+        state: str | None = Query(None, description="one state, or several separated by commas"),
+        limit: int = LIMIT,
+        cursor: str | None = CURSOR,
+    ) -> Response:
+        states = _values(state)
+        items = [a for a in ctx.view.alerts() if states is None or a.state in states]
+        return _page(items, limit, cursor)
+
+    @router.get("/alerts/{alert_id}", response_model=Alert, tags=["reading"])
+    async def get_alert(alert_id: str) -> Response:
+        return _found(ctx.view.alert(alert_id), "alert", alert_id)
+
+    @router.get("/quality", response_model=Quality, tags=["reading"])
+    async def get_quality(
+        scope: str = Query("cluster", description="cluster, node or machine"),
+        id: str | None = Query(None, description="the node or machine id (not needed for scope=cluster)"),
+    ) -> Response:
+        if scope not in ("cluster", "node", "machine"):
+            raise ApiProblem(422, f"unknown scope {scope!r}: cluster, node or machine", code=CODE_VALIDATION)
+        if scope != "cluster" and not id:
+            raise ApiProblem(422, f"scope={scope} needs an id", code=CODE_VALIDATION)
+        return _found(ctx.view.quality_of(scope, id), f"{scope} quality", id or "of the cluster")
+
+    @router.get("/audit", response_model=Page[AuditEntry], tags=["reading"])
+    async def list_audit(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
+        # Newest first. The key is the entry's position in the (append-only) log, negated so it grows down the page.
+        entries = ctx.view.audit()
+        positions = {id(e): i for i, e in enumerate(entries)}
+        return _page(entries, limit, cursor, key=lambda e: -positions[id(e)])
+
+    return router

@@ -1,0 +1,279 @@
+"""Run a simulation and the servers that show it, all in one asyncio loop.
+
+:class:`DemoHost` owns one simulation, the task that ticks it, and any number of uvicorn servers: a cluster API
+and/or node agents (each with its own feed, ``seq`` and ``instance_id``). Everything runs on one loop thread, so the
+handlers read the simulation between ticks and never see a half-applied one.
+
+:func:`serve_demo` is the coroutine behind ``factory-console demo-server``; :func:`run_demo_server` is its blocking
+form. The embedded server of ``--demo`` (``console.demo.embedded``) runs a ``DemoHost`` in a thread of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from console.demo.auth import TokenTable, parse_token
+from console.demo.feed import DEFAULT_HISTORY, EventFeed
+from console.demo.server import create_app
+from console.demo.views import NodeView, View
+
+__all__ = ["DemoHost", "ServedView", "parse_token", "run_demo_server", "serve_demo"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TICK_INTERVAL = 0.1
+STARTUP_TIMEOUT_S = 20.0
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals alone: the host handles them once for all its servers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass
+class ServedView:
+    """One server of a host: the view it serves (``node_id`` None for the cluster API), its feed, app and URL."""
+
+    node_id: str | None
+    feed: EventFeed
+    app: FastAPI
+    server: uvicorn.Server
+    sock: socket.socket
+    url: str
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket (port 0: a free one), so the URL is known before the server starts."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+class DemoHost:
+    """One simulation, its ticker, and the servers that serve views of it, for one asyncio loop.
+
+    Build it, :meth:`add_server` for each view (sockets are bound at once, so URLs are known), then ``await
+    run()``. ``tick_interval=None`` does not tick (tests step a ``SteppedClock`` and tick themselves).
+    """
+
+    def __init__(
+        self,
+        sim: Any,
+        *,
+        tokens: Iterable[str | tuple[str, str, str]] = (),
+        keepalive_s: float = 15.0,
+        history: int = DEFAULT_HISTORY,
+        tick_interval: float | None = DEFAULT_TICK_INTERVAL,
+        log_level: str = "warning",
+    ) -> None:
+        self.sim = sim
+        self.tokens = TokenTable(tokens)
+        self.keepalive_s = keepalive_s
+        self.history = history
+        self.tick_interval = tick_interval
+        self.log_level = log_level
+        self.servers: list[ServedView] = []
+        self.agent_urls: dict[str, str] = {}  # shared by every view: fills Node.agent_url
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stop_requested = False
+
+    def add_server(self, host: str = "127.0.0.1", port: int = 0, node_id: str | None = None) -> ServedView:
+        """Serve the whole cluster (``node_id`` None) or one node's agent on ``host:port`` (0: a free port)."""
+        view = NodeView(self.sim, node_id, self.agent_urls) if node_id is not None else View(self.sim, self.agent_urls)
+        feed = EventFeed(self.sim, view=view, history=self.history)
+        app = create_app(self.sim, feed, self.tokens, keepalive_s=self.keepalive_s)
+        config = uvicorn.Config(
+            app,
+            log_level=self.log_level,
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=3,
+        )
+        sock = bind_socket(host, port)
+        served = ServedView(node_id, feed, app, _Server(config), sock, _url_of(sock))
+        if node_id is not None:
+            self.agent_urls[node_id] = served.url
+        self.servers.append(served)
+        return served
+
+    def server_for(self, node_id: str | None = None) -> ServedView:
+        return next(s for s in self.servers if s.node_id == node_id)
+
+    def drop_streams(self) -> int:
+        """Cut every open SSE stream of every server (on the loop thread). Returns how many were open."""
+        return sum(s.app.state.ctx.hub.drop_all() for s in self.servers)
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to shut down (on the loop thread; from elsewhere use ``loop.call_soon_threadsafe``)."""
+        self._stop_requested = True
+        if self._stop is not None:
+            self._stop.set()
+
+    async def _tick_forever(self, interval: float) -> None:
+        while True:
+            try:
+                self.sim.tick()
+            except Exception:
+                log.exception("the simulation failed to tick")
+            await asyncio.sleep(interval)
+
+    async def run(self, ready: Callable[[], None] | None = None) -> None:
+        """Serve until :meth:`request_stop`; ``ready()`` is called once every server accepts connections."""
+        if not self.servers:
+            raise RuntimeError("add at least one server before run()")
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._stop_requested:
+            self._stop.set()
+        tasks = [asyncio.create_task(s.server.serve(sockets=[s.sock]), name=f"serve {s.url}") for s in self.servers]
+        ticker = (
+            asyncio.create_task(self._tick_forever(self.tick_interval), name="sim ticker")
+            if self.tick_interval
+            else None
+        )
+        stop_wait = asyncio.create_task(self._stop.wait())
+        try:
+            await self._wait_started(tasks)
+            if ready is not None:
+                ready()
+            await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await self._shutdown(tasks, ticker, stop_wait)
+
+    async def _wait_started(self, tasks: list[asyncio.Task[None]]) -> None:
+        deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT_S
+        while not all(s.server.started for s in self.servers):
+            for task in tasks:
+                if task.done():
+                    task.result()  # raises the server's startup error
+                    raise RuntimeError(f"a demo server stopped while starting ({task.get_name()})")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the demo servers did not start in time")
+            await asyncio.sleep(0.01)
+
+    async def _shutdown(
+        self, tasks: list[asyncio.Task[None]], ticker: asyncio.Task[None] | None, stop_wait: asyncio.Task[Any]
+    ) -> None:
+        for served in self.servers:
+            served.app.state.ctx.hub.close()  # open streams end, so uvicorn's graceful shutdown does not wait
+            served.server.should_exit = True
+        stop_wait.cancel()
+        if ticker is not None:
+            ticker.cancel()
+        results = await asyncio.gather(*tasks, *(t for t in (ticker, stop_wait) if t), return_exceptions=True)
+        for served in self.servers:
+            served.feed.close()
+            served.sock.close()
+        for result in results[: len(tasks)]:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("a demo server failed: %r", result)
+
+
+def make_simulation(config: Any = None, clock: Any = None) -> Any:
+    """A ``Simulation`` for ``config`` (default scenario when None), on ``clock`` (a sped-up wall clock when None)."""
+    from console.demo.sim import SimConfig, Simulation, WallClock
+
+    config = config if config is not None else SimConfig()
+    if clock is None:
+        clock = WallClock(start=getattr(config, "start", None), speed=getattr(config, "speed", 1.0) or 1.0)
+    return Simulation(config, clock)
+
+
+async def serve_demo(
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    config: Any = None,
+    tokens: Iterable[str | tuple[str, str, str]] = (),
+    node_id: str | None = None,
+    *,
+    with_agents: bool = False,
+    clock: Any = None,
+    tick_interval: float | None = DEFAULT_TICK_INTERVAL,
+    keepalive_s: float = 15.0,
+    history: int = DEFAULT_HISTORY,
+    log_level: str = "info",
+    ready: Callable[[DemoHost], None] | None = None,
+) -> None:
+    """Serve the simulated cluster until SIGINT/SIGTERM (or the task is cancelled).
+
+    ``node_id`` serves only that node's agent on ``port``. ``with_agents`` serves the cluster API on ``port`` and one
+    node agent per node on the next ports (``port+1``...; with ``port=0`` free ports). ``tokens`` are
+    ``NAME:ROLE:SECRET`` strings or parsed triples (:func:`parse_token`); none means no auth. ``ready(host)`` is
+    called once every server accepts connections (by default the URLs are printed).
+    """
+    sim = make_simulation(config, clock)
+    demo = DemoHost(
+        sim, tokens=tokens, keepalive_s=keepalive_s, history=history, tick_interval=tick_interval, log_level=log_level
+    )
+    if node_id is not None:
+        demo.add_server(host, port, node_id=node_id)
+    else:
+        demo.add_server(host, port)
+        if with_agents:
+            for index, node in enumerate(sim.nodes(), start=1):
+                demo.add_server(host, port + index if port else 0, node_id=node.id)
+
+    loop = asyncio.get_running_loop()
+    handled: list[int] = []
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, demo.request_stop)
+                handled.append(sig)
+    try:
+        await demo.run(ready=lambda: (ready or _print_urls)(demo))
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+def _print_urls(demo: DemoHost) -> None:
+    for served in demo.servers:
+        what = f"node agent of {served.node_id}" if served.node_id else "cluster API"
+        print(f"factory-console demo-server: {what} at {served.url}", file=sys.stderr, flush=True)
+    auth = "no auth" if demo.tokens.open else "bearer tokens required"
+    print(f"factory-console demo-server: {auth}; Ctrl+C to stop", file=sys.stderr, flush=True)
+
+
+def run_demo_server(
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    config: Any = None,
+    tokens: Iterable[str | tuple[str, str, str]] = (),
+    node_id: str | None = None,
+    **options: Any,
+) -> None:
+    """Blocking :func:`serve_demo` for the CLI; returns when stopped by SIGINT/SIGTERM."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_demo(host, port, config, tokens, node_id, **options))

@@ -1,0 +1,103 @@
+"""``create_app``: the FastAPI app that serves the Factory Cluster API v1 contract from a simulation.
+
+One app serves one view: the whole cluster (``feed`` built without a node) or one node as a node agent (a feed for
+that node). Several apps can share one simulation in one event loop (a cluster API plus node agents), each with its
+own feed, ``seq`` and ``instance_id``.
+
+The app must run on the same event loop thread that ticks the simulation: handlers are ``async`` and read the
+simulation without awaiting, so a read never sees a half-applied tick (see ``console.demo.runner``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI, Header, Query, Request
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response, StreamingResponse
+
+from console import __version__
+from console.api.models import WhoAmI
+from console.demo.auth import AuthMiddleware, TokenTable, principal_of
+from console.demo.command_routes import command_router
+from console.demo.context import ServerContext, json_response, problem_responses
+from console.demo.feed import EventFeed
+from console.demo.problems import CODE_VALIDATION, ApiProblem, install_problem_handlers
+from console.demo.read_routes import read_router
+from console.demo.sse import event_stream
+
+GZIP_MINIMUM_SIZE = 1000
+"""Bodies smaller than this are not worth compressing. ``text/event-stream`` is never compressed (Starlette excludes
+it by default, so a stream is not buffered in the compressor)."""
+
+
+def create_app(
+    sim: Any,
+    feed: EventFeed | None = None,
+    tokens: Iterable[str | tuple[str, str, str]] | TokenTable = (),
+    node_id: str | None = None,
+    *,
+    keepalive_s: float = 15.0,
+    history: int = 10_000,
+) -> FastAPI:
+    """The app serving ``sim`` through ``feed`` (made here when not given: for ``node_id``, or the whole cluster).
+
+    ``tokens`` are ``NAME:ROLE:SECRET`` strings (or parsed triples); none means no auth. ``keepalive_s`` is how long
+    an idle event stream waits before sending a ``: ka`` comment. The context (feed, streams, idempotency store) is
+    on ``app.state.ctx``.
+    """
+    if feed is None:
+        feed = EventFeed(sim, node_id=node_id, history=history)
+    elif node_id is not None and feed.node_id != node_id:
+        raise ValueError(f"the feed serves node {feed.node_id!r}, not {node_id!r}")
+    table = tokens if isinstance(tokens, TokenTable) else TokenTable(tokens)
+    ctx = ServerContext(sim=sim, feed=feed, tokens=table, keepalive_s=keepalive_s)
+
+    what = f"node agent of {feed.node_id}" if feed.node_id else "cluster API"
+    app = FastAPI(
+        title="Factory Cluster API",
+        version="1",
+        summary=f"Simulated {what} (factory-console {__version__} demo server)",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_problem_handlers(app)
+    app.include_router(read_router(ctx))
+    app.include_router(command_router(ctx))
+    _add_misc_routes(app, ctx)
+    # Outermost first: compression sees the final response; auth answers 401 before any route runs.
+    app.add_middleware(AuthMiddleware, tokens=table)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
+    return app
+
+
+def _add_misc_routes(app: FastAPI, ctx: ServerContext) -> None:
+    @app.get("/v1/whoami", response_model=WhoAmI, tags=["reading"], responses=problem_responses(401))
+    async def whoami(request: Request) -> Response:
+        principal = principal_of(request)
+        return json_response(WhoAmI(operator=principal.operator, role=principal.role))
+
+    @app.get(
+        "/v1/events",
+        tags=["events"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}}
+        | problem_responses(401, 422),
+    )
+    async def events(
+        after: int | None = Query(None, description="resume after this seq (Last-Event-ID wins when both are sent)"),
+        last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+    ) -> StreamingResponse:
+        start = after
+        if last_event_id is not None and last_event_id.strip():
+            try:
+                start = int(last_event_id.strip())
+            except ValueError:
+                raise ApiProblem(422, "Last-Event-ID is not a seq (an integer)", code=CODE_VALIDATION) from None
+        return StreamingResponse(
+            event_stream(ctx.feed, ctx.hub, start, keepalive_s=ctx.keepalive_s),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

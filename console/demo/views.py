@@ -1,0 +1,220 @@
+"""What one server shows of the simulation: the whole cluster, or one node as "a cluster of one node".
+
+A view answers the reads (filtered for a node agent), tells whether a command target is in it, and turns the
+simulation's unnumbered events into the events this view publishes (:meth:`View.translate`): a node agent drops
+what is not about its node, and sends ``job.removed`` when a job leaves it. The :class:`~console.demo.feed.EventFeed`
+and the app of one server share one view, so the snapshot and the stream always agree on what belongs.
+
+Every method runs on the server's event loop thread, like the simulation's ``tick`` (the simulation is not
+thread-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from console.api.models import (
+    AuditEntry,
+    Cluster,
+    EventType,
+    Job,
+    JobRemoved,
+    Machine,
+    Node,
+    Quality,
+    RerouteCandidate,
+)
+
+
+def _with_agent_url(node: Node, agent_urls: Mapping[str, str]) -> Node:
+    url = agent_urls.get(node.id)
+    return node.model_copy(update={"agent_url": url}) if url and node.agent_url != url else node
+
+
+class View:
+    """The whole cluster (the cluster API). ``agent_urls`` fills ``Node.agent_url`` when agents run beside it."""
+
+    node_id: str | None = None
+
+    def __init__(self, sim: Any, agent_urls: Mapping[str, str] | None = None) -> None:
+        self.sim = sim
+        self.agent_urls: Mapping[str, str] = agent_urls if agent_urls is not None else {}
+
+    # --- reads -----------------------------------------------------------------------------------------------------
+
+    def cluster(self, seq: int, instance_id: str) -> Cluster:
+        return self.sim.cluster_info().model_copy(update={"seq": seq, "instance_id": instance_id})
+
+    def nodes(self) -> list[Node]:
+        return [_with_agent_url(n, self.agent_urls) for n in self.sim.nodes()]
+
+    def node(self, node_id: str) -> Node | None:
+        node = self.sim.node(node_id) if self.contains("node", node_id) else None
+        return _with_agent_url(node, self.agent_urls) if node is not None else None
+
+    def machines(self) -> list[Machine]:
+        return list(self.sim.machines())
+
+    def machine(self, machine_id: str) -> Machine | None:
+        return self.sim.machine(machine_id) if self.contains("machine", machine_id) else None
+
+    def jobs(self) -> list[Job]:
+        return list(self.sim.jobs())
+
+    def job(self, job_id: str) -> Job | None:
+        return self.sim.job(job_id) if self.contains("job", job_id) else None
+
+    def alerts(self) -> list[Any]:
+        return list(self.sim.alerts())
+
+    def alert(self, alert_id: str) -> Any | None:
+        alert = self.sim.alert(alert_id)
+        return alert if alert is not None and self.has_source(alert.source.kind, alert.source.id) else None
+
+    def quality(self) -> list[Quality]:
+        return list(self.sim.quality())
+
+    def quality_of(self, scope: str, object_id: str | None) -> Quality | None:
+        """The quality record of ``scope`` (``cluster``, ``node``, ``machine``) and ``object_id``."""
+        for q in self.quality():
+            if q.scope == scope and (scope == "cluster" or q.id == object_id):
+                return q
+        return None
+
+    def audit(self) -> list[AuditEntry]:
+        return list(self.sim.audit())
+
+    def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
+        return list(self.sim.reroute_candidates(job_id))
+
+    # --- membership ------------------------------------------------------------------------------------------------
+
+    def contains(self, kind: str, object_id: str) -> bool:
+        """Whether a command target (``machine``, ``node``, ``job``, ``alert``) exists in this view."""
+        getter = {"machine": "machine", "node": "node", "job": "job", "alert": "alert"}.get(kind)
+        return getter is not None and getattr(self.sim, getter)(object_id) is not None
+
+    def has_source(self, kind: str, object_id: str) -> bool:
+        """Whether an alert source or an audit target belongs to this view (the whole cluster: always)."""
+        return True
+
+    # --- events ----------------------------------------------------------------------------------------------------
+
+    def translate(self, type_: str, payload: Any) -> list[tuple[str, Any]]:
+        """The events this view publishes for one simulation event (zero, one or more)."""
+        if type_ == EventType.NODE_UPDATED and isinstance(payload, Node):
+            return [(type_, _with_agent_url(payload, self.agent_urls))]
+        return [(type_, payload)]
+
+
+class NodeView(View):
+    """One node as a cluster of one node: what its node agent serves."""
+
+    def __init__(self, sim: Any, node_id: str, agent_urls: Mapping[str, str] | None = None) -> None:
+        super().__init__(sim, agent_urls)
+        if sim.node(node_id) is None:
+            raise ValueError(f"no node {node_id!r} in the simulation")
+        self.node_id = node_id
+        self._machine_node: dict[str, str | None] = {}
+        # Jobs this agent has shown as its own, so it can send job.removed when one leaves the node.
+        self._jobs_here: set[str] = {j.id for j in sim.jobs() if j.node_id == node_id}
+
+    def _node_of_machine(self, machine_id: str) -> str | None:
+        # Machines never move between nodes, and telemetry asks this many times a second: cache it.
+        if machine_id not in self._machine_node:
+            self._machine_node[machine_id] = self.sim.node_of("machine", machine_id)
+        return self._machine_node[machine_id]
+
+    def has_source(self, kind: str, object_id: str) -> bool:
+        if kind == "node":
+            return object_id == self.node_id
+        if kind == "machine":
+            return self._node_of_machine(object_id) == self.node_id
+        if kind in ("job", "alert"):
+            return self.sim.node_of(kind, object_id) == self.node_id
+        return False  # cluster-wide things are not the node's
+
+    def contains(self, kind: str, object_id: str) -> bool:
+        return super().contains(kind, object_id) and (
+            self.has_source(kind, object_id) if kind != "alert" else self.alert(object_id) is not None
+        )
+
+    def cluster(self, seq: int, instance_id: str) -> Cluster:
+        return self._own_cluster(self.sim.cluster_info(), seq, instance_id)
+
+    def _own_cluster(self, whole: Cluster, seq: int, instance_id: str) -> Cluster:
+        node = self.sim.node(self.node_id)
+        return Cluster(
+            id=self.node_id,
+            name=node.name if node is not None else self.node_id,
+            region=whole.region,
+            server_time=whole.server_time,
+            seq=seq,
+            instance_id=instance_id,
+        )
+
+    def nodes(self) -> list[Node]:
+        return [_with_agent_url(n, self.agent_urls) for n in self.sim.nodes() if n.id == self.node_id]
+
+    def machines(self) -> list[Machine]:
+        return [m for m in self.sim.machines() if m.node_id == self.node_id]
+
+    def jobs(self) -> list[Job]:
+        return [j for j in self.sim.jobs() if j.node_id == self.node_id]
+
+    def alerts(self) -> list[Any]:
+        return [a for a in self.sim.alerts() if self.has_source(a.source.kind, a.source.id)]
+
+    def _quality_here(self, q: Quality) -> bool:
+        if q.scope == "node":
+            return q.id == self.node_id
+        if q.scope == "machine":
+            return self._node_of_machine(q.id) == self.node_id
+        return False
+
+    def quality(self) -> list[Quality]:
+        return [q for q in self.sim.quality() if self._quality_here(q)]
+
+    def quality_of(self, scope: str, object_id: str | None) -> Quality | None:
+        # The agent's "cluster" is its node.
+        if scope == "cluster":
+            scope, object_id = "node", self.node_id
+        return super().quality_of(scope, object_id)
+
+    def audit(self) -> list[AuditEntry]:
+        return [e for e in self.sim.audit() if self.has_source(e.target.kind, e.target.id)]
+
+    def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
+        return [c for c in self.sim.reroute_candidates(job_id) if c.node_id == self.node_id]
+
+    def translate(self, type_: str, payload: Any) -> list[tuple[str, Any]]:
+        here = self.node_id
+        if type_ == EventType.CLUSTER_UPDATED and isinstance(payload, Cluster):
+            return [(type_, self._own_cluster(payload, payload.seq, payload.instance_id))]
+        if type_ == EventType.NODE_UPDATED:
+            return super().translate(type_, payload) if payload.id == here else []
+        if type_ == EventType.MACHINE_UPDATED:
+            return [(type_, payload)] if payload.node_id == here else []
+        if type_ == EventType.MACHINE_TELEMETRY:
+            return [(type_, payload)] if self._node_of_machine(payload.machine_id) == here else []
+        if type_ == EventType.JOB_UPDATED:
+            if payload.node_id == here:
+                self._jobs_here.add(payload.id)
+                return [(type_, payload)]
+            if payload.id in self._jobs_here:  # it left this node
+                self._jobs_here.discard(payload.id)
+                return [(EventType.JOB_REMOVED.value, JobRemoved(id=payload.id))]
+            return []
+        if type_ == EventType.JOB_REMOVED:
+            if payload.id in self._jobs_here:
+                self._jobs_here.discard(payload.id)
+                return [(type_, payload)]
+            return []
+        if type_ in (EventType.ALERT_RAISED, EventType.ALERT_UPDATED):
+            return [(type_, payload)] if self.has_source(payload.source.kind, payload.source.id) else []
+        if type_ == EventType.QUALITY_UPDATED:
+            return [(type_, payload)] if self._quality_here(payload) else []
+        if type_ == EventType.AUDIT_APPENDED:
+            return [(type_, payload)] if self.has_source(payload.target.kind, payload.target.id) else []
+        return []  # an event type this view does not know how to place: not the node's
