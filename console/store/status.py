@@ -23,6 +23,7 @@ class SourceState(StrEnum):
     RECONNECTING = "reconnecting"
     STALE = "stale"
     FAILED = "failed"
+    STOPPED = "stopped"
 
 
 @dataclass(slots=True, frozen=True)

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from console.api.models import (
@@ -219,7 +219,7 @@ class Store:
             message += f": {reason}"
         if retry_at is not None:
             delay = max(0.0, retry_at - now)
-            status.retry_at_wall = datetime.fromtimestamp(time.time() + delay, utc_now().tzinfo)
+            status.retry_at_wall = utc_now() + timedelta(seconds=min(delay, 1e7))
             message += f" (retry in {delay:.1f} s)"
         status.log.append(LogLine(utc_now(), message))
         self._pending.sources.add(source_id)
