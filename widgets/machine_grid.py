@@ -220,6 +220,7 @@ class MachineGrid(ScrollView, can_focus=True):
     def set_machines(self, rows: Sequence[Machine]) -> None:
         """Show ``rows`` (already filtered and sorted). The cursor stays on the same machine if it is still there."""
         old_id = self.cursor_id
+        was_visible = self._index_visible(self._cursor)
         self._rows = list(rows)
         self._index = {row.id: i for i, row in enumerate(self._rows)}
         if old_id is not None and old_id in self._index:
@@ -228,6 +229,8 @@ class MachineGrid(ScrollView, can_focus=True):
             self._cursor = min(self._cursor, max(0, len(self._rows) - 1))
         self._update_virtual_size()
         self.refresh()
+        if was_visible:
+            self._scroll_to_index(self._cursor)
         if self.cursor_id != old_id:
             self.post_message(self.Highlighted(self, self.cursor_id))
 
@@ -319,6 +322,11 @@ class MachineGrid(ScrollView, can_focus=True):
         """Virtual line range ``[start, end)`` of the scrolled body (header excluded)."""
         top = self.scroll_offset.y + self._header_height
         return top, self.scroll_offset.y + self.scrollable_content_region.height
+
+    def _index_visible(self, index: int) -> bool:
+        start, end = self._visible_lines()
+        line = self._first_line(index)
+        return start <= line < end
 
     def _refresh_indices(self, indices: Iterable[int]) -> None:
         start, end = self._visible_lines()

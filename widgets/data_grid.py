@@ -1,0 +1,501 @@
+"""A generic virtualised table for long lists: jobs, alerts, nodes, quality rows.
+
+Why not Textual's ``DataTable``: each ``update_cell`` refreshes the whole widget and rebuilds O(rows) offsets
+(measured ~50 % of a core at 10 Hz over 10k rows). This is a Line-API ``ScrollView``: it draws only the visible lines,
+and :meth:`DataGrid.update_rows` repaints only the visible rows that changed.
+
+The caller owns the data: it builds :class:`RowData` (cells already made safe: ``str`` cells are cleaned again here
+anyway, ``Text``/``Content`` cells are drawn as given), sorts them, and says which column is the sort key so the
+header shows ▲/▼. A row's ``style`` names a row class (``row-critical``, ``row-muted``, ``row-stale`` ...) styled by
+the theme through this widget's component classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from widgets.glyphs import ascii_only
+from widgets.safe_text import fit
+
+__all__ = ["ROW_STYLES", "Cell", "Column", "DataGrid", "RowData", "column_widths"]
+
+Cell = str | Text | Content
+Align = Literal["left", "right", "center"]
+
+ROW_STYLES: tuple[str, ...] = (
+    "row-critical",
+    "row-high",
+    "row-medium",
+    "row-low",
+    "row-fault",
+    "row-blocked",
+    "row-paused",
+    "row-maintenance",
+    "row-offline",
+    "row-unknown",
+    "row-muted",
+    "row-stale",
+)
+"""Row style classes the theme knows; another name draws the row unstyled."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column: ``width`` fixed in cells, or ``None`` to share the free width (by ``flex``) with ``min_width``."""
+
+    key: str
+    label: str
+    width: int | None = None
+    align: Align = "left"
+    min_width: int = 6
+    flex: int = 1
+
+
+@dataclass(slots=True)
+class RowData:
+    """One row: its key, its cells in column order, and an optional row style class (see :data:`ROW_STYLES`)."""
+
+    key: str
+    cells: Sequence[Cell]
+    style: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+    """Free for the caller (e.g. the model the row was built from); the grid ignores it."""
+
+
+def column_widths(columns: Sequence[Column], total: int, gap: int = 1) -> list[int]:
+    """Widths that fit ``total`` cells: fixed columns as asked, flex columns share the rest (at least ``min_width``)."""
+    widths = [c.width or 0 for c in columns]
+    flex = [i for i, c in enumerate(columns) if c.width is None]
+    free = total - sum(widths) - gap * max(0, len(columns) - 1)
+    if flex:
+        weights = sum(columns[i].flex for i in flex)
+        given = 0
+        for n, i in enumerate(flex):
+            share = free - given if n == len(flex) - 1 else free * columns[i].flex // weights
+            widths[i] = max(columns[i].min_width, share)
+            given += widths[i]
+    return widths
+
+
+class DataGrid(ScrollView, can_focus=True):
+    """A one-line-per-row table with a sticky header, a cursor, marks and row style classes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="data-grid.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="data-grid.down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="data-grid.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="data-grid.page-down"),
+        Binding("home", "first", "First", show=False, id="data-grid.first"),
+        Binding("end", "last", "Last", show=False, id="data-grid.last"),
+        Binding("enter", "select", "Open", show=False, id="data-grid.select"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="data-grid.mark"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "data-grid--header",
+        "data-grid--sorted",
+        "data-grid--cursor",
+        "data-grid--mark",
+        "data-grid--empty",
+        *(f"data-grid--{name}" for name in ROW_STYLES),
+    }
+
+    DEFAULT_CSS = """
+    DataGrid {
+        overflow-x: hidden;
+        overflow-y: auto;
+        background: $background;
+        color: $state-normal;
+        height: 1fr;
+    }
+    DataGrid > .data-grid--header { color: $text-muted; text-style: bold; }
+    DataGrid > .data-grid--sorted { color: $foreground; text-style: bold underline; }
+    DataGrid > .data-grid--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    DataGrid:focus > .data-grid--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    DataGrid > .data-grid--mark { color: $mark; text-style: bold; }
+    DataGrid > .data-grid--empty { color: $text-muted; text-style: italic; }
+    DataGrid > .data-grid--row-critical { color: $alarm-critical; text-style: $alarm-critical-style; }
+    DataGrid > .data-grid--row-high { color: $alarm-high; text-style: $alarm-high-style; }
+    DataGrid > .data-grid--row-medium { color: $alarm-medium; text-style: $alarm-medium-style; }
+    DataGrid > .data-grid--row-low { color: $alarm-low; text-style: $alarm-low-style; }
+    DataGrid > .data-grid--row-fault { color: $state-fault; }
+    DataGrid > .data-grid--row-blocked { color: $state-blocked; text-style: $state-blocked-style; }
+    DataGrid > .data-grid--row-paused { color: $state-paused; text-style: $state-paused-style; }
+    DataGrid > .data-grid--row-maintenance { color: $state-maintenance; text-style: $state-maintenance-style; }
+    DataGrid > .data-grid--row-offline { color: $state-offline; text-style: $state-offline-style; }
+    DataGrid > .data-grid--row-unknown { color: $state-unknown; text-style: $state-unknown-style; }
+    DataGrid > .data-grid--row-muted { color: $text-muted; }
+    DataGrid > .data-grid--row-stale { color: $state-stale; text-style: $state-stale-style; }
+    """
+
+    show_header: reactive[bool] = reactive(True)
+
+    class Highlighted(Message):
+        """The cursor moved to another row (``key`` is ``None`` when the grid is empty)."""
+
+        def __init__(self, grid: DataGrid, key: str | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.key = key
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    class Selected(Message):
+        """The operator opened a row (enter or double click)."""
+
+        def __init__(self, grid: DataGrid, key: str) -> None:
+            super().__init__()
+            self.grid = grid
+            self.key = key
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    class MarkToggled(Message):
+        """Space on a row; the owner updates ``marked``."""
+
+        def __init__(self, grid: DataGrid, key: str) -> None:
+            super().__init__()
+            self.grid = grid
+            self.key = key
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    class HeaderClicked(Message):
+        """A column header was clicked: the owner may sort by ``column_key`` (the grid does not sort)."""
+
+        def __init__(self, grid: DataGrid, column_key: str) -> None:
+            super().__init__()
+            self.grid = grid
+            self.column_key = column_key
+
+        @property
+        def control(self) -> DataGrid:
+            return self.grid
+
+    def __init__(
+        self,
+        columns: Sequence[Column] = (),
+        *,
+        empty_message: str = "Nothing to show",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._columns: list[Column] = list(columns)
+        self._rows: list[RowData] = []
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._widths: list[int] = []
+        self._widths_for = -1
+        self._style_cache: dict[str, Style] | None = None
+        self._style_key: tuple[str, bool] | None = None
+        self.empty_message = empty_message
+        self.sort_key: str | None = None
+        self.sort_reverse = False
+        self.marked: set[str] = set()
+        self.rendered_lines = 0
+        self.refreshed_lines = 0
+
+    # --- data in ---------------------------------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> list[Column]:
+        return list(self._columns)
+
+    @columns.setter
+    def columns(self, columns: Sequence[Column]) -> None:
+        self._columns = list(columns)
+        self._widths_for = -1
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def keys(self) -> list[str]:
+        return [row.key for row in self._rows]
+
+    def set_sort(self, key: str | None, reverse: bool = False) -> None:
+        """Show ``key`` as the sorted column (▲ ascending, ▼ descending); the caller sorts the rows."""
+        self.sort_key = key
+        self.sort_reverse = reverse
+        self.refresh_line(0)
+
+    def set_rows(self, rows: Sequence[RowData]) -> None:
+        """Show ``rows`` (already sorted). The cursor stays on the same key if that row is still there."""
+        old_key = self.cursor_key
+        was_visible = self._index_visible(self._cursor)
+        self._rows = list(rows)
+        self._index = {row.key: i for i, row in enumerate(self._rows)}
+        if old_key is not None and old_key in self._index:
+            self._cursor = self._index[old_key]
+        else:
+            self._cursor = min(self._cursor, max(0, len(self._rows) - 1))
+        self._update_virtual_size()
+        self.refresh()
+        if was_visible:
+            self._scroll_to_cursor()
+        if self.cursor_key != old_key:
+            self.post_message(self.Highlighted(self, self.cursor_key))
+
+    def update_rows(self, rows: Iterable[RowData]) -> None:
+        """Replace rows with the same keys and repaint those that are visible; unknown keys are ignored."""
+        touched: list[int] = []
+        for row in rows:
+            i = self._index.get(row.key)
+            if i is not None:
+                self._rows[i] = row
+                touched.append(i)
+        self._refresh_indices(touched)
+
+    def refresh_keys(self, keys: Iterable[str]) -> None:
+        """Repaint rows ``keys`` if visible (e.g. after ``marked`` changed)."""
+        self._refresh_indices([self._index[k] for k in keys if k in self._index])
+
+    def get_row(self, key: str) -> RowData | None:
+        i = self._index.get(key)
+        return None if i is None else self._rows[i]
+
+    # --- cursor and geometry ---------------------------------------------------------------------------------------
+
+    @property
+    def cursor_key(self) -> str | None:
+        if not self._rows:
+            return None
+        return self._rows[min(self._cursor, len(self._rows) - 1)].key
+
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    def move_cursor_to(self, key: str) -> bool:
+        i = self._index.get(key)
+        if i is None:
+            return False
+        self._set_cursor(i)
+        return True
+
+    @property
+    def _header(self) -> int:
+        return 1 if self.show_header else 0
+
+    def _body_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - self._header)
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, max(1, len(self._rows)) + self._header)
+
+    def watch_show_header(self) -> None:
+        self._update_virtual_size()
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_virtual_size()
+
+    def _refresh_indices(self, indices: Iterable[int]) -> None:
+        top = self.scroll_offset.y
+        bottom = top + self._body_height()
+        for i in set(indices):
+            if top <= i < bottom:
+                self.refreshed_lines += 1
+                self.refresh_line(i + self._header)
+
+    def _set_cursor(self, index: int) -> None:
+        if not self._rows:
+            return
+        index = max(0, min(index, len(self._rows) - 1))
+        old = self._cursor
+        self._cursor = index
+        if index != old:
+            self._refresh_indices([old, index])
+        self._scroll_to_cursor()
+        if index != old:
+            self.post_message(self.Highlighted(self, self._rows[index].key))
+
+    def _index_visible(self, index: int) -> bool:
+        top = self.scroll_offset.y
+        return top <= index < top + self._body_height()
+
+    def _scroll_to_cursor(self) -> None:
+        """Scroll (without animation) just enough to show the cursor row."""
+        index = self._cursor
+        top = self.scroll_offset.y
+        body = self._body_height()
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + body:
+            self.scroll_to(y=index - body + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self._cursor - self._body_height())
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self._cursor + self._body_height())
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        key = self.cursor_key
+        if key is not None:
+            self.post_message(self.Selected(self, key))
+
+    def action_toggle_mark(self) -> None:
+        key = self.cursor_key
+        if key is not None:
+            self.post_message(self.MarkToggled(self, key))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y < self._header:
+            column = self._column_at(offset.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(self, column.key))
+            return
+        index = self.scroll_offset.y + offset.y - self._header
+        if 0 <= index < len(self._rows):
+            self._set_cursor(index)
+            if event.chain >= 2:
+                self.post_message(self.Selected(self, self._rows[index].key))
+
+    def _column_at(self, x: int) -> Column | None:
+        pos = 2
+        for column, width in zip(self._columns, self._current_widths(), strict=False):
+            if pos <= x < pos + width + 1:
+                return column
+            pos += width + 1
+        return None
+
+    # --- rendering -------------------------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        self._style_cache = None
+        super().notify_style_update()
+
+    def _styles(self) -> dict[str, Style]:
+        key = (self.app.theme, self.has_focus)
+        if self._style_cache is None or self._style_key != key:
+            get = self.get_component_rich_style
+            cache = {name.removeprefix("data-grid--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+            cache["_base"] = self.rich_style
+            self._style_cache = cache
+            self._style_key = key
+        return self._style_cache
+
+    def on_focus(self) -> None:
+        self._refresh_indices([self._cursor])
+
+    def on_blur(self) -> None:
+        self._refresh_indices([self._cursor])
+
+    def _current_widths(self) -> list[int]:
+        width = self.scrollable_content_region.width
+        if self._widths_for != width:
+            self._widths = column_widths(self._columns, width - 2)
+            self._widths_for = width
+        return self._widths
+
+    def render_line(self, y: int) -> Strip:
+        self.rendered_lines += 1
+        width = self.scrollable_content_region.width
+        styles = self._styles()
+        base = styles["_base"]
+        if y < self._header:
+            return self._header_line(width, styles)
+        index = self.scroll_offset.y + y - self._header
+        if not self._rows:
+            if index == 0:
+                return Strip([Segment(fit(" " + self.empty_message, width), base + styles["empty"])], width)
+            return Strip.blank(width, base)
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        row = self._rows[index]
+        row_style = base + styles.get(row.style, Style.null())
+        if index == self._cursor:
+            row_style = row_style + styles["cursor"]
+        marked = row.key in self.marked
+        segments: list[Segment] = [
+            Segment(("*" if ascii_only() else "●") if marked else " ", row_style + styles["mark"]),
+            Segment(" ", row_style),
+        ]
+        for column, cell_width, cell in zip(self._columns, self._current_widths(), row.cells, strict=False):
+            segments.extend(self._cell(cell, cell_width, column.align, row_style))
+            segments.append(Segment(" ", row_style))
+        return Strip(segments).adjust_cell_length(width, row_style)
+
+    def _cell(self, cell: Cell, width: int, align: Align, style: Style) -> list[Segment]:
+        if isinstance(cell, str):
+            return [Segment(fit(cell, width, align=align), style)]
+        if isinstance(cell, Content):
+            fitted = cell.truncate(width, ellipsis=True, pad=False)
+            gap = width - fitted.cell_length
+            if gap > 0:
+                fitted = fitted.pad(gap if align == "right" else 0, 0 if align == "right" else gap)
+            return list(Segment.apply_style(fitted.render_segments(), style))
+        text = cell.copy()
+        text.end = ""
+        text.no_wrap = True
+        text.truncate(width, overflow="ellipsis")
+        gap = width - text.cell_len
+        if gap > 0:
+            if align == "right":
+                text.pad_left(gap)
+            else:
+                text.pad_right(gap)
+        return list(Segment.apply_style(text.render(self.app.console), style))
+
+    def _header_line(self, width: int, styles: dict[str, Style]) -> Strip:
+        base = styles["_base"] + styles["header"]
+        segments = [Segment("  ", base)]
+        for column, cell_width in zip(self._columns, self._current_widths(), strict=False):
+            label = column.label
+            style = base
+            if column.key == self.sort_key:
+                arrow = ("v" if self.sort_reverse else "^") if ascii_only() else ("▼" if self.sort_reverse else "▲")
+                label = f"{label}{arrow}"
+                style = base + styles["sorted"]
+            segments.append(Segment(fit(label, cell_width, align=column.align), style))
+            segments.append(Segment(" ", base))
+        return Strip(segments).adjust_cell_length(width, base)
