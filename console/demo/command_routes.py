@@ -37,6 +37,7 @@ from console.demo.problems import (
     PROBLEM_MEDIA_TYPE,
     ApiProblem,
 )
+from console.demo.sim.errors import SimCommandError
 
 MAX_KEY_LENGTH = 255
 
@@ -143,8 +144,6 @@ def _execute(
     ctx: ServerContext, spec: CommandSpec, target_id: str, payload: dict, principal: Principal, key: str
 ) -> tuple[int, bytes, str]:
     """Run one command on the simulation; the answer's status, body and media type (to send and to store)."""
-    from console.demo.sim import SimCommandError  # the simulation's own error type
-
     try:
         if not ctx.view.contains(spec.kind, target_id):
             raise ApiProblem(404, f"no {spec.kind} {target_id}", code=CODE_NOT_FOUND)

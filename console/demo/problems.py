@@ -35,6 +35,8 @@ CODE_INTERNAL = "internal_error"
 
 def status_title(status: int) -> str:
     """The standard reason phrase of a status (``409`` -> ``Conflict``), the problem's default ``title``."""
+    if status == 422:
+        return "Unprocessable Content"  # RFC 9110's name (Python's table still says "Unprocessable Entity")
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -110,7 +112,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ApiProblem)
         return exc.response()
 
-    async def on_http_exception(_request: Request, exc: Exception) -> Response:
+    async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
         code = {404: CODE_NOT_FOUND, 405: CODE_METHOD_NOT_ALLOWED, 401: CODE_UNAUTHORIZED, 403: CODE_FORBIDDEN}.get(
@@ -118,7 +120,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != status_title(status) else None
         if status == 404 and detail is None:
-            detail = "no such resource"
+            detail = f"no such resource: {request.url.path}"
+        if status == 405 and detail is None:
+            allowed = (exc.headers or {}).get("Allow", "")
+            detail = f"{request.method} is not allowed here" + (f"; allowed: {allowed}" if allowed else "")
         problem = ApiProblem(status, detail, code=code, headers=dict(exc.headers or {}))
         return problem.response()
 

@@ -22,6 +22,7 @@ from console.api.models import (
     Quality,
     SourceRef,
 )
+from console.demo.sim.errors import SimCommandError
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -182,6 +183,26 @@ class FakeSim:
 
     def alert(self, alert_id: str) -> Alert | None:
         return self._alerts.get(alert_id)
+
+    def tick(self) -> None:
+        pass
+
+    def execute(
+        self, action: str, target_id: str, body: dict, operator: str, idempotency_key: str | None = None
+    ) -> AuditEntry:
+        kind = action.split(".")[0]
+        if self.node_of(kind, target_id) is None:
+            raise SimCommandError(404, "not_found", f"no {kind} {target_id}")
+        if kind == "machine":
+            state = "paused" if action == "machine.pause" else "idle"
+            self._machines[target_id] = self._machines[target_id].model_copy(update={"state": state})
+            self.emit("machine.updated", self._machines[target_id])
+        entry = audit(f"AU-{len(self._audit) + 1}", kind, target_id).model_copy(
+            update={"operator": operator, "action": action, "idempotency_key": idempotency_key}
+        )
+        self._audit.append(entry)
+        self.emit("audit.appended", entry)
+        return entry
 
     def node_of(self, kind: str, object_id: str) -> str | None:
         if kind == "node":
