@@ -50,7 +50,7 @@ from console.api.models import (
     utc_now,
 )
 
-__all__ = ["FIELDS", "Kind", "Query", "Term", "job_at_risk", "parse"]
+__all__ = ["FIELDS", "HELP", "Kind", "Query", "Term", "job_at_risk", "parse"]
 
 Kind = Literal["machine", "job", "alert", "node"]
 
@@ -74,6 +74,21 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "node": ("state", "city", "name", "node", "id"),
 }
 """The fields each kind of row understands (for the help screen and for warnings)."""
+
+HELP = """\
+word            names and ids contain "word" (every word must match)
+"two words"     a phrase; quotes also work in values: node:"new york"
+field:value     machines: state kind node material process model job id name
+                jobs: status node machine material process priority order part region id, at-risk
+                alerts: priority state code source kind node machine id
+                nodes: state city name id
+state:a state:b the same field twice means either (a OR b); different fields must all match
+-term           excludes: -state:idle  -kind:cnc  -at-risk  -test
+kind:cnc        kind matches a prefix or a word: cnc -> cnc_mill, cnc_lathe; printer -> every printer
+priority:<=2    compare with = < <= > >=; alerts take critical high medium low (or a prefix)
+at-risk         unfinished jobs that are past due or expected to finish late (risk:no for the others)
+"""
+"""Plain text for the help screen (no markup)."""
 
 _ALIASES = {"at-risk": "risk", "atrisk": "risk"}
 _KNOWN = frozenset(name for names in FIELDS.values() for name in names) | frozenset(_ALIASES)

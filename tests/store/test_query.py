@@ -418,3 +418,11 @@ def test_normalised_form_round_trips(text: str) -> None:
 def test_parse_refuses_non_text_gently() -> None:
     q = parse(None)  # type: ignore[arg-type]
     assert q.is_empty and q.errors
+
+
+def test_help_names_every_field() -> None:
+    from console.store.query import HELP
+
+    for names in FIELDS.values():
+        for name in names:
+            assert name in HELP or name == "risk"
