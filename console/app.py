@@ -8,6 +8,7 @@ to the visible screen, which repaints only what changed. Screens that are not vi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,11 +21,14 @@ from textual.screen import Screen
 from console.api.client import ClusterClient
 from console.commands import Command, CommandOutcome, CommandService, PermissionDenied, summarize
 from console.palette import EntityProvider
+from console.screens.alerts import AlertsScreen
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard import DashboardScreen
 from console.screens.help import HelpScreen
+from console.screens.jobs import JobsScreen
 from console.screens.modals import ConfirmQuit
-from console.screens.screens import AlertsScreen, JobsScreen, NodesScreen, QualityScreen
+from console.screens.nodes import NodesScreen
+from console.screens.quality import QualityScreen
 from console.server_clock import ServerClock
 from console.settings import Settings, SourceSpec
 from console.sources.cluster import ClusterSource
@@ -47,7 +51,7 @@ class FactoryConsoleApp(App[int]):
     """factory-console: the operator console."""
 
     TITLE = "factory-console"
-    CSS_PATH = "console.tcss"
+    CSS_PATH = "../themes/console.tcss"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {EntityProvider}
     MODES: ClassVar[dict[str, Any]] = {
@@ -61,10 +65,7 @@ class FactoryConsoleApp(App[int]):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *[
-            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=key == "1" or True)
-            for key, mode, title in SCREEN_KEYS
-        ],
+        *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}") for key, mode, title in SCREEN_KEYS],
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("f", "toggle_freeze", "Freeze", id="app.freeze"),
         Binding("q", "quit_console", "Quit", id="app.quit"),
@@ -107,8 +108,8 @@ class FactoryConsoleApp(App[int]):
             is_connected=self._source_connected,
         )
         register_themes(self)
-        self.theme = settings.theme if settings.theme in THEMES or settings.theme in self.available_themes else (
-            DEFAULT_THEME
+        self.theme = (
+            settings.theme if settings.theme in THEMES or settings.theme in self.available_themes else (DEFAULT_THEME)
         )
         if settings.keymap:
             self.set_keymap(settings.keymap)
@@ -143,10 +144,8 @@ class FactoryConsoleApp(App[int]):
         if self._install_signal_handlers:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
-                try:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(sig, self._on_terminate_signal)
-                except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - not on this platform
-                    pass
 
     def _on_terminate_signal(self) -> None:
         """SIGTERM or SIGHUP (a dropped SSH session): leave at once and give the terminal back."""
@@ -244,7 +243,7 @@ class FactoryConsoleApp(App[int]):
                 from console.config import save_theme
 
                 save_theme(theme, path=self.settings.config_file)
-            except Exception as error:  # noqa: BLE001 - a theme that cannot be saved must not stop the console
+            except Exception as error:
                 self.notify(f"Theme not saved: {error}", severity="warning", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -253,8 +252,9 @@ class FactoryConsoleApp(App[int]):
             yield SystemCommand(f"Screen: {title}", f"Switch to the {title} screen ({key})", self._switcher(mode))
         for name in THEMES:
             yield SystemCommand(f"Theme: {name}", f"Use the {name} theme", self._theme_setter(name))
-        yield SystemCommand("Freeze / unfreeze view", "Stop the screen moving; data keeps flowing (f)",
-                            self.action_toggle_freeze)
+        yield SystemCommand(
+            "Freeze / unfreeze view", "Stop the screen moving; data keeps flowing (f)", self.action_toggle_freeze
+        )
         yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
         if isinstance(screen, ConsoleScreen):
             yield from screen.palette_commands()

@@ -52,9 +52,7 @@ def build_run_parser() -> argparse.ArgumentParser:
         "--with-agents", action="store_true", help="with --demo: also serve one node agent per node and connect to them"
     )
     target.add_argument("--api", metavar="URL", help="URL of the cluster API")
-    target.add_argument(
-        "--agent", metavar="URL", action="append", default=[], help="URL of a node agent (repeatable)"
-    )
+    target.add_argument("--agent", metavar="URL", action="append", default=[], help="URL of a node agent (repeatable)")
     target.add_argument(
         "--octoprint", metavar="NAME=URL", action="append", default=[], help="an OctoPrint printer (repeatable)"
     )

@@ -114,7 +114,9 @@ def launch(args: argparse.Namespace) -> int:
     """Run the console until the operator quits; returns the process exit code."""
     settings = build_settings(args)
     if settings.insecure:
-        warnings.warn("TLS verification is OFF (--insecure): anyone on the path can read and change traffic")
+        warnings.warn(
+            "TLS verification is OFF (--insecure): anyone on the path can read and change traffic", stacklevel=2
+        )
         print("factory-console: WARNING: TLS verification is off (--insecure)", file=sys.stderr)
     with ExitStack() as stack:
         demo = None

@@ -1,0 +1,94 @@
+"""The command palette's entity search: any machine, job, node or alert by id or name, jumping straight to it.
+
+Actions, screens and themes come from ``App.get_system_commands``; this provider adds the cluster's objects. It reads
+the store (in memory) and caps the work per keystroke, so it stays quick with 20,000 machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from widgets.safe_text import clean
+
+if TYPE_CHECKING:
+    from console.app import FactoryConsoleApp
+
+MAX_HITS = 40
+
+
+class EntityProvider(Provider):
+    """Machines, jobs, nodes and alerts."""
+
+    @property
+    def console(self) -> FactoryConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    def _entities(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """``(text to match, display, jump)`` for every object."""
+        store = self.console.store
+        for node in store.nodes.values():
+            yield f"{node.id} {node.name} {node.city}", f"Node {node.name} ({node.id})", partial(self._node, node.id)
+        for machine in store.machines.values():
+            yield (
+                f"{machine.id} {machine.name}",
+                f"Machine {machine.name} ({machine.id}) {machine.state}",
+                partial(self._machine, machine.id),
+            )
+        for job in store.jobs.values():
+            yield (
+                f"{job.id} {job.part} {job.order_id}",
+                f"Job {job.id}: {job.part} ({job.status})",
+                partial(self._job, job.id),
+            )
+        for alert in store.alerts.values():
+            yield (
+                f"{alert.id} {alert.code} {alert.source.id}",
+                f"Alert {alert.priority} {alert.code} on {alert.source.id}",
+                partial(self._alert, alert.id),
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        found = 0
+        for text, display, jump in self._entities():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(clean(display, 120)), jump, help="jump to it")
+                found += 1
+                if found >= MAX_HITS:
+                    return
+
+    async def discover(self) -> Hits:
+        store = self.console.store
+        for node in sorted(store.nodes.values(), key=lambda n: n.name):
+            yield DiscoveryHit(clean(f"Node {node.name} ({node.id})", 120), partial(self._node, node.id))
+
+    # --- jumps ----------------------------------------------------------------------------------------------------
+
+    def _machine(self, machine_id: str) -> None:
+        from console.screens.machine_detail import MachineDetailScreen
+
+        self.app.push_screen(MachineDetailScreen(machine_id))
+
+    def _node(self, node_id: str) -> None:
+        from console.screens.alerts import jump_to_source
+
+        jump_to_source(self.app.screen, "node", node_id)
+
+    def _job(self, job_id: str) -> None:
+        job = self.console.store.jobs.get(job_id)
+        if job is not None and job.machine_id and job.machine_id in self.console.store.machines:
+            self._machine(job.machine_id)
+            return
+        self.app.switch_mode("jobs")
+        screen = self.app.screen
+        screen.set_filter(job_id)
+
+    def _alert(self, alert_id: str) -> None:
+        self.app.switch_mode("alerts")
+        screen = self.app.screen
+        screen.set_filter(alert_id)

@@ -1,0 +1,327 @@
+"""The operator's actions as flows: what to ask, what to say will happen, and which commands to send.
+
+Shared by every screen that shows machines, jobs or alerts. A flow reads the store to describe the effect exactly
+("M-LDS-07 holds; its running job J-1042 pauses"), asks in a modal where the action stops production, and hands the
+commands to the app, which sends them and reports the outcome. Nothing here changes the store: the new state arrives
+on the event stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine
+from console.commands import Command
+from console.screens.modals import ConfirmAction, Confirmed, NoteDialog, ShelveChoice, ShelveDialog
+from widgets.safe_text import clean
+
+if TYPE_CHECKING:
+    from console.app import FactoryConsoleApp
+
+
+def _label(machine: Machine) -> str:
+    return f"{clean(machine.name, 40)} ({clean(machine.id, 30)})"
+
+
+def _job_label(job: Job) -> str:
+    return f"{clean(job.id, 30)} ({clean(job.part, 40)} x{job.quantity})"
+
+
+class ActionFlows:
+    """Flows for one app; screens call these with the ids under the cursor or marked."""
+
+    def __init__(self, app: FactoryConsoleApp) -> None:
+        self.app = app
+
+    @property
+    def store(self):
+        return self.app.store
+
+    # --- machines -----------------------------------------------------------------------------------------------
+
+    def pause_or_resume_machines(self, machine_ids: Sequence[str]) -> None:
+        """``p`` on machines: resume the paused ones; otherwise ask how to pause (now, or after the current job)."""
+        machines = [m for i in machine_ids if (m := self.store.machines.get(i)) is not None]
+        if not machines:
+            return
+        paused = [m for m in machines if m.state == "paused" or m.draining]
+        if len(paused) == len(machines):
+            self._resume_machines(machines)
+            return
+        to_pause = [m for m in machines if m not in paused]
+        effects: list[str] = []
+        for machine in to_pause:
+            job = self.store.jobs.get(machine.job_id) if machine.job_id else None
+            if job is not None and job.status == "running":
+                effects.append(
+                    f"{_label(machine)}: now: holds, its running job {_job_label(job)} pauses; "
+                    "after job: finishes it, then takes no more"
+                )
+            else:
+                effects.append(f"{_label(machine)}: stops taking work ({clean(machine.state, 20)} now)")
+        if paused:
+            effects.append(f"{len(paused)} marked machine(s) already paused are left as they are")
+        title = f"Pause {len(to_pause)} machine(s)" if len(to_pause) > 1 else f"Pause {_label(to_pause[0])}"
+
+        def answered(result: Confirmed | None) -> None:
+            if result is None:
+                return
+            mode = result.choice or "now"
+            commands = [
+                Command("machine.pause", m.id, {"mode": mode, "reason": result.reason}, node_id=m.node_id)
+                for m in to_pause
+            ]
+            what = "Pause" if mode == "now" else "Drain (pause after job)"
+            self.app.send_commands(commands, what=f"{what} {self._names(to_pause)}")
+
+        self.app.push_screen(
+            ConfirmAction(
+                title,
+                effects,
+                confirm_label="Pause",
+                choices=[
+                    ("now", "Pause now: hold the machine and its running job"),
+                    ("after_job", "After the current job: finish it, then take no more (drain)"),
+                ],
+                reason_required=True,
+            ),
+            answered,
+        )
+
+    def _resume_machines(self, machines: list[Machine]) -> None:
+        commands = [Command("machine.resume", m.id, {}, node_id=m.node_id) for m in machines]
+        if len(machines) == 1:
+            self.app.send_commands(commands, what=f"Resume {self._names(machines)}")
+            return
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                for command in commands:
+                    command.body["reason"] = result.reason
+                self.app.send_commands(commands, what=f"Resume {len(machines)} machines")
+
+        self.app.push_screen(
+            ConfirmAction(
+                f"Resume {len(machines)} machines",
+                [f"{_label(m)}: goes on and takes work again" for m in machines],
+                confirm_label="Resume",
+                danger=False,
+            ),
+            answered,
+        )
+
+    def ready_machines(self, machine_ids: Sequence[str]) -> None:
+        """``c``: the operator confirms a blocked machine is clear (bed emptied, part removed)."""
+        machines = [m for i in machine_ids if (m := self.store.machines.get(i)) is not None]
+        blocked = [m for m in machines if m.state == "blocked"]
+        if not blocked:
+            self.app.notify("Only a blocked machine can be confirmed clear", severity="warning", timeout=3)
+            return
+        commands = [Command("machine.ready", m.id, {}, node_id=m.node_id) for m in blocked]
+        if len(blocked) == 1:
+            machine = blocked[0]
+            reason = clean(machine.state_reason or "blocked", 60)
+
+            def answered_one(result: Confirmed | None) -> None:
+                if result is not None:
+                    commands[0].body["reason"] = result.reason or None
+                    self.app.send_commands(commands, what=f"Ready {self._names(blocked)}")
+
+            self.app.push_screen(
+                NoteDialog(
+                    f"Confirm {_label(machine)} is clear",
+                    [f"It is blocked: {reason}.", "It will take its next job."],
+                    label="Note (optional)",
+                    button="Machine is clear",
+                ),
+                answered_one,
+            )
+            return
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                for command in commands:
+                    command.body["reason"] = result.reason
+                self.app.send_commands(commands, what=f"Ready {len(blocked)} machines")
+
+        self.app.push_screen(
+            ConfirmAction(
+                f"Confirm {len(blocked)} machines are clear",
+                [f"{_label(m)}: blocked ({clean(m.state_reason or '-', 40)}); takes its next job" for m in blocked],
+                confirm_label="They are clear",
+            ),
+            answered,
+        )
+
+    # --- nodes --------------------------------------------------------------------------------------------------
+
+    def drain_or_resume_node(self, node_id: str | None) -> None:
+        """``n``: drain a node (it takes no new jobs, running jobs finish), or resume a paused one."""
+        node = self.store.nodes.get(node_id) if node_id else None
+        if node is None:
+            return
+        name = f"{clean(node.name, 40)} ({clean(node.id, 30)})"
+        if node.state == "paused":
+            self.app.send_commands([Command("node.resume", node.id, {}, node_id=node.id)], what=f"Resume node {name}")
+            return
+        machines = self.store.machines_by_node(node.id)
+        running = [m for m in machines if m.state == "running"]
+        queued = sum(1 for j in self.store.jobs_by_node(node.id) if j.status in ("queued", "assigned"))
+        effects = [
+            f"Node {name} takes no new jobs ({len(machines)} machines)",
+            f"{len(running)} running job(s) finish; {queued} queued job(s) wait or can be rerouted",
+        ]
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                command = Command("node.pause", node.id, {"reason": result.reason}, node_id=node.id)
+                self.app.send_commands([command], what=f"Drain node {name}")
+
+        self.app.push_screen(ConfirmAction(f"Drain node {name}", effects, confirm_label="Drain"), answered)
+
+    # --- jobs ---------------------------------------------------------------------------------------------------
+
+    def pause_or_resume_jobs(self, job_ids: Sequence[str]) -> None:
+        jobs = [
+            j for i in job_ids if (j := self.store.jobs.get(i)) is not None and j.status not in FINISHED_JOB_STATUSES
+        ]
+        if not jobs:
+            return
+        if all(j.status == "paused" for j in jobs):
+            commands = [Command("job.resume", j.id, {}, node_id=j.node_id) for j in jobs]
+            self.app.send_commands(commands, what=f"Resume {self._job_names(jobs)}")
+            return
+        to_pause = [j for j in jobs if j.status != "paused"]
+        effects = [f"{_job_label(j)}: {clean(j.status, 20)} -> paused" for j in to_pause]
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                commands = [Command("job.pause", j.id, {"reason": result.reason}, node_id=j.node_id) for j in to_pause]
+                self.app.send_commands(commands, what=f"Pause {self._job_names(to_pause)}")
+
+        self.app.push_screen(ConfirmAction(f"Pause {len(to_pause)} job(s)", effects, confirm_label="Pause"), answered)
+
+    def cancel_jobs(self, job_ids: Sequence[str]) -> None:
+        jobs = [
+            j for i in job_ids if (j := self.store.jobs.get(i)) is not None and j.status not in FINISHED_JOB_STATUSES
+        ]
+        if not jobs:
+            self.app.notify("Nothing to cancel: the job is finished", severity="warning", timeout=3)
+            return
+        effects = []
+        for job in jobs:
+            lost = " (its part in progress is lost)" if job.status in ("running", "paused") else ""
+            effects.append(f"{_job_label(job)}: cancelled{lost}; {job.done_qty}/{job.quantity} done")
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                commands = [Command("job.cancel", j.id, {"reason": result.reason}, node_id=j.node_id) for j in jobs]
+                self.app.send_commands(commands, what=f"Cancel {self._job_names(jobs)}")
+
+        self.app.push_screen(
+            ConfirmAction(f"Cancel {len(jobs)} job(s)", effects, confirm_label="Cancel job(s)"), answered
+        )
+
+    def reroute_job(self, job_id: str | None) -> None:
+        """``r``: fetch the server's candidates in the background, then let the operator choose."""
+        job = self.store.jobs.get(job_id) if job_id else None
+        if job is None:
+            self.app.notify("No job to reroute here", severity="warning", timeout=3)
+            return
+        if job.status in FINISHED_JOB_STATUSES:
+            self.app.notify(f"{clean(job.id, 30)} is {clean(job.status, 20)}: nothing to reroute", timeout=3)
+            return
+        self.app.run_worker(self._reroute(job), group="reroute", exclusive=True, exit_on_error=False)
+
+    async def _reroute(self, job: Job) -> None:
+        from console.api.errors import ClientError
+        from console.screens.reroute import RerouteChoice, RerouteDialog
+
+        routed = self.app._route_command(Command("job.reroute", job.id, {}, node_id=job.node_id))
+        if routed is None:
+            self.app.notify("Not connected: cannot fetch reroute candidates", severity="error", markup=False)
+            return
+        _source_id, client = routed
+        try:
+            candidates = await client.reroute_candidates(job.id)
+        except ClientError as error:
+            self.app.notify(f"Reroute candidates: {error}", severity="error", markup=False, timeout=8)
+            return
+
+        def answered(choice: RerouteChoice | None) -> None:
+            if choice is None:
+                return
+            body: dict[str, object] = {"reason": choice.reason, "restart": choice.restart}
+            if choice.machine_id:
+                body["machine_id"] = choice.machine_id
+                target = choice.machine_id
+            else:
+                body["auto"] = True
+                target = "the best candidate"
+            command = Command("job.reroute", job.id, body, node_id=job.node_id)
+            self.app.send_commands([command], what=f"Reroute {clean(job.id, 30)} to {clean(target, 30)}")
+
+        self.app.push_screen(RerouteDialog(job, candidates, self.store.machines), answered)
+
+    # --- alerts -------------------------------------------------------------------------------------------------
+
+    def ack_alerts(self, alert_ids: Sequence[str]) -> None:
+        alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None]
+        unacked = [a for a in alerts if a.state in ("active_unacked", "cleared_unacked")]
+        if not unacked:
+            self.app.notify("Already acknowledged", timeout=2)
+            return
+        lines = [f"{clean(a.priority, 10)} {clean(a.code, 30)}: {clean(a.message, 80)}" for a in unacked[:12]]
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                commands = [Command("alert.ack", a.id, {"note": result.reason or None}) for a in unacked]
+                self.app.send_commands(commands, what=f"Acknowledge {self._alert_names(unacked)}")
+
+        self.app.push_screen(NoteDialog(f"Acknowledge {len(unacked)} alert(s)", lines, button="Acknowledge"), answered)
+
+    def shelve_alerts(self, alert_ids: Sequence[str]) -> None:
+        alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None and a.state != "shelved"]
+        if not alerts:
+            return
+        now = self.app.server_clock.now()
+        if now is None:
+            from console.api.models import utc_now
+
+            now = utc_now()
+        lines = [f"{clean(a.priority, 10)} {clean(a.code, 30)}: {clean(a.message, 80)}" for a in alerts[:12]]
+
+        def answered(result: ShelveChoice | None) -> None:
+            if result is not None:
+                from console.api.models import format_time
+
+                body = {"until": format_time(result.until), "note": result.note or None}
+                commands = [Command("alert.shelve", a.id, dict(body)) for a in alerts]
+                self.app.send_commands(commands, what=f"Shelve {self._alert_names(alerts)}")
+
+        self.app.push_screen(ShelveDialog(f"Shelve {len(alerts)} alert(s)", lines, now), answered)
+
+    def unshelve_alerts(self, alert_ids: Sequence[str]) -> None:
+        alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None and a.state == "shelved"]
+        if not alerts:
+            self.app.notify("No shelved alert selected", timeout=2)
+            return
+        commands = [Command("alert.unshelve", a.id, {}) for a in alerts]
+        self.app.send_commands(commands, what=f"Unshelve {self._alert_names(alerts)}")
+
+    # --- names for notifications --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _names(machines: Sequence[Machine]) -> str:
+        if len(machines) == 1:
+            return clean(machines[0].id, 40)
+        return f"{len(machines)} machines"
+
+    @staticmethod
+    def _job_names(jobs: Sequence[Job]) -> str:
+        return clean(jobs[0].id, 40) if len(jobs) == 1 else f"{len(jobs)} jobs"
+
+    @staticmethod
+    def _alert_names(alerts: Sequence[Alert]) -> str:
+        return clean(alerts[0].id, 40) if len(alerts) == 1 else f"{len(alerts)} alerts"

@@ -1,0 +1,119 @@
+"""Alerts (key 3): active alerts by priority then age, unacknowledged first; shelved alerts in their own list.
+
+A flood banner shows when more than ten alerts were raised in the last ten minutes (ISA-18.2 calls this an alarm
+flood: the operator should know the list is longer than one person can work through).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Label
+
+from console.rows import ALERT_COLUMNS, ALERT_SORTS, SHELVED_COLUMNS, alert_flood, alert_row, shelved_row, sort_alerts
+from console.screens.actions import ActionFlows
+from console.screens.list_screen import ListScreen
+from widgets.data_grid import DataGrid, RowData
+
+FLOOD_THRESHOLD = 10
+
+
+class AlertsScreen(ListScreen):
+    SCREEN_TITLE = "Alerts"
+    SORTS = ALERT_SORTS
+    COLUMNS = ALERT_COLUMNS
+    EMPTY = "No active alerts"
+    TABLES = frozenset({"alerts"})
+
+    DEFAULT_CSS = """
+    AlertsScreen #flood { display: none; background: $error; color: $text; text-style: bold; padding: 0 1; width: 1fr; }
+    AlertsScreen #flood.-shown { display: block; }
+    AlertsScreen #shelved-title { color: $text-muted; text-style: bold; padding: 0 1; }
+    AlertsScreen #shelved { height: 8; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "ack", "Ack", id="alert.ack"),
+        Binding("s", "shelve", "Shelve", id="alert.shelve"),
+        Binding("S", "unshelve", "Unshelve", id="alert.unshelve"),
+        Binding("tab", "focus_next", "Next list", show=False, id="alerts.next_list"),
+    ]
+
+    def compose_above(self) -> ComposeResult:
+        yield Label("", id="flood")
+
+    def compose_below(self) -> ComposeResult:
+        yield Label("Shelved", id="shelved-title")
+        yield DataGrid(SHELVED_COLUMNS, id="shelved", empty_message="No shelved alerts")
+
+    def build_rows(self) -> list[RowData]:
+        now = self.console.server_clock.now()
+        query = self.filter_query
+        alerts = [a for a in self.store.active_alerts() if query.is_empty or query.matches_alert(a)]
+        return [alert_row(a, now) for a in sort_alerts(alerts, self.sort_key, self.sort_reverse)]
+
+    def after_rebuild(self) -> None:
+        store = self.store
+        now = self.console.server_clock.now()
+        shelved = [a for a in store.alerts.values() if a.state == "shelved"]
+        shelved.sort(key=lambda a: (a.shelved_until is None, a.shelved_until, a.id))
+        self.query_one("#shelved", DataGrid).set_rows([shelved_row(a, now) for a in shelved])
+        self.query_one("#shelved-title", Label).update(f"Shelved ({len(shelved)})")
+        raised = alert_flood(store.alerts.values(), now)
+        flood = self.query_one("#flood", Label)
+        if raised > FLOOD_THRESHOLD:
+            flood.update(f"⚠ ALERT FLOOD: {raised} alerts raised in the last 10 minutes; work them by priority")
+            flood.add_class("-shown")
+        else:
+            flood.remove_class("-shown")
+
+    def sort_column(self) -> str | None:
+        return {"priority": "priority", "age": "age", "source": "source", "count": "count"}.get(self.sort_key)
+
+    def command_actions(self) -> dict[str, tuple[str, ...]]:
+        return {"ack": ("alert.ack",), "shelve": ("alert.shelve",), "unshelve": ("alert.unshelve",)}
+
+    def _targets_here(self) -> list[str]:
+        focused = self.focused
+        if isinstance(focused, DataGrid) and focused.id == "shelved":
+            return [focused.cursor_key] if focused.cursor_key else []
+        return self.targets()
+
+    def action_ack(self) -> None:
+        ActionFlows(self.console).ack_alerts(self._targets_here())
+
+    def action_shelve(self) -> None:
+        ActionFlows(self.console).shelve_alerts(self._targets_here())
+
+    def action_unshelve(self) -> None:
+        ActionFlows(self.console).unshelve_alerts(self._targets_here())
+
+    def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
+        """Enter jumps to the alert's source."""
+        event.stop()
+        alert = self.store.alerts.get(event.key)
+        if alert is None:
+            return
+        jump_to_source(self, alert.source.kind, alert.source.id)
+
+
+def jump_to_source(screen, kind: str, ident: str) -> None:
+    """Open what an alert is about: a machine's detail, a job's machine, or the node on the dashboard."""
+    from console.screens.machine_detail import MachineDetailScreen
+
+    store = screen.store
+    app = screen.app
+    if kind == "machine" and ident in store.machines:
+        app.push_screen(MachineDetailScreen(ident))
+    elif kind == "job" and (job := store.jobs.get(ident)) is not None and job.machine_id in store.machines:
+        app.push_screen(MachineDetailScreen(job.machine_id))
+    elif kind == "node" and ident in store.nodes:
+        app.switch_mode("dashboard")
+        dashboard = app.screen
+        if hasattr(dashboard, "selected_node"):
+            dashboard.selected_node = ident
+            dashboard.rebuild()
+    else:
+        app.notify(f"The source {kind}:{ident} is not known here", severity="warning", markup=False)

@@ -1,0 +1,293 @@
+"""What every console screen shares: the header, the filter bar, sort keys, marks, and the refresh protocol.
+
+The app calls :meth:`ConsoleScreen.apply_changes` with the store's change set on the visible screen only; a screen
+that was hidden meanwhile has ``needs_rebuild`` set and rebuilds when it is shown again. Screens read the store and
+hand plain models down to widgets; they never do I/O themselves (actions go through the app).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label
+
+from console.screens.status_bar import SourceView, StatusHeader
+from console.store.query import Query, parse
+
+if TYPE_CHECKING:
+    from console.app import FactoryConsoleApp
+    from console.store.changes import ChangeSet
+    from console.store.store import Store
+
+
+class FilterInput(Input):
+    """The `/` filter. Typing here never triggers screen keys; escape clears the filter and leaves the input."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear_filter", "Clear filter", id="filter.clear"),
+    ]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        screen = self.screen
+        if isinstance(screen, ConsoleScreen):
+            screen.close_filter()
+
+
+class ConsoleScreen(Screen):
+    """Base of the five main screens and the machine detail screen."""
+
+    SCREEN_TITLE: ClassVar[str] = ""
+    SORTS: ClassVar[list[tuple[str, str]]] = []
+    """``(key, label)`` of the columns ``o`` cycles through."""
+    FILTERABLE: ClassVar[bool] = True
+
+    DEFAULT_CSS = """
+    ConsoleScreen #filter-bar { height: 1; display: none; background: $panel; }
+    ConsoleScreen #filter-bar.-shown { display: block; }
+    ConsoleScreen #filter-bar Label { width: auto; padding: 0 1; color: $text-muted; }
+    ConsoleScreen #filter-bar FilterInput { border: none; height: 1; padding: 0; width: 1fr; background: $panel; }
+    ConsoleScreen #filter-bar .errors { color: $warning; width: auto; padding: 0 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/", id="view.filter"),
+        Binding("o", "sort_next", "Sort", id="view.sort"),
+        Binding("O", "sort_reverse", "Reverse", show=False, id="view.sort_reverse"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="view.mark"),
+        Binding("u", "clear_marks", "Unmark", show=False, id="view.unmark"),
+        Binding("escape", "back", "Back", show=False, id="view.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.needs_rebuild = True
+        self.query_text = ""
+        self.filter_query: Query = parse("")
+        self.sort_index = 0
+        self.sort_reverse = False
+        self.marked: set[str] = set()
+        self._last_role: str | None = None
+
+    # --- plumbing -----------------------------------------------------------------------------------------------
+
+    @property
+    def console(self) -> FactoryConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def store(self) -> Store:
+        return self.console.store
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="status")
+        yield from self.compose_body()
+        with Horizontal(id="filter-bar"):
+            yield Label("filter /")
+            yield FilterInput(placeholder="text, state:fault kind:cnc node:leeds material:petg  (escape clears)")
+            yield Label("", classes="errors", id="filter-errors")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between the header and the filter bar."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.update_status()
+        self.set_interval(1.0, self.update_status, name="status")
+
+    def on_screen_resume(self) -> None:
+        self.update_status()
+        if self.needs_rebuild:
+            self.rebuild()
+
+    # --- refresh protocol ---------------------------------------------------------------------------------------
+
+    def apply_changes(self, changes: ChangeSet) -> None:
+        """Repaint what changed. The default rebuilds; screens with long lists do better."""
+        if changes.empty and not self.needs_rebuild:
+            return
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Recompute everything this screen shows from the store."""
+        self.needs_rebuild = False
+
+    def update_status(self) -> None:
+        """Refresh the header (cheap: it repaints only when its text changes)."""
+        app = self.console
+        store = self.store
+        now = time.monotonic()
+        views: list[SourceView] = []
+        rate = 0.0
+        for source_id, status in store.sources.items():
+            views.append(
+                SourceView(
+                    source_id=source_id,
+                    state=str(status.state),
+                    reason=status.reason,
+                    retry_in_s=status.retry_in(now),
+                    silent_for_s=status.seconds_since_event(now),
+                )
+            )
+            rate += status.events_per_second(now)
+        badges: list[str] = []
+        if app.frozen:
+            badges.append("FROZEN")
+        if app.read_only:
+            badges.append("READ-ONLY")
+        if app.settings.insecure:
+            badges.append("INSECURE")
+        if app.settings.demo:
+            badges.append("DEMO")
+        whoami = getattr(store, "whoami", None)
+        try:
+            header = self.query_one("#status", StatusHeader)
+        except Exception:
+            return
+        header.show(
+            cluster_name=store.cluster.name if store.cluster else None,
+            sources=views,
+            events_per_second=rate,
+            operator=whoami.operator if whoami else None,
+            role=whoami.role if whoami else None,
+            server_time=app.server_clock.now(),
+            stale_after_s=app.settings.stale_after_s,
+            badges=badges,
+        )
+        role = whoami.role if whoami else None
+        if role != self._last_role:
+            self._last_role = role
+            self.refresh_bindings()
+
+    # --- actions available everywhere ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide actions the operator may not take (read-only, viewer, or a role that lacks them)."""
+        needed = self.command_actions().get(action)
+        if needed is not None and not any(self.console.can(a) for a in needed):
+            return False
+        if action in ("sort_next", "sort_reverse") and not self.SORTS:
+            return False
+        return not (action == "filter" and not self.FILTERABLE)
+
+    def command_actions(self) -> dict[str, tuple[str, ...]]:
+        """Screen action -> the command actions it may send; an action none of which is allowed is hidden."""
+        return {}
+
+    def action_filter(self) -> None:
+        bar = self.query_one("#filter-bar")
+        bar.add_class("-shown")
+        self.query_one(FilterInput).focus()
+
+    def close_filter(self) -> None:
+        """Leave the filter input; the bar stays visible while a filter is active."""
+        bar = self.query_one("#filter-bar")
+        if not self.query_text:
+            bar.remove_class("-shown")
+        self.focus_main()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, FilterInput):
+            return
+        event.stop()
+        self.set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not isinstance(event.input, FilterInput):
+            return
+        event.stop()
+        self.close_filter()
+
+    def set_filter(self, text: str) -> None:
+        self.query_text = text.strip()
+        self.filter_query = parse(self.query_text)
+        errors = "; ".join(getattr(self.filter_query, "errors", []) or [])
+        self.query_one("#filter-errors", Label).update(Content(errors))
+        if self.query_text:
+            self.query_one("#filter-bar").add_class("-shown")
+        self.rebuild()
+
+    def action_sort_next(self) -> None:
+        if not self.SORTS:
+            return
+        self.sort_index = (self.sort_index + 1) % len(self.SORTS)
+        self.notify(f"Sorted by {self.SORTS[self.sort_index][1]}", timeout=1.5)
+        self.rebuild()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    @property
+    def sort_key(self) -> str:
+        return self.SORTS[self.sort_index][0] if self.SORTS else ""
+
+    def action_toggle_mark(self) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        if key in self.marked:
+            self.marked.discard(key)
+        else:
+            self.marked.add(key)
+        self.marks_changed()
+
+    def action_clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self.marks_changed()
+
+    def marks_changed(self) -> None:
+        """Redraw marks (the screen's list widget decides how)."""
+        self.rebuild()
+
+    def action_back(self) -> None:
+        """Escape: clear marks, then the filter; on a pushed screen, go back."""
+        if self.marked:
+            self.action_clear_marks()
+            return
+        if self.query_text:
+            self.query_one(FilterInput).value = ""
+            self.set_filter("")
+            self.close_filter()
+            return
+        if len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.app.pop_screen()
+
+    # --- hooks for subclasses -----------------------------------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        """The id under the cursor of the focused list."""
+        return None
+
+    def focus_main(self) -> None:
+        """Give focus back to the screen's main list."""
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This screen's actions for the command palette."""
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action.startswith("switch_mode"):
+                continue
+            if type(active.node).__name__.endswith("App"):
+                continue
+            yield SystemCommand(
+                f"{self.SCREEN_TITLE}: {binding.description}",
+                f"key {self.app.get_key_display(binding)}",
+                self._runner(binding.action, key),
+            )
+
+    def _runner(self, action: str, key: str):
+        async def run() -> None:
+            await self.run_action(action)
+
+        del key
+        return run

@@ -1,0 +1,219 @@
+"""Machine detail (enter on a machine): state and reason, telemetry with sparklines, current job, queue, alerts, SPC
+series and the recent events that touched it. ``escape`` goes back.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Label, Sparkline, Static
+
+from console.formatting import age, clock, percent, progress_bar, until
+from console.rows import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, sort_alerts
+from console.screens.actions import ActionFlows
+from console.screens.base import ConsoleScreen
+from console.store.changes import ChangeSet
+from widgets.data_grid import DataGrid
+from widgets.glyphs import kind_glyph, machine_state_look
+from widgets.safe_text import clean
+from widgets.spc_chart import SpcChart
+
+
+class MachineDetailScreen(ConsoleScreen):
+    """One machine, all of it."""
+
+    SCREEN_TITLE = "Machine"
+    FILTERABLE = False
+
+    DEFAULT_CSS = """
+    MachineDetailScreen #top { height: auto; }
+    MachineDetailScreen #facts { width: 1fr; height: auto; padding: 0 1; }
+    MachineDetailScreen #telemetry { width: 1fr; height: auto; max-height: 12; padding: 0 1; }
+    MachineDetailScreen .row { height: 1; }
+    MachineDetailScreen .row Label { width: 22; }
+    MachineDetailScreen .row Sparkline { width: 1fr; }
+    MachineDetailScreen #lists { height: 1fr; }
+    MachineDetailScreen #lists > Vertical { width: 1fr; }
+    MachineDetailScreen Label.title { color: $text-muted; text-style: bold; padding: 0 1; }
+    MachineDetailScreen #spc { height: 1fr; min-height: 8; }
+    MachineDetailScreen #events { height: 1fr; padding: 0 1; }
+    MachineDetailScreen.-narrow #telemetry { display: none; }
+    MachineDetailScreen.-narrow #side { display: none; }
+    """
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("p", "pause", "Pause/Resume", id="machine.pause"),
+        Binding("c", "ready", "Clear (ready)", id="machine.ready"),
+        Binding("n", "node", "Drain node", id="node.pause"),
+        Binding("r", "reroute", "Reroute job", id="job.reroute"),
+        Binding("a", "ack", "Ack alerts", id="alert.ack"),
+        Binding("tab", "focus_next", "Next", show=False, id="detail.next"),
+    ]
+
+    def __init__(self, machine_id: str) -> None:
+        super().__init__()
+        self.machine_id = machine_id
+        self._telemetry_names: list[str] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            yield Static(id="facts")
+            yield VerticalScroll(id="telemetry")
+        with Horizontal(id="lists"):
+            with Vertical():
+                yield Label("Queue", classes="title", id="queue-title")
+                yield DataGrid(QUEUE_COLUMNS, id="queue", empty_message="Nothing queued")
+                yield Label("Alerts", classes="title", id="alerts-title")
+                yield DataGrid(COMPACT_ALERT_COLUMNS, id="alerts", empty_message="No active alerts")
+            with Vertical(id="side"):
+                yield SpcChart(id="spc")
+                yield Label("Recent events", classes="title")
+                yield Static(id="events")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.rebuild()
+        self.query_one("#queue", DataGrid).focus()
+
+    def apply_changes(self, changes: ChangeSet) -> None:
+        mid = self.machine_id
+        if self.needs_rebuild or changes.structure or mid in changes.machines or changes.jobs or changes.alerts:
+            self.rebuild()
+        elif mid in changes.telemetry_only:
+            self._show_telemetry()
+        elif changes.quality:
+            self._show_spc()
+
+    def rebuild(self) -> None:
+        super().rebuild()
+        self._show_facts()
+        self._show_telemetry()
+        self._show_lists()
+        self._show_spc()
+        self._show_events()
+
+    def _show_facts(self) -> None:
+        store = self.store
+        machine = store.machines.get(self.machine_id)
+        facts = self.query_one("#facts", Static)
+        if machine is None:
+            facts.update(Content(f"{clean(self.machine_id, 40)}: no longer known (removed or not yet loaded)"))
+            return
+        now = self.console.server_clock.now()
+        look = machine_state_look(machine.state)
+        node = store.nodes.get(machine.node_id)
+        node_name = clean(node.name if node else machine.node_id, 40)
+        lines = [
+            f"{kind_glyph(machine.kind)} {clean(machine.name, 60)}  ({clean(machine.id, 40)})",
+            f"{clean(machine.kind, 30)} · {clean(machine.model, 60)} · node {node_name}",
+            f"State: {look.label} for {age(machine.state_since, now)}"
+            + (f" · {clean(machine.state_reason, 80)}" if machine.state_reason else "")
+            + (f" · fault {clean(machine.fault_code, 30)}" if machine.fault_code else ""),
+        ]
+        if machine.paused_by:
+            lines.append(f"Paused by {clean(machine.paused_by, 40)}")
+        if machine.draining:
+            lines.append("Draining: finishes the current job, then takes no more")
+        lines.append(
+            f"Materials: {', '.join(clean(m, 20) for m in machine.materials) or '-'} · "
+            f"envelope {' x '.join(f'{v:g}' for v in machine.envelope_mm)} mm"
+        )
+        job = store.jobs.get(machine.job_id) if machine.job_id else None
+        if job is not None:
+            lines.append(
+                f"Job {clean(job.id, 30)}: {clean(job.part, 50)} ({job.done_qty}/{job.quantity}) "
+                f"{progress_bar(job.progress, 20)} {percent(job.progress)} · ETA {clock(job.eta)} "
+                f"· due {until(job.due_at, now)}"
+            )
+        else:
+            lines.append("No current job")
+        lines.append(f"Last seen {age(machine.last_seen, now)} ago")
+        facts.update(Content("\n".join(lines)))
+
+    def _show_telemetry(self) -> None:
+        machine = self.store.machines.get(self.machine_id)
+        box = self.query_one("#telemetry", VerticalScroll)
+        if machine is None:
+            return
+        names = sorted(machine.telemetry)
+        if names != self._telemetry_names:
+            self._telemetry_names = names
+            box.remove_children()
+            rows = []
+            for index, _name in enumerate(names):
+                rows.append(Horizontal(Label(id=f"tl-{index}"), Sparkline([], id=f"ts-{index}"), classes="row"))
+            box.mount_all(rows)
+            self.call_after_refresh(self._show_telemetry)
+            return
+        for index, name in enumerate(names):
+            value = machine.telemetry.get(name)
+            self.query_one(f"#tl-{index}", Label).update(Content(f"{clean(name, 16)} {value:,.1f}"))
+            self.query_one(f"#ts-{index}", Sparkline).data = list(self.store.telemetry_series(machine.id, name))
+
+    def _show_lists(self) -> None:
+        store = self.store
+        now = self.console.server_clock.now()
+        jobs = store.jobs_for_machine(self.machine_id)
+        self.query_one("#queue-title", Label).update(f"Queue ({len(jobs)})")
+        self.query_one("#queue", DataGrid).set_rows([job_row(j, store.nodes, store.machines, queue=True) for j in jobs])
+        alerts = sort_alerts(store.alerts_for("machine", self.machine_id))
+        self.query_one("#alerts-title", Label).update(f"Alerts ({len(alerts)})")
+        self.query_one("#alerts", DataGrid).set_rows([alert_row(a, now, compact=True) for a in alerts])
+
+    def _show_spc(self) -> None:
+        quality = self.store.quality.get(("machine", self.machine_id))
+        series = quality.spc[0] if quality and quality.spc else None
+        self.query_one("#spc", SpcChart).set_series(series)
+
+    def _show_events(self) -> None:
+        events = self.store.recent_machine_events(self.machine_id)
+        lines = [f"{clock(e.at)} {clean(e.type, 20)} {clean(e.summary, 80)}" for e in reversed(events)]
+        self.query_one("#events", Static).update(Content("\n".join(lines) or "No events seen yet"))
+
+    # --- actions --------------------------------------------------------------------------------------------------
+
+    def command_actions(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "pause": ("machine.pause", "machine.resume"),
+            "ready": ("machine.ready",),
+            "node": ("node.pause", "node.resume"),
+            "reroute": ("job.reroute",),
+            "ack": ("alert.ack",),
+        }
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_pause(self) -> None:
+        ActionFlows(self.console).pause_or_resume_machines([self.machine_id])
+
+    def action_ready(self) -> None:
+        ActionFlows(self.console).ready_machines([self.machine_id])
+
+    def action_node(self) -> None:
+        machine = self.store.machines.get(self.machine_id)
+        if machine is not None:
+            ActionFlows(self.console).drain_or_resume_node(machine.node_id)
+
+    def action_reroute(self) -> None:
+        focused = self.focused
+        if isinstance(focused, DataGrid) and focused.id == "queue" and focused.cursor_key:
+            ActionFlows(self.console).reroute_job(focused.cursor_key)
+            return
+        machine = self.store.machines.get(self.machine_id)
+        if machine is None:
+            return
+        job_id = machine.job_id
+        if job_id is None:
+            queued = self.store.jobs_for_machine(machine.id)
+            job_id = queued[0].id if queued else None
+        ActionFlows(self.console).reroute_job(job_id)
+
+    def action_ack(self) -> None:
+        ActionFlows(self.console).ack_alerts([a.id for a in self.store.alerts_for("machine", self.machine_id)])

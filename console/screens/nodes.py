@@ -1,0 +1,69 @@
+"""Nodes (key 5): every node with location, state, machines by state, queue depth, source and last seen."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+
+from console.rows import NODE_COLUMNS, NODE_SORTS, node_row, node_sort_key
+from console.screens.actions import ActionFlows
+from console.screens.list_screen import ListScreen
+from widgets.data_grid import DataGrid, RowData
+
+
+class NodesScreen(ListScreen):
+    SCREEN_TITLE = "Nodes"
+    SORTS = NODE_SORTS
+    COLUMNS = NODE_COLUMNS
+    EMPTY = "No nodes match the filter"
+    TABLES = frozenset({"nodes", "machines", "jobs", "alerts", "sources"})
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "node", "Drain/Resume node", id="node.pause"),
+    ]
+
+    def build_rows(self) -> list[RowData]:
+        store = self.store
+        now = self.console.server_clock.now()
+        queue = {
+            node_id: sum(1 for j in store.jobs_for_node(node_id) if j.status in ("queued", "assigned"))
+            for node_id in store.nodes
+        }
+        alerts: dict[str, int] = {}
+        for alert in store.active_alerts():
+            node_id = alert.source.id if alert.source.kind == "node" else None
+            if alert.source.kind == "machine" and (m := store.machines.get(alert.source.id)) is not None:
+                node_id = m.node_id
+            if node_id:
+                alerts[node_id] = alerts.get(node_id, 0) + 1
+        query = self.filter_query
+        nodes = [n for n in store.nodes.values() if query.is_empty or query.matches_node(n)]
+        nodes.sort(key=node_sort_key(self.sort_key, queue, alerts), reverse=self.sort_reverse)
+        rows = []
+        for node in nodes:
+            source = store.node_source(node.id) or "-"
+            state = store.source_state(source) if source != "-" else None
+            label = source if state in (None, "live") else f"{source} ({state})"
+            rows.append(
+                node_row(
+                    node, store.counts_by_state(node.id), queue.get(node.id, 0), alerts.get(node.id, 0), label, now
+                )
+            )
+        return rows
+
+    def sort_column(self) -> str | None:
+        return {"name": "name", "state": "state", "queue": "queue", "alerts": "alerts"}.get(self.sort_key)
+
+    def command_actions(self) -> dict[str, tuple[str, ...]]:
+        return {"node": ("node.pause", "node.resume")}
+
+    def action_node(self) -> None:
+        ActionFlows(self.console).drain_or_resume_node(self.grid.cursor_key)
+
+    def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
+        """Enter shows the node's machines on the dashboard."""
+        event.stop()
+        from console.screens.alerts import jump_to_source
+
+        jump_to_source(self, "node", event.key)

@@ -1,0 +1,151 @@
+"""Quality (key 4): OEE and its parts, FPY, scrap and Cpk per node and machine; SPC charts; sites side by side.
+
+Consistent quality across sites is the point of a cluster, so the lower half compares one characteristic across every
+node at once (``v`` picks the characteristic), beside the SPC chart of the row under the cursor.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, HorizontalScroll, Vertical
+from textual.widgets import Label
+
+from console.api.models import Quality, SpcSeries
+from console.rows import QUALITY_COLUMNS, QUALITY_SORTS, characteristics, quality_row, quality_sort_key
+from console.screens.list_screen import ListScreen
+from console.store.changes import ChangeSet
+from widgets.data_grid import DataGrid, RowData
+from widgets.safe_text import clean
+from widgets.spc_chart import SpcChart
+
+
+class QualityScreen(ListScreen):
+    SCREEN_TITLE = "Quality"
+    SORTS = QUALITY_SORTS
+    COLUMNS = QUALITY_COLUMNS
+    EMPTY = "No quality data yet"
+    TABLES = frozenset({"quality"})
+
+    DEFAULT_CSS = """
+    QualityScreen #list { height: 1fr; }
+    QualityScreen #charts { height: 14; }
+    QualityScreen #selected-chart { width: 1fr; min-width: 40; }
+    QualityScreen #compare-box { width: 2fr; }
+    QualityScreen.-narrow #compare-box { display: none; }
+    QualityScreen #compare { height: 1fr; }
+    QualityScreen #compare SpcChart { width: 44; height: 1fr; }
+    QualityScreen Label.title { color: $text-muted; text-style: bold; padding: 0 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "next_characteristic", "Characteristic", id="quality.characteristic"),
+        Binding("tab", "focus_next", "Next", show=False, id="quality.next"),
+    ]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.characteristic: str | None = None
+        self._compare_nodes: list[str] = []
+
+    def compose_below(self) -> ComposeResult:
+        with Horizontal(id="charts"):
+            yield SpcChart(id="selected-chart")
+            with Vertical(id="compare-box"):
+                yield Label("Across nodes", id="compare-title", classes="title")
+                yield HorizontalScroll(id="compare")
+
+    def _labels(self) -> dict[tuple[str, str], str]:
+        store = self.store
+        labels: dict[tuple[str, str], str] = {}
+        for key in store.quality:
+            scope, ident = key
+            if scope == "cluster":
+                labels[key] = f"cluster {store.cluster.name if store.cluster else ident}"
+            elif scope == "node":
+                node = store.nodes.get(ident)
+                labels[key] = f"node {node.name if node else ident}"
+            else:
+                machine = store.machines.get(ident)
+                labels[key] = f"  {machine.name if machine else ident} ({ident})"
+        return labels
+
+    def build_rows(self) -> list[RowData]:
+        store = self.store
+        labels = self._labels()
+        items = list(store.quality.values())
+        words = self.query_text.lower().split()
+        if words:
+            # Quality rows have no fields of their own: the filter is free text on the scope's name and id.
+            items = [q for q in items if all(w in f"{labels.get(q.key, '')} {q.id}".lower() for w in words)]
+        items.sort(key=quality_sort_key(self.sort_key, labels), reverse=self.sort_reverse)
+        # The cluster first; every node, then the rest in the chosen order.
+        items.sort(key=lambda q: {"cluster": 0, "node": 1}.get(q.scope, 2))
+        return [quality_row(q, labels.get(q.key, q.id)) for q in items]
+
+    def sort_column(self) -> str | None:
+        return {"oee": "oee", "name": "name", "fpy": "fpy", "scrap": "scrap", "cpk": "cpk"}.get(self.sort_key)
+
+    def apply_changes(self, changes: ChangeSet) -> None:
+        if self.needs_rebuild or changes.quality or "quality" in changes.structure_tables:
+            self.rebuild()
+
+    def after_rebuild(self) -> None:
+        chars = characteristics(list(self.store.quality.values()))
+        if self.characteristic not in chars:
+            self.characteristic = chars[0] if chars else None
+        self._show_selected()
+        self._show_comparison()
+
+    def _series_of(self, quality: Quality | None) -> SpcSeries | None:
+        if quality is None or not quality.spc:
+            return None
+        for series in quality.spc:
+            if series.characteristic == self.characteristic:
+                return series
+        return quality.spc[0]
+
+    def _show_selected(self) -> None:
+        key = self.grid.cursor_key
+        quality = None
+        if key:
+            scope, _, ident = key.partition(":")
+            quality = self.store.quality.get((scope, ident))
+        self.query_one("#selected-chart", SpcChart).set_series(self._series_of(quality))
+
+    def _show_comparison(self) -> None:
+        store = self.store
+        title = self.query_one("#compare-title", Label)
+        title.update(f"{clean(self.characteristic or '-', 40)} across nodes  (v: next characteristic)")
+        box = self.query_one("#compare", HorizontalScroll)
+        nodes = sorted(n for (scope, n) in store.quality if scope == "node")
+        if nodes != self._compare_nodes:
+            self._compare_nodes = nodes
+            box.remove_children()
+            box.mount_all([SpcChart(id=f"cmp-{i}") for i in range(len(nodes))])
+            self.call_after_refresh(self._show_comparison)
+            return
+        for index, node_id in enumerate(nodes):
+            quality = store.quality.get(("node", node_id))
+            series = None
+            if quality is not None:
+                series = next((s for s in quality.spc if s.characteristic == self.characteristic), None)
+            node = store.nodes.get(node_id)
+            chart = box.query_one(f"#cmp-{index}", SpcChart)
+            chart.set_series(series, title=node.name if node else node_id)
+
+    def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
+        event.stop()
+        self._show_selected()
+
+    def action_next_characteristic(self) -> None:
+        chars = characteristics(list(self.store.quality.values()))
+        if not chars:
+            return
+        index = chars.index(self.characteristic) + 1 if self.characteristic in chars else 0
+        self.characteristic = chars[index % len(chars)]
+        self._show_selected()
+        self._show_comparison()

@@ -1,0 +1,170 @@
+"""The reroute dialog: the server's candidates best first, blocked ones greyed with their blocker.
+
+``auto`` lets the server pick the best. A running or paused job moves only with the explicit restart choice, and the
+dialog says what restart costs (the part in progress is scrapped). Candidates with blockers cannot be chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Static
+
+from console.api.models import Job, Machine, RerouteCandidate
+from console.formatting import clock
+from widgets.safe_text import clean
+
+AUTO_KEY = "__auto__"
+
+
+@dataclass(frozen=True)
+class RerouteChoice:
+    machine_id: str | None
+    """``None`` means auto: the server picks the best candidate."""
+    restart: bool
+    reason: str
+
+
+def candidate_row(candidate: RerouteCandidate, machines: Mapping[str, Machine]) -> tuple[Text, ...]:
+    """One table row; a blocked candidate is dim and shows its blockers instead of its reasons."""
+    machine = machines.get(candidate.machine_id)
+    name = clean(machine.name if machine else candidate.machine_id, 28)
+    style = "dim strike" if candidate.blocked else ""
+    notes = (
+        "; ".join(clean(b, 60) for b in candidate.blockers)
+        if candidate.blocked
+        else "; ".join(clean(r, 60) for r in candidate.reasons)
+    )
+    if candidate.blocked:
+        notes = "BLOCKED: " + notes
+    distance = f"{candidate.distance_km:,.0f} km" if candidate.distance_km is not None else "-"
+    co2 = f"{candidate.co2e_kg:.1f} kg" if candidate.co2e_kg is not None else "-"
+    cells = (
+        name,
+        clean(candidate.node_id, 20),
+        f"{candidate.score:.2f}",
+        clock(candidate.eta),
+        distance,
+        co2,
+        notes,
+    )
+    return tuple(Text(cell, style=style) for cell in cells)
+
+
+class RerouteDialog(ModalScreen[RerouteChoice | None]):
+    """Pick where a job goes."""
+
+    DEFAULT_CSS = """
+    RerouteDialog { align: center middle; }
+    RerouteDialog > Vertical {
+        width: 110; max-width: 98%; height: auto; max-height: 95%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    RerouteDialog .title { text-style: bold; }
+    RerouteDialog DataTable { height: auto; max-height: 14; margin: 1 0; }
+    RerouteDialog .warn { color: $warning; }
+    RerouteDialog .buttons { height: auto; align-horizontal: right; }
+    RerouteDialog .buttons Button { margin-left: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="reroute.cancel"),
+        Binding("ctrl+s", "confirm", "Reroute", id="reroute.confirm"),
+    ]
+
+    def __init__(self, job: Job, candidates: list[RerouteCandidate], machines: Mapping[str, Machine]) -> None:
+        super().__init__()
+        self.job = job
+        self.candidates = candidates
+        self.machines = machines
+        self.needs_restart = job.status in ("running", "paused")
+
+    def compose(self) -> ComposeResult:
+        job = self.job
+        with Vertical():
+            yield Label(
+                Content(
+                    f"Reroute {clean(job.id, 30)}: {clean(job.part, 40)} ({clean(job.process, 20)}, "
+                    f"{clean(job.material, 20)}) now {clean(job.status, 16)} on {clean(job.machine_id or '-', 30)}"
+                ),
+                classes="title",
+            )
+            table: DataTable = DataTable(cursor_type="row", id="candidates")
+            table.add_columns("Machine", "Node", "Score", "ETA", "Delivery", "CO2e", "Reasons / blockers")
+            table.add_row(Text("auto: the best candidate", style="bold"), *(Text("") for _ in range(6)), key=AUTO_KEY)
+            for candidate in self.candidates:
+                table.add_row(*candidate_row(candidate, self.machines), key=candidate.machine_id)
+            yield table
+            if self.needs_restart:
+                yield Static(
+                    "This job is running: it moves only with restart. Its part in progress is scrapped and it "
+                    "starts again on the target.",
+                    classes="warn",
+                )
+                yield Checkbox("Restart the job on the target (scraps the part in progress)", id="restart")
+            yield Label("Reason (required)")
+            yield Input(id="reason", placeholder="why the job moves")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Reroute", id="confirm", variant="error" if self.needs_restart else "primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#candidates", DataTable).focus()
+
+    def _selected_key(self) -> str | None:
+        table = self.query_one("#candidates", DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return row_key.value
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        key = self._selected_key()
+        reason = self.query_one("#reason", Input).value.strip()
+        restart = self.needs_restart and self.query_one("#restart", Checkbox).value
+        if key is None:
+            return
+        if key != AUTO_KEY:
+            candidate = next((c for c in self.candidates if c.machine_id == key), None)
+            if candidate is not None and candidate.blocked:
+                self.notify(
+                    Content(
+                        f"{clean(key, 30)} cannot take this job: {'; '.join(clean(b, 60) for b in candidate.blockers)}"
+                    ).plain,
+                    severity="error",
+                    markup=False,
+                )
+                return
+        if self.needs_restart and not restart:
+            self.notify("A running job moves only with restart: tick the restart box", severity="warning")
+            return
+        if not reason:
+            self.notify("A reason is required", severity="warning")
+            self.query_one("#reason", Input).focus()
+            return
+        self.dismiss(RerouteChoice(None if key == AUTO_KEY else key, restart, reason))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.query_one("#reason", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.dismiss(None)

@@ -1,0 +1,103 @@
+"""The header bar: cluster name, each source's connection state, events per second, operator and role, server time.
+
+It is told what to show (``show``); it repaints only when the text it would show has changed, so a quiet cluster
+costs nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.content import Content
+from textual.widgets import Static
+
+from console.formatting import clock, duration
+from widgets.safe_text import clean
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """What the header shows of one source."""
+
+    source_id: str
+    state: str
+    reason: str | None = None
+    retry_in_s: float | None = None
+    silent_for_s: float | None = None
+
+
+def source_text(view: SourceView, stale_after_s: float) -> tuple[str, str]:
+    """The words for one source's state and the style class that goes with them (never colour alone)."""
+    name = clean(view.source_id, 24)
+    state = view.state
+    if state == "live":
+        if view.silent_for_s is not None and view.silent_for_s >= stale_after_s:
+            return f"{name} ◌ stale {duration(view.silent_for_s)}", "warn"
+        return f"{name} ● live", "ok"
+    if state == "reconnecting":
+        retry = f" in {max(0, round(view.retry_in_s))}s" if view.retry_in_s is not None else ""
+        return f"{name} ↻ reconnecting{retry}", "warn"
+    if state == "connecting":
+        return f"{name} ↻ connecting", "warn"
+    if state == "stale":
+        silent = f" {duration(view.silent_for_s)}" if view.silent_for_s is not None else ""
+        return f"{name} ◌ stale{silent}", "warn"
+    if state == "failed":
+        reason = f": {clean(view.reason, 60)}" if view.reason else ""
+        return f"{name} ✖ failed{reason}", "bad"
+    return f"{name} {clean(state, 20)}", "warn"
+
+
+class StatusHeader(Static):
+    """One line at the top of every screen."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._last: Content | None = None
+
+    def show(
+        self,
+        *,
+        cluster_name: str | None,
+        sources: list[SourceView],
+        events_per_second: float,
+        operator: str | None,
+        role: str | None,
+        server_time: datetime | None,
+        stale_after_s: float,
+        badges: list[str],
+    ) -> None:
+        parts: list[Content] = [Content.styled(clean(cluster_name or "connecting…", 40), "bold")]
+        for view in sources:
+            text, kind = source_text(view, stale_after_s)
+            style = {"ok": "", "warn": "$warning", "bad": "bold $error"}[kind]
+            parts.append(Content.styled(text, style) if style else Content(text))
+        parts.append(Content(f"{events_per_second:,.0f} ev/s"))
+        if operator:
+            parts.append(Content(f"{clean(operator, 24)} ({clean(role or '?', 12)})"))
+        parts.append(Content(f"{clock(server_time)} UTC"))
+        for badge in badges:
+            parts.append(Content.styled(f" {badge} ", "reverse bold"))
+        content = Content("  │  ").join(parts)
+        if self._last is not None and content.plain == self._last.plain and content.spans == self._last.spans:
+            return
+        self._last = content
+        self.update(content)
+
+
+def silent_for(last_event_monotonic: float | None, now_monotonic: float | None = None) -> float | None:
+    """Seconds since a source last said anything."""
+    if last_event_monotonic is None:
+        return None
+    return max(0.0, (now_monotonic if now_monotonic is not None else time.monotonic()) - last_event_monotonic)
