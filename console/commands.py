@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+from urllib.parse import quote
 
 from console.api.errors import ApiError, ClientError
 from console.api.models import CommandResult, Role
@@ -88,7 +89,7 @@ class Command:
     @property
     def path(self) -> str:
         collection, verb = PATHS[self.action]
-        return f"/v1/{collection}/{self.target_id}/{verb}"
+        return f"/v1/{collection}/{quote(self.target_id, safe='')}/{verb}"
 
     @property
     def reason(self) -> str | None:
