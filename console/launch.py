@@ -76,7 +76,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         api = api or (str(profile.api) if profile.api else None)
         agents = agents or [str(a) for a in profile.agents]
         octoprint = octoprint or [f"{name}={url}" for name, url in profile.octoprint.items()]
-        ca_file = ca_file or profile.ca_file
+        ca_file = ca_file or (str(profile.ca_file) if profile.ca_file else None)
         insecure = insecure or profile.insecure
         settings.read_only = settings.read_only or profile.read_only
         if not args.token_env:
