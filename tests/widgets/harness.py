@@ -14,6 +14,7 @@ from console.api.models import Job, Machine
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, register_themes
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid
+from widgets.node_strip import NodeStrip
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -105,6 +106,7 @@ class WidgetApp(App[None]):
     @on(DataGrid.Selected)
     @on(DataGrid.MarkToggled)
     @on(DataGrid.HeaderClicked)
+    @on(NodeStrip.Selected)
     def _record(self, message: Message) -> None:
         self.messages.append(message)
 

@@ -1,0 +1,210 @@
+"""A compact, wrapping strip of node cards: pick a node (or "All nodes") to scope the rest of the screen.
+
+Each card: the node's name, its state (glyph and word), its machines by state (``▶ 14 ■ 2 ✖ 1``) and its active alert
+count. The strip wraps to as many lines as it needs (``height: auto``). Left/right (or h/l) and clicks move the
+selection and post :class:`NodeStrip.Selected` (``None`` for "All nodes").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.widget import Widget
+
+from console.api.models import Node
+from widgets.glyphs import machine_state_look, node_state_look
+from widgets.safe_text import clean
+
+__all__ = ["COUNTED_STATES", "NodeStrip"]
+
+COUNTED_STATES: tuple[str, ...] = ("running", "idle", "paused", "blocked", "fault", "maintenance", "offline")
+"""The machine states counted on a card, in this order; a zero count is left out (running is always shown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Card:
+    node_id: str | None
+    parts: tuple[tuple[str, str], ...]  # (text, style key)
+    width: int
+
+
+class NodeStrip(Widget, can_focus=True):
+    """Node cards with an "All nodes" card first. Data: :meth:`set_nodes`; selection: :attr:`selected`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "previous", "Previous node", show=False, id="node-strip.previous"),
+        Binding("right,l", "next", "Next node", show=False, id="node-strip.next"),
+        Binding("home", "all", "All nodes", show=False, id="node-strip.all"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "node-strip--card",
+        "node-strip--selected",
+        "node-strip--name",
+        "node-strip--muted",
+        "node-strip--alerts",
+        "node-strip--state-normal",
+        "node-strip--state-fault",
+        "node-strip--state-blocked",
+        "node-strip--state-paused",
+        "node-strip--state-maintenance",
+        "node-strip--state-offline",
+        "node-strip--state-unknown",
+    }
+
+    DEFAULT_CSS = """
+    NodeStrip { height: auto; background: $background; color: $state-normal; }
+    NodeStrip > .node-strip--card { background: $surface; }
+    NodeStrip > .node-strip--selected { background: $block-cursor-blurred-background; text-style: bold; }
+    NodeStrip:focus > .node-strip--selected { background: $block-cursor-background; color: $block-cursor-foreground; }
+    NodeStrip > .node-strip--name { text-style: bold; }
+    NodeStrip > .node-strip--muted { color: $text-muted; }
+    NodeStrip > .node-strip--alerts { color: $alarm-high; text-style: $alarm-high-style; }
+    NodeStrip > .node-strip--state-normal { color: $state-normal; }
+    NodeStrip > .node-strip--state-fault { color: $state-fault; text-style: $state-fault-style; }
+    NodeStrip > .node-strip--state-blocked { color: $state-blocked; text-style: $state-blocked-style; }
+    NodeStrip > .node-strip--state-paused { color: $state-paused; text-style: $state-paused-style; }
+    NodeStrip > .node-strip--state-maintenance { color: $state-maintenance; text-style: $state-maintenance-style; }
+    NodeStrip > .node-strip--state-offline { color: $state-offline; text-style: $state-offline-style; }
+    NodeStrip > .node-strip--state-unknown { color: $state-unknown; text-style: $state-unknown-style; }
+    """
+
+    class Selected(Message):
+        """The operator picked a node (``None``: all nodes)."""
+
+        def __init__(self, strip: NodeStrip, node_id: str | None) -> None:
+            super().__init__()
+            self.strip = strip
+            self.node_id = node_id
+
+        @property
+        def control(self) -> NodeStrip:
+            return self.strip
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._cards: list[_Card] = []
+        self._hits: list[tuple[int, int, int, str | None]] = []  # (line, x0, x1, node_id)
+        self.selected: str | None = None
+        self._build([], {}, {})
+
+    def set_nodes(
+        self,
+        nodes: Sequence[Node],
+        machine_counts: Mapping[str, Mapping[str, int]],
+        alert_counts: Mapping[str, int],
+    ) -> None:
+        """Show ``nodes`` (in this order) with their machines by state and active alert counts (by node id)."""
+        self._build(nodes, machine_counts, alert_counts)
+        if self.selected is not None and self.selected not in {c.node_id for c in self._cards}:
+            self.selected = None
+            self.post_message(self.Selected(self, None))
+        self.refresh(layout=True)
+
+    def select(self, node_id: str | None, *, notify: bool = True) -> None:
+        if node_id == self.selected:
+            return
+        self.selected = node_id
+        self.refresh()
+        if notify:
+            self.post_message(self.Selected(self, node_id))
+
+    def _build(
+        self,
+        nodes: Sequence[Node],
+        machine_counts: Mapping[str, Mapping[str, int]],
+        alert_counts: Mapping[str, int],
+    ) -> None:
+        total: dict[str, int] = {}
+        for counts in machine_counts.values():
+            for state, n in counts.items():
+                total[state] = total.get(state, 0) + n
+        cards = [self._card(None, "All nodes", None, total, sum(alert_counts.values()))]
+        for node in nodes:
+            counts = machine_counts.get(node.id, {})
+            cards.append(self._card(node.id, node.name, node.state, counts, alert_counts.get(node.id, 0)))
+        self._cards = cards
+
+    @staticmethod
+    def _card(node_id: str | None, name: str, state: str | None, counts: Mapping[str, int], alerts: int) -> _Card:
+        parts: list[tuple[str, str]] = [(" " + clean(name, 24), "name")]
+        if state is not None:
+            look = node_state_look(state)
+            parts.append((" ", ""))
+            parts.append((look.label, f"state-{look.style}"))
+        for machine_state in COUNTED_STATES:
+            n = counts.get(machine_state, 0)
+            if n or machine_state == "running":
+                look = machine_state_look(machine_state)
+                parts.append((" ", ""))
+                parts.append((f"{look.glyph} {n}", f"state-{look.style}" if n else "muted"))
+        if alerts:
+            parts.append((" ", ""))
+            parts.append((f"!{alerts}", "alerts"))
+        parts.append((" ", ""))
+        return _Card(node_id, tuple(parts), sum(cell_len(t) for t, _ in parts))
+
+    def _layout(self, width: int) -> list[list[_Card]]:
+        lines: list[list[_Card]] = [[]]
+        used = 0
+        for card in self._cards:
+            if lines[-1] and used + 1 + card.width > width:
+                lines.append([])
+                used = 0
+            used += card.width + (1 if lines[-1] else 0)
+            lines[-1].append(card)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._layout(max(1, width)))
+
+    def render(self) -> Text:
+        width = max(1, self.content_region.width)
+        get = self.get_component_rich_style
+        styles = {name.removeprefix("node-strip--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+        out = Text(no_wrap=True, end="")
+        self._hits = []
+        for y, line in enumerate(self._layout(width)):
+            if y:
+                out.append("\n")
+            x = 0
+            for card in line:
+                if x:
+                    out.append(" ")
+                    x += 1
+                base = styles["selected"] if card.node_id == self.selected else styles["card"]
+                for text, key in card.parts:
+                    out.append(text, base + styles[key] if key else base)
+                self._hits.append((y, x, x + card.width, card.node_id))
+                x += card.width
+        return out
+
+    def _index(self) -> int:
+        ids = [c.node_id for c in self._cards]
+        return ids.index(self.selected) if self.selected in ids else 0
+
+    def action_previous(self) -> None:
+        self.select(self._cards[max(0, self._index() - 1)].node_id)
+
+    def action_next(self) -> None:
+        self.select(self._cards[min(len(self._cards) - 1, self._index() + 1)].node_id)
+
+    def action_all(self) -> None:
+        self.select(None)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for line, x0, x1, node_id in self._hits:
+            if line == offset.y and x0 <= offset.x < x1:
+                self.select(node_id)
+                return
