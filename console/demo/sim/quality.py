@@ -1,0 +1,187 @@
+"""Quality: measurements with drift and noise (SPC series), and OEE from what the machines actually did.
+
+Each machine measures one sample per finished batch for each characteristic of its process. The process mean drifts
+(a damped random walk, occasional step shifts from an assignable cause, a steady walk while a cutting tool wears), so
+control charts sometimes break Western Electric rules, as real ones do.
+
+OEE over the window (``WINDOW_H``) from booked time and counts:
+``availability = run / (run + down)`` (idle and operator pauses are not planned production and count for neither),
+``performance = ideal time of the parts made / run time``, ``quality_rate = good / (good + scrap)``,
+``first_pass_yield = good without rework / (good + scrap)``; each clamped to 0..1, and ``oee`` is their product.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+
+from console.api.models import Quality, SpcSeries
+
+from .catalog import Characteristic
+from .spc import cpk, western_electric
+from .world import MachineRec
+
+__all__ = ["SPC_POINTS", "WINDOW_H", "MachineSpc", "machine_totals", "quality_model", "spc_of"]
+
+WINDOW_H = 8.0
+WINDOW_S = WINDOW_H * 3600.0
+SPC_POINTS = 40
+RECENT_POINTS = 10  # Western Electric rules are judged on windows ending in the newest points
+_HOUR = 3600.0
+
+
+class _Char:
+    __slots__ = ("offset", "sigma", "spec", "values")
+
+    def __init__(self, spec: Characteristic, sigma: float, offset: float) -> None:
+        self.spec = spec
+        self.sigma = sigma
+        self.offset = offset
+        self.values: list[float] = []
+
+
+class MachineSpc:
+    """A machine's measurement process: its own random generator (seeded from the simulation seed and the machine),
+    so it can be created lazily without changing any other draw."""
+
+    def __init__(self, seed: int, machine: MachineRec) -> None:
+        self.rng = random.Random(seed * 1_000_003 + machine.idx * 7_919 + 17)
+        self.chars: list[_Char] = []
+        for spec in machine.spec.characteristics:
+            half = min(spec.usl - spec.nominal, spec.nominal - spec.lsl)
+            sigma = half / (3.0 * (1.1 + self.rng.random() * 0.8))  # Cp between 1.1 and 1.9
+            c = _Char(spec, sigma, self.rng.gauss(0.0, 0.3 * sigma))
+            self.chars.append(c)
+            for _ in range(30):  # the recent past
+                c.values.append(self._draw(c, wear=False))
+
+    def _draw(self, c: _Char, wear: bool) -> float:
+        rng = self.rng
+        c.offset = c.offset * 0.96 + rng.gauss(0.0, 0.12 * c.sigma)
+        if rng.random() < 0.015:  # an assignable cause: a step shift
+            c.offset += (1.0 if rng.random() < 0.5 else -1.0) * (1.0 + rng.random()) * c.sigma
+        if wear:
+            c.offset += 0.35 * c.sigma
+        value = c.spec.nominal + c.offset + rng.gauss(0.0, c.sigma)
+        if c.spec.lsl >= 0.0 and c.spec.nominal > 0.0:
+            value = max(0.0, value)  # flatness, roughness, weight are never negative
+        value = round(value, 5)
+        c.values.append(value)
+        if len(c.values) > SPC_POINTS:
+            del c.values[0 : len(c.values) - SPC_POINTS]
+        return value
+
+    def measure(self, batch_n: int, defect_p: float, wear: bool) -> tuple[int, int, int]:
+        """Make a batch of ``batch_n`` parts: returns (good, scrap, reworked among good)."""
+        scrap = sum(1 for _ in range(batch_n) if self.rng.random() < defect_p)
+        rework = 0
+        out_of_spec = False
+        for c in self.chars:
+            v = self._draw(c, wear)
+            if not c.spec.lsl <= v <= c.spec.usl:
+                out_of_spec = True
+        if out_of_spec and scrap < batch_n:
+            if self.rng.random() < 0.5:
+                rework = 1  # reworked to spec: good, but not first pass
+            else:
+                scrap += 1
+        scrap = min(scrap, batch_n)
+        return batch_n - scrap, scrap, min(rework, batch_n - scrap)
+
+    def reset_drift(self) -> None:
+        """A tool change or maintenance re-centres the process."""
+        for c in self.chars:
+            c.offset = self.rng.gauss(0.0, 0.2 * c.sigma)
+
+
+def spc_of(spc: MachineSpc) -> list[SpcSeries]:
+    out: list[SpcSeries] = []
+    for c in spc.chars:
+        s = c.spec
+        out.append(
+            SpcSeries(
+                characteristic=s.name,
+                unit=s.unit,
+                nominal=s.nominal,
+                lsl=s.lsl,
+                usl=s.usl,
+                lcl=round(s.nominal - 3 * c.sigma, 5),
+                ucl=round(s.nominal + 3 * c.sigma, 5),
+                values=list(c.values),
+                violations=western_electric(c.values, s.nominal, c.sigma, recent=RECENT_POINTS),
+                cpk=cpk(c.values, s.lsl, s.usl),
+            )
+        )
+    return out
+
+
+def book(m: MachineRec, t0: float, t1: float, slot: int) -> None:
+    """Add the interval [t0, t1] to bucket field ``slot`` (0 run, 1 down), split at hour boundaries."""
+    while t1 > t0:
+        hour = int(t0 // _HOUR)
+        end = min(t1, (hour + 1) * _HOUR)
+        bucket = m.buckets.get(hour)
+        if bucket is None:
+            bucket = m.buckets[hour] = [0.0] * 6
+            for old in [h for h in m.buckets if h < hour - WINDOW_H - 1]:
+                del m.buckets[old]
+        bucket[slot] += end - t0
+        t0 = end
+
+
+def add_count(m: MachineRec, t: float, slot: int, value: float) -> None:
+    """Add ``value`` to bucket field ``slot`` (2 ideal, 3 good, 4 scrap, 5 first pass good) at time ``t``."""
+    hour = int(t // _HOUR)
+    bucket = m.buckets.get(hour)
+    if bucket is None:
+        bucket = m.buckets[hour] = [0.0] * 6
+    bucket[slot] += value
+
+
+def machine_totals(m: MachineRec, t: float) -> list[float]:
+    """[run, down, ideal, good, scrap, first_pass_good] over the window ending at ``t``. Does not change ``m``."""
+    first_hour = int(t // _HOUR) - int(WINDOW_H) + 1
+    weight = max(0.0, 1.0 - t / WINDOW_S)
+    totals = [h * weight for h in m.history]
+    for hour, bucket in m.buckets.items():
+        if hour >= first_hour:
+            for i in range(6):
+                totals[i] += bucket[i]
+    ongoing = t - max(m.acct_since, first_hour * _HOUR)
+    if ongoing > 0:
+        if m.state == "running":
+            totals[0] += ongoing
+        elif m.state in ("fault", "blocked", "maintenance"):
+            totals[1] += ongoing
+    return totals
+
+
+def _frac(x: float) -> float:
+    if not math.isfinite(x):
+        return 0.0
+    return round(min(1.0, max(0.0, x)), 4)
+
+
+def quality_model(scope: str, scope_id: str, totals: Iterable[float], spc: list[SpcSeries]) -> Quality:
+    run, down, ideal, good, scrap, fpg = totals
+    made = good + scrap
+    availability = _frac(run / (run + down)) if run + down > 0 else 1.0
+    performance = _frac(ideal / run) if run > 0 else 0.0
+    quality_rate = _frac(good / made) if made > 0 else 1.0
+    fpy = _frac(fpg / made) if made > 0 else 1.0
+    scrap_rate = _frac(scrap / made) if made > 0 else 0.0
+    return Quality(
+        scope=scope,
+        id=scope_id,
+        window_h=WINDOW_H,
+        oee=_frac(availability * performance * quality_rate),
+        availability=availability,
+        performance=performance,
+        quality_rate=quality_rate,
+        first_pass_yield=fpy,
+        scrap_rate=scrap_rate,
+        good_count=max(0, round(good)),
+        scrap_count=max(0, round(scrap)),
+        spc=spc,
+    )

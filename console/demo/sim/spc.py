@@ -1,0 +1,72 @@
+"""Statistical process control: Western Electric rules and process capability.
+
+Pure functions over plain lists, so they are unit-tested on crafted series and used by the engine alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+__all__ = ["cpk", "western_electric"]
+
+
+def _rule_windows(z: Sequence[float], n: int, need: int, beyond: float, ends: range) -> bool:
+    """True if a window of ``n`` points ending at one of ``ends`` has ``need`` points beyond ``beyond`` on one side."""
+    for end in ends:
+        start = end - n + 1
+        if start < 0:
+            continue
+        window = z[start : end + 1]
+        if sum(1 for v in window if v > beyond) >= need or sum(1 for v in window if v < -beyond) >= need:
+            return True
+    return False
+
+
+def western_electric(values: Sequence[float], center: float, sigma: float, recent: int | None = None) -> list[str]:
+    """The Western Electric rules broken by ``values`` (newest last) around ``center`` with process ``sigma``.
+
+    * ``we1``: one point beyond 3 sigma;
+    * ``we2``: 2 of 3 consecutive points beyond 2 sigma on the same side;
+    * ``we3``: 4 of 5 consecutive points beyond 1 sigma on the same side;
+    * ``we4``: 8 consecutive points on the same side of the center line.
+
+    ``recent``: only windows that end within the last ``recent`` points count (an SPC chart flags what is happening
+    now; a violation long scrolled into history should not stay on the list). ``None`` checks the whole series.
+    """
+    if sigma <= 0 or not math.isfinite(sigma) or not values:
+        return []
+    z = [(v - center) / sigma for v in values]
+    last = len(z) - 1
+    first = 0 if recent is None else max(0, len(z) - recent)
+    ends = range(first, last + 1)
+    broken: list[str] = []
+    if _rule_windows(z, 1, 1, 3.0, ends):
+        broken.append("we1")
+    if _rule_windows(z, 3, 2, 2.0, ends):
+        broken.append("we2")
+    if _rule_windows(z, 5, 4, 1.0, ends):
+        broken.append("we3")
+    for end in ends:
+        start = end - 7
+        if start < 0:
+            continue
+        window = z[start : end + 1]
+        if all(v > 0 for v in window) or all(v < 0 for v in window):
+            broken.append("we4")
+            break
+    return broken
+
+
+def cpk(values: Sequence[float], lsl: float, usl: float) -> float | None:
+    """Process capability index ``min(usl - mean, mean - lsl) / (3 s)``; ``None`` with too few values or no spread."""
+    n = len(values)
+    if n < 5:
+        return None
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / (n - 1)
+    if var <= 0:
+        return None
+    s = math.sqrt(var)
+    value = min(usl - mean, mean - lsl) / (3 * s)
+    return round(value, 3) if math.isfinite(value) else None
