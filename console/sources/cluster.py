@@ -73,6 +73,8 @@ class ClusterSource:
         self._task: asyncio.Task[None] | None = None
         self._down_since: float | None = None
         self._recent_resyncs: deque[float] = deque(maxlen=4)
+        # Registered at once, so the status bar shows the source before its loop first runs.
+        store.register_source(source_id, kind=kind, url=client.display_url)
 
     @property
     def status(self) -> SourceStatus:
@@ -87,7 +89,6 @@ class ClusterSource:
     async def run(self) -> None:
         """Run until cancelled or stopped; returns early only when the server refuses our credentials."""
         self._task = asyncio.current_task()
-        self.store.register_source(self.source_id, kind=self.kind, url=self.client.display_url)
         self.store.set_source_state(self.source_id, SourceState.CONNECTING)
         try:
             await self._loop()
