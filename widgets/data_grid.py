@@ -28,6 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from widgets._styles import part_styles
 from widgets.glyphs import ascii_only
 from widgets.safe_text import fit
 
@@ -417,8 +418,7 @@ class DataGrid(ScrollView, can_focus=True):
     def _styles(self) -> dict[str, Style]:
         key = (self.app.theme, self.has_focus)
         if self._style_cache is None or self._style_key != key:
-            get = self.get_component_rich_style
-            cache = {name.removeprefix("data-grid--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+            cache = part_styles(self, self.COMPONENT_CLASSES, "data-grid--")
             cache["_base"] = self.rich_style
             self._style_cache = cache
             self._style_key = key

@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.api.models import Job, Machine
+from widgets._styles import part_styles
 from widgets.glyphs import ascii_only, kind_abbr, machine_state_look, telemetry_label
 from widgets.safe_text import clean, fit
 
@@ -432,11 +433,10 @@ class MachineGrid(ScrollView, can_focus=True):
         theme = self.app.theme
         cache = self._style_cache
         if cache is None or self._style_theme != (theme, self.has_focus):
-            get = self.get_component_rich_style
-            cache = {name.removeprefix("machine-grid--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+            cache = part_styles(self, self.COMPONENT_CLASSES, "machine-grid--")
             cache["_base"] = self.rich_style
             cache["tile"] = self.rich_style + cache["tile"]
-            cache["cursor"] = self.rich_style + get("machine-grid--cursor", partial=True)
+            cache["cursor"] = self.rich_style + cache["cursor"]
             self._style_cache = cache
             self._style_theme = (theme, self.has_focus)
         return cache

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from console.api.models import Node
+from widgets._styles import part_styles
 from widgets.glyphs import machine_state_look, node_state_look
 from widgets.safe_text import clean
 
@@ -168,8 +169,7 @@ class NodeStrip(Widget, can_focus=True):
 
     def render(self) -> Text:
         width = max(1, self.content_region.width)
-        get = self.get_component_rich_style
-        styles = {name.removeprefix("node-strip--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+        styles = part_styles(self, self.COMPONENT_CLASSES, "node-strip--")
         out = Text(no_wrap=True, end="")
         self._hits = []
         for y, line in enumerate(self._layout(width)):

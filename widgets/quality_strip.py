@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from console.api.models import Quality
+from widgets._styles import part_styles
 from widgets.glyphs import ascii_only
 from widgets.safe_text import fit
 
@@ -80,10 +81,8 @@ class QualityStrip(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        get = self.get_component_rich_style
-        label = get("quality-strip--label", partial=True)
-        value = get("quality-strip--value", partial=True)
-        low = get("quality-strip--low", partial=True)
+        styles = part_styles(self, self.COMPONENT_CLASSES, "quality-strip--")
+        label, value, low = styles["label"], styles["value"], styles["low"]
         width = max(1, self.content_region.width)
         q = self.quality
         out = Text(no_wrap=True, end="", overflow="ellipsis")

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from console.api.models import SpcSeries
+from widgets._styles import part_styles
 from widgets.glyphs import ascii_only
 from widgets.safe_text import clean, fit
 
@@ -93,8 +94,7 @@ class SpcChart(Widget):
     def render(self) -> Text:
         width, height = self.content_region.size
         width, height = max(width, 20), max(height, 4)
-        get = self.get_component_rich_style
-        styles = {name.removeprefix("spc-chart--"): get(name, partial=True) for name in self.COMPONENT_CLASSES}
+        styles = part_styles(self, self.COMPONENT_CLASSES, "spc-chart--")
         series = self.series
         out = Text(no_wrap=True, end="")
         if series is None:
