@@ -147,7 +147,7 @@ def _execute(
     try:
         if not ctx.view.contains(spec.kind, target_id):
             raise ApiProblem(404, f"no {spec.kind} {target_id}", code=CODE_NOT_FOUND)
-        _check_reroute_target(ctx, spec, payload)
+        payload = _check_reroute_target(ctx, spec, payload)
         entry = ctx.sim.execute(spec.action, target_id, payload, principal.operator, idempotency_key=key)
     except ApiProblem as problem:
         return problem.status, _problem_bytes(problem), PROBLEM_MEDIA_TYPE
@@ -158,15 +158,22 @@ def _execute(
     return 200, result.model_dump_json().encode(), "application/json"
 
 
-def _check_reroute_target(ctx: ServerContext, spec: CommandSpec, payload: dict) -> None:
-    """A node agent is a cluster of one node: a reroute target outside it does not exist there (404)."""
+def _check_reroute_target(ctx: ServerContext, spec: CommandSpec, payload: dict) -> dict:
+    """On a node agent (a cluster of one node) a reroute stays on the node.
+
+    A target outside the node does not exist there (422 ``unknown_target``, as the simulation says of an unknown
+    target), and ``auto`` picks the best machine of this node (sent to the simulation as ``node_id``).
+    """
     if spec.action != "job.reroute" or ctx.view.node_id is None:
-        return
+        return payload
     machine_id, node_id = payload.get("machine_id"), payload.get("node_id")
     if machine_id and not ctx.view.contains("machine", machine_id):
-        raise ApiProblem(404, f"no machine {machine_id} on this node", code=CODE_NOT_FOUND)
+        raise ApiProblem(422, f"machine {machine_id} not found on node {ctx.view.node_id}", code="unknown_target")
     if node_id and node_id != ctx.view.node_id:
-        raise ApiProblem(404, f"no node {node_id} here", code=CODE_NOT_FOUND)
+        raise ApiProblem(422, f"node {node_id} not found: this agent serves {ctx.view.node_id}", code="unknown_target")
+    if payload.get("auto") and not machine_id and not node_id:
+        return {**payload, "auto": False, "node_id": ctx.view.node_id}
+    return payload
 
 
 def _problem_bytes(problem: ApiProblem) -> bytes:

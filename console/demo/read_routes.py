@@ -6,6 +6,7 @@ it reads is one consistent state (the snapshot's ``seq`` matches its objects exa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -49,6 +50,11 @@ def _page(items: Sequence[T], limit: int, cursor: str | None, key: Callable[[T],
     body = b'{"items":[' + b",".join(item.model_dump_json().encode() for item in page) + b'],"next_cursor":'
     body += (b'"' + next_cursor.encode() + b'"' if next_cursor else b"null") + b"}"
     return Response(content=body, media_type="application/json")
+
+
+def _audit_key(entry: AuditEntry) -> int:
+    digits = re.search(r"(\d+)$", entry.id)
+    return -int(digits.group(1)) if digits else 0
 
 
 def _found(obj: Any, kind: str, object_id: str) -> Response:
@@ -161,9 +167,8 @@ def read_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/audit", response_model=Page[AuditEntry], tags=["reading"])
     async def list_audit(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
-        # Newest first. The key is the entry's position in the (append-only) log, negated so it grows down the page.
-        entries = ctx.view.audit()
-        positions = {id(e): i for i, e in enumerate(entries)}
-        return _page(entries, limit, cursor, key=lambda e: -positions[id(e)])
+        # Newest first. The key is the number in the entry's id (``AU-000123``: the simulation numbers entries in
+        # order), negated so it grows down the page; stable while old entries are dropped from the log's far end.
+        return _page(ctx.view.audit(), limit, cursor, key=_audit_key)
 
     return router

@@ -202,7 +202,8 @@ class DemoHost:
 
 def make_simulation(config: Any = None, clock: Any = None) -> Any:
     """A ``Simulation`` for ``config`` (default scenario when None), on ``clock`` (a sped-up wall clock when None)."""
-    from console.demo.sim import SimConfig, Simulation, WallClock
+    from console.demo.sim.clock import WallClock
+    from console.demo.sim.engine import SimConfig, Simulation
 
     config = config if config is not None else SimConfig()
     if clock is None:

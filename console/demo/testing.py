@@ -28,7 +28,7 @@ TEST_MACHINES_PER_NODE = 6
 
 def test_config(seed: int = TEST_SEED, **overrides: Any) -> Any:
     """A small, seeded ``SimConfig`` (3 nodes x 6 machines) so tests start fast; ``overrides`` go to SimConfig."""
-    from console.demo.sim import SimConfig
+    from console.demo.sim.engine import SimConfig
 
     options: dict[str, Any] = {"seed": seed, "nodes": TEST_NODES, "machines_per_node": TEST_MACHINES_PER_NODE}
     options.update(overrides)

@@ -32,6 +32,19 @@ def _with_agent_url(node: Node, agent_urls: Mapping[str, str]) -> Node:
     return node.model_copy(update={"agent_url": url}) if url and node.agent_url != url else node
 
 
+def _cluster(sim: Any, seq: int, instance_id: str) -> Cluster:
+    """The ``Cluster`` object: the simulation's identity (id, name, region), its time, and the feed's seq/instance."""
+    info = sim.cluster_info()
+    return Cluster(
+        id=info.id,
+        name=info.name,
+        region=info.region,
+        server_time=getattr(info, "server_time", None) or sim.now(),
+        seq=seq,
+        instance_id=instance_id,
+    )
+
+
 class View:
     """The whole cluster (the cluster API). ``agent_urls`` fills ``Node.agent_url`` when agents run beside it."""
 
@@ -44,7 +57,7 @@ class View:
     # --- reads -----------------------------------------------------------------------------------------------------
 
     def cluster(self, seq: int, instance_id: str) -> Cluster:
-        return self.sim.cluster_info().model_copy(update={"seq": seq, "instance_id": instance_id})
+        return _cluster(self.sim, seq, instance_id)
 
     def nodes(self) -> list[Node]:
         return [_with_agent_url(n, self.agent_urls) for n in self.sim.nodes()]
@@ -141,7 +154,7 @@ class NodeView(View):
         )
 
     def cluster(self, seq: int, instance_id: str) -> Cluster:
-        return self._own_cluster(self.sim.cluster_info(), seq, instance_id)
+        return self._own_cluster(_cluster(self.sim, seq, instance_id), seq, instance_id)
 
     def _own_cluster(self, whole: Cluster, seq: int, instance_id: str) -> Cluster:
         node = self.sim.node(self.node_id)
