@@ -201,13 +201,15 @@ class DemoHost:
 
 
 def make_simulation(config: Any = None, clock: Any = None) -> Any:
-    """A ``Simulation`` for ``config`` (default scenario when None), on ``clock`` (a sped-up wall clock when None)."""
-    from console.demo.sim.clock import WallClock
+    """A ``Simulation`` for ``config`` (default scenario when None), on ``clock`` (when None, a wall clock sped up by
+    ``config.speed`` that starts at the simulation's own start: starting it at the real time would make the first
+    tick catch up on hours of simulated history)."""
+    from console.demo.sim.clock import DEFAULT_START, WallClock
     from console.demo.sim.engine import SimConfig, Simulation
 
     config = config if config is not None else SimConfig()
     if clock is None:
-        clock = WallClock(start=getattr(config, "start", None), speed=getattr(config, "speed", 1.0) or 1.0)
+        clock = WallClock(start=config.start or DEFAULT_START, speed=config.speed)
     return Simulation(config, clock)
 
 

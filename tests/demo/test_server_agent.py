@@ -66,3 +66,24 @@ def test_agents_serve_exactly_their_node(live_server: Any) -> None:
             assert data["target"]["id"] in machine_ids | job_ids | {node_id}
         elif event.type == "cluster.updated":
             assert data["id"] == node_id
+
+
+def test_an_agent_reroute_stays_on_its_node(live_server: Any) -> None:
+    server = live_server(with_agents=True, warmup_s=600)
+    node_id, url = sorted(server.agent_urls.items())[0]
+    with httpx.Client(base_url=url, timeout=10) as agent:
+        jobs = agent.get("/v1/jobs", params={"limit": "1000", "status": "queued,assigned"}).json()["items"]
+        other_machine = next(m.id for m in server.call(server.sim.machines) if m.node_id != node_id)
+        for job in jobs:
+            r = agent.post(
+                f"/v1/jobs/{job['id']}/reroute", json={"auto": True}, headers={"Idempotency-Key": str(uuid.uuid4())}
+            )
+            assert r.status_code in (200, 409), r.text
+            assert agent.get(f"/v1/jobs/{job['id']}").json()["node_id"] == node_id
+        if jobs:
+            r = agent.post(
+                f"/v1/jobs/{jobs[0]['id']}/reroute",
+                json={"machine_id": other_machine},
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert r.status_code == 422 and r.json()["code"] == "unknown_target"
