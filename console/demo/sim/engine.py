@@ -111,7 +111,7 @@ REMOVE_AFTER_S = 900.0
 BACKLOG_EVERY_S = 30.0
 QUALITY_EVERY_S = 60.0
 TARGET_UTILISATION = 0.8
-SAMPLE = 16  # machines the scheduler scores per placement when a (process, material) pool is large
+SAMPLE = 10  # machines the scheduler scores per placement when a (process, material) pool is large
 KM_COST_S = 30.0  # scheduler: one km of delivery weighs like 30 s of waiting
 CO2E_KG_PER_KM = 0.12  # a shared van load
 _PRIORITY_WEIGHTS = ((1, 5), (2, 15), (3, 50), (4, 20), (5, 10))
@@ -169,6 +169,9 @@ class Simulation:
         self._tele_ptr = 0
         self._tele_acc = 0.0
         self._node_totals: dict[int, list[float]] = {}
+        self._distances = [
+            [haversine_km(n.lat, n.lon, lat, lon) for _, lat, lon in CUSTOMER_REGIONS] for n in self._nodes
+        ]
 
         # order arrivals: enough work to keep the machines ~80 % busy
         self._process_weights: list[tuple[str, float]] = []
@@ -398,8 +401,21 @@ class Simulation:
         )
 
     def _distance_km(self, node: NodeRec, region: int) -> float:
-        _, lat, lon = CUSTOMER_REGIONS[region]
-        return haversine_km(node.lat, node.lon, lat, lon)
+        return self._distances[node.idx][region]
+
+    def _can_take(self, j: JobRec, m: MachineRec) -> bool:
+        """The scheduler's fast check: ``_blockers`` is empty and the machine is not down (no strings built)."""
+        node = self._nodes[m.node]
+        return (
+            m.condition is None
+            and not m.held
+            and not m.draining
+            and node.online
+            and not node.paused
+            and j.process == m.process
+            and j.material in m.materials
+            and all(s <= e for s, e in zip(j.size_sorted, m.env_sorted, strict=True))
+        )
 
     def _remaining_s(self, j: JobRec, m: MachineRec) -> float:
         """Machine time the job still needs on ``m``."""
@@ -465,12 +481,12 @@ class Simulation:
         pool = self._by_pm.get((j.process, j.material)) or self._by_process.get(j.process, [])
         if j.process == "inspection":
             pool = self._by_process.get("inspection", [])
-        picks = pool if len(pool) <= SAMPLE * 2 else [pool[self._rng.randrange(len(pool))] for _ in range(SAMPLE)]
+        picks = pool if len(pool) <= SAMPLE * 2 else self._rng.choices(pool, k=SAMPLE)
         best: MachineRec | None = None
         best_cost = math.inf
         for idx in picks:
             m = self._machines[idx]
-            if len(m.queue) >= MAX_QUEUE or m.condition is not None or self._blockers(j, m):
+            if len(m.queue) >= MAX_QUEUE or not self._can_take(j, m):
                 continue
             cost = self._cost(j, m)[0]
             if cost < best_cost:

@@ -131,8 +131,15 @@ def _city_for(i: int) -> tuple[City, str, str, float, float]:
     return base, f"-{rnd + 1}", f"{base.code}{rnd + 1}", lat, lon
 
 
-def _mix(count: int) -> list[str]:
-    """Divide ``count`` machines between kinds by ``KIND_MIX`` (largest remainder), every kind once when possible."""
+def _mix(count: int, offset: int) -> list[str]:
+    """Divide ``count`` machines between kinds by ``KIND_MIX`` (largest remainder), every kind once when possible.
+
+    A node too small to have every kind gets a run of kinds starting at ``offset``, so that a cluster of small nodes
+    (as tests use) still has them all.
+    """
+    if count < len(KIND_MIX):
+        kinds = [KIND_MIX[(offset + k) % len(KIND_MIX)][0] for k in range(count)]
+        return [kind for kind, _ in KIND_MIX if kind in kinds]
     total = sum(w for _, w in KIND_MIX)
     exact = [(kind, count * w / total) for kind, w in KIND_MIX]
     counts = {kind: int(x) for kind, x in exact}
@@ -174,7 +181,7 @@ def build_world(
             size = 20
         width = max(2, len(str(size)))
         model_counts: dict[str, int] = {}
-        for j, kind in enumerate(_mix(size), start=1):
+        for j, kind in enumerate(_mix(size, i * size), start=1):
             spec = KINDS[kind]
             model, envelope = spec.models[rng.randrange(len(spec.models))]
             model_counts[model] = model_counts.get(model, 0) + 1
