@@ -321,3 +321,34 @@ def test_quality_numbers_in_range_and_consistent(world: World) -> None:
     machine_series = [s for qq in quality if qq.scope == "machine" for s in qq.spc]
     with_violations = sum(1 for s in machine_series if s.violations)
     assert 0 < with_violations < len(machine_series)
+
+
+def test_reroute_to_a_paused_node_is_refused(world: World) -> None:
+    sim = world.sim
+    node = sim.nodes()[1]
+    sim.execute("node.pause", node.id, {}, "carol")
+    job = next(j for j in world.jobs("assigned") if j.node_id != node.id)
+    world.refuse("job.reroute", job.id, {"node_id": node.id}, 409, "target_paused")
+    world.refuse("job.reroute", job.id, {"node_id": "N-ATLANTIS"}, 422, "unknown_target")
+
+
+def test_node_of_tells_where_objects_belong(world: World) -> None:
+    sim = world.sim
+    machine = sim.machines()[0]
+    assert sim.node_of("machine", machine.id) == machine.node_id
+    assert sim.node_of("node", machine.node_id) == machine.node_id
+    job = world.jobs("running")[0]
+    assert sim.node_of("job", job.id) == job.node_id
+    entry = sim.execute("machine.pause", job.machine_id or "", {}, "alice")
+    assert sim.node_of("audit", entry.id) == job.node_id
+    assert sim.node_of("machine", "M-NOPE") is None and sim.node_of("cluster", "x") is None
+    events = world.events[-3:]
+    for event_type, payload in events:
+        assert sim.node_of_event(event_type, payload) == job.node_id
+    sim.execute("job.cancel", job.id, {}, "alice")
+    world.run(3600, step=60.0)
+    assert sim.job(job.id) is None
+    assert sim.node_of("job", job.id) == job.node_id  # a removed job still answers its last node
+    for alert in sim.alerts():
+        if alert.source.kind == "machine":
+            assert sim.node_of("alert", alert.id) == sim.node_of("machine", alert.source.id)

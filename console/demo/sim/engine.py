@@ -1389,6 +1389,10 @@ class Simulation:
                 node = self._node_by_id.get(b.node_id)
                 if node is None:
                     raise SimCommandError(422, "unknown_target", f"node {b.node_id} not found")
+                if not node.online:
+                    raise SimCommandError(409, "target_offline", f"node {node.id} is offline")
+                if node.paused:
+                    raise SimCommandError(409, "target_paused", f"node {node.id} is paused")
                 cands = [c for c in cands if c[0].node == node.idx]
                 if not cands:
                     raise SimCommandError(409, "incompatible_process", f"node {node.id} has no {j.process} machine")
