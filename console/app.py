@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -33,7 +34,7 @@ from console.server_clock import ServerClock
 from console.settings import Settings, SourceSpec
 from console.sources.cluster import ClusterSource
 from console.store.store import Store
-from themes import DEFAULT_THEME, THEMES, register_themes
+from themes import DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS, register_themes
 
 if TYPE_CHECKING:
     from console.audit_log import AuditLog
@@ -94,6 +95,8 @@ class FactoryConsoleApp(App[int]):
         self.sources: dict[str, ClusterSource] = {}
         self._flush_pending = False
         self._install_signal_handlers = install_signal_handlers
+        self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
+        """How the console writes a local receipt time (tests freeze it)."""
         if audit_log is None:
             from console.audit_log import AuditLog
 
@@ -113,6 +116,10 @@ class FactoryConsoleApp(App[int]):
         )
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Our widgets' custom variables, so Textual's own themes (from the palette) work with them too."""
+        return {**super().get_theme_variable_defaults(), **VARIABLE_DEFAULTS}
 
     # --- who is at the keyboard ---------------------------------------------------------------------------------
 
@@ -181,6 +188,8 @@ class FactoryConsoleApp(App[int]):
     def flush_changes(self) -> None:
         """Hand what changed since the last flush to the visible screen."""
         self._flush_pending = False
+        if self._exit or not self.screen_stack:
+            return  # shutting down: nothing left to paint
         changes = self.store.take_changes()
         cluster = self.store.cluster
         if changes.cluster and cluster is not None:

@@ -90,8 +90,16 @@ def job_sort_key(key: str) -> Callable[[Job], Any]:
         return lambda j: (_ts(j.eta), j.id)
     if key == "machine":
         return lambda j: (j.machine_id or "", j.queue_position if j.queue_position is not None else 1 << 30, j.id)
-    # The cluster backlog (not yet on any node) first: it is what the cluster has not found a home for.
-    return lambda j: (j.node_id is not None, not job_at_risk(j), j.priority, _ts(j.due_at), j.id)
+    # The cluster backlog (not yet on any node) first: it is what the cluster has not found a home for. Then the
+    # jobs at risk, then the rest by priority and due time; finished jobs last.
+    return lambda j: (
+        j.status in FINISHED_JOB_STATUSES,
+        j.node_id is not None,
+        not job_at_risk(j),
+        j.priority,
+        _ts(j.due_at),
+        j.id,
+    )
 
 
 def sort_jobs(jobs: Iterable[Job], key: str, reverse: bool = False) -> list[Job]:
@@ -159,6 +167,7 @@ def _job_style(status: str) -> str:
 # --- alerts ---------------------------------------------------------------------------------------------------------
 
 UNACKED = frozenset({"active_unacked", "cleared_unacked"})
+ALERT_STATE_RANK = {"active_unacked": 0, "cleared_unacked": 1, "active_acked": 2, "shelved": 3}
 
 ALERT_SORTS: list[tuple[str, str]] = [
     ("priority", "priority, unacknowledged first, then age"),
@@ -175,8 +184,13 @@ def alert_sort_key(key: str) -> Callable[[Alert], Any]:
         return lambda a: (a.source.kind, a.source.id, ALERT_PRIORITY_RANK.get(a.priority, 9))
     if key == "count":
         return lambda a: (-a.count, ALERT_PRIORITY_RANK.get(a.priority, 9))
-    # Priority first, unacknowledged before acknowledged, then the oldest first (it has waited longest).
-    return lambda a: (ALERT_PRIORITY_RANK.get(a.priority, 9), a.state not in UNACKED, a.raised_at.timestamp(), a.id)
+    # Priority first; within it unacknowledged before acknowledged (still active before cleared), then newest first.
+    return lambda a: (
+        ALERT_PRIORITY_RANK.get(a.priority, 9),
+        ALERT_STATE_RANK.get(a.state, 4),
+        -a.raised_at.timestamp(),
+        a.id,
+    )
 
 
 def sort_alerts(alerts: Iterable[Alert], key: str = "priority", reverse: bool = False) -> list[Alert]:

@@ -167,7 +167,7 @@ class ActionFlows:
             return
         machines = self.store.machines_by_node(node.id)
         running = [m for m in machines if m.state == "running"]
-        queued = sum(1 for j in self.store.jobs_by_node(node.id) if j.status in ("queued", "assigned"))
+        queued = sum(1 for j in self.store.jobs_for_node(node.id) if j.status in ("queued", "assigned"))
         effects = [
             f"Node {name} takes no new jobs ({len(machines)} machines)",
             f"{len(running)} running job(s) finish; {queued} queued job(s) wait or can be rerouted",

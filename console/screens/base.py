@@ -38,6 +38,7 @@ class FilterInput(Input):
         self.value = ""
         screen = self.screen
         if isinstance(screen, ConsoleScreen):
+            screen.set_filter("")
             screen.close_filter()
 
 

@@ -14,8 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
-from widgets.node_strip import NodeCard, NodeStrip
-from widgets.quality_strip import QualityStrip
 
 from console.api.models import Machine
 from console.rows import (
@@ -32,6 +30,8 @@ from console.screens.base import ConsoleScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid
+from widgets.node_strip import NodeStrip
+from widgets.quality_strip import QualityStrip
 from widgets.safe_text import clean
 
 
@@ -48,6 +48,7 @@ class DashboardScreen(ConsoleScreen):
     DashboardScreen #alerts { height: 1fr; }
     DashboardScreen.-narrow #side { display: none; }
     DashboardScreen NodeStrip { height: auto; max-height: 4; }
+    DashboardScreen.-narrow NodeStrip { max-height: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -193,20 +194,10 @@ class DashboardScreen(ConsoleScreen):
             node_id = self._alert_node(alert)
             if node_id:
                 alerts_by_node[node_id] = alerts_by_node.get(node_id, 0) + 1
-        cards = [
-            NodeCard(
-                node_id=node.id,
-                name=node.name,
-                state=node.state,
-                counts=store.counts_by_state(node.id),
-                alerts=alerts_by_node.get(node.id, 0),
-                stale=(source := store.node_source(node.id)) is not None and store.source_state(source) != "live",
-            )
-            for node in sorted(store.nodes.values(), key=lambda n: n.name)
-        ]
+        nodes = sorted(store.nodes.values(), key=lambda n: n.name)
         strip = self.query_one("#nodes", NodeStrip)
-        strip.set_nodes(cards, total=store.counts_by_state(None), total_alerts=len(store.active_alerts()))
-        strip.selected = self.selected_node
+        strip.set_nodes(nodes, {n.id: store.counts_by_state(n.id) for n in nodes}, alerts_by_node)
+        strip.select(self.selected_node, notify=False)
 
     def _alert_node(self, alert) -> str | None:
         store = self.store
@@ -248,7 +239,7 @@ class DashboardScreen(ConsoleScreen):
         cluster_quality = next((q for q in store.quality.values() if q.scope == "cluster"), None)
         if cluster_quality is not None and (not self.oee_history or self.oee_history[-1] != cluster_quality.oee):
             self.oee_history.append(cluster_quality.oee)
-        self.query_one("#quality", QualityStrip).show(cluster_quality, list(self.oee_history))
+        self.query_one("#quality", QualityStrip).set_quality(cluster_quality, list(self.oee_history))
 
     # --- widget messages ------------------------------------------------------------------------------------------
 

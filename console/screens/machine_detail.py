@@ -173,7 +173,8 @@ class MachineDetailScreen(ConsoleScreen):
 
     def _show_events(self) -> None:
         events = self.store.recent_machine_events(self.machine_id)
-        lines = [f"{clock(e.at)} {clean(e.type, 20)} {clean(e.summary, 80)}" for e in reversed(events)]
+        stamp = self.console.local_time
+        lines = [f"{stamp(e.at)} {clean(e.type, 12)} {clean(e.summary, 100)}" for e in reversed(events)]
         self.query_one("#events", Static).update(Content("\n".join(lines) or "No events seen yet"))
 
     # --- actions --------------------------------------------------------------------------------------------------

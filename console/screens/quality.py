@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, HorizontalScroll, Vertical
+from textual.content import Content
 from textual.widgets import Label
 
 from console.api.models import Quality, SpcSeries
@@ -36,7 +37,7 @@ class QualityScreen(ListScreen):
     QualityScreen #compare-box { width: 2fr; }
     QualityScreen.-narrow #compare-box { display: none; }
     QualityScreen #compare { height: 1fr; }
-    QualityScreen #compare SpcChart { width: 44; height: 1fr; }
+    QualityScreen #compare > Vertical { width: 44; height: 1fr; }
     QualityScreen Label.title { color: $text-muted; text-style: bold; padding: 0 1; }
     """
 
@@ -125,7 +126,9 @@ class QualityScreen(ListScreen):
         if nodes != self._compare_nodes:
             self._compare_nodes = nodes
             box.remove_children()
-            box.mount_all([SpcChart(id=f"cmp-{i}") for i in range(len(nodes))])
+            box.mount_all(
+                [Vertical(Label(id=f"cmpl-{i}", classes="title"), SpcChart(id=f"cmp-{i}")) for i in range(len(nodes))]
+            )
             self.call_after_refresh(self._show_comparison)
             return
         for index, node_id in enumerate(nodes):
@@ -134,8 +137,8 @@ class QualityScreen(ListScreen):
             if quality is not None:
                 series = next((s for s in quality.spc if s.characteristic == self.characteristic), None)
             node = store.nodes.get(node_id)
-            chart = box.query_one(f"#cmp-{index}", SpcChart)
-            chart.set_series(series, title=node.name if node else node_id)
+            box.query_one(f"#cmpl-{index}", Label).update(Content(clean(node.name if node else node_id, 40)))
+            box.query_one(f"#cmp-{index}", SpcChart).set_series(series)
 
     def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
         event.stop()

@@ -1,0 +1,96 @@
+"""Fixtures for driving the whole console against the real simulator over loopback HTTP.
+
+``make_app()`` starts a seeded simulated cluster on a stepped clock (time passes only when a test says so) and builds
+a ``FactoryConsoleApp`` pointed at it, with a private audit log, no theme saving and a server clock that does not
+move on its own: so a screen shows the same thing on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.app import FactoryConsoleApp
+from console.audit_log import AuditLog
+from console.server_clock import ServerClock
+from console.settings import Settings, SourceSpec
+
+SNAPSHOT_WARMUP_S = 900.0
+
+
+def scenario_config(**overrides: Any) -> Any:
+    """The demo's default 6-node scenario, seeded."""
+    from console.demo.sim import SimConfig
+
+    options: dict[str, Any] = {"seed": 7}
+    options.update(overrides)
+    return SimConfig(**options)
+
+
+@pytest.fixture
+def make_app(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Callable[..., FactoryConsoleApp]]:
+    """A factory: ``make_app(read_only=False, theme=..., server=..., token=..., **server_options)``."""
+
+    def make(
+        *,
+        server: Any = None,
+        read_only: bool = False,
+        theme: str = "factory-dark",
+        token: str | None = None,
+        warmup_s: float = SNAPSHOT_WARMUP_S,
+        config: Any = None,
+        **server_options: Any,
+    ) -> FactoryConsoleApp:
+        if server is None:
+            server = live_server(config=config or scenario_config(), warmup_s=warmup_s, **server_options)
+        settings = Settings(
+            sources=[SourceSpec("cluster", "cluster", server.url, token=token)],
+            read_only=read_only,
+            theme=theme,
+            save_theme=False,
+            refresh_ms=30,
+        )
+        app = FactoryConsoleApp(
+            settings,
+            audit_log=AuditLog(tmp_path / "audit.jsonl"),
+            server_clock=ServerClock(extrapolate=False),
+            install_signal_handlers=False,
+        )
+        app.test_server = server  # type: ignore[attr-defined]
+        app.local_time = lambda epoch: "hh:mm:ss"  # receipt times are wall-clock: frozen for stable screens
+        return app
+
+    yield make
+
+
+async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Let the app run until ``predicate()`` holds; fail with ``what`` after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.03)
+
+
+async def wait_ready(pilot: Any) -> None:
+    """Until the console is live, knows who we are, and has painted what it loaded."""
+    app = pilot.app
+
+    def ready() -> bool:
+        status = app.store.sources.get("cluster")
+        return bool(status and status.state == "live" and app.store.machines and app.store.whoami)
+
+    await wait_for(pilot, ready, what="the console to be live")
+    await settle(pilot)
+
+
+async def settle(pilot: Any) -> None:
+    """Let pending events reach the store, then flush them to the screen now (not after the coalescing delay)."""
+    await pilot.pause(0.15)
+    pilot.app.flush_changes()
+    await pilot.pause()
