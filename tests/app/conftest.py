@@ -67,7 +67,7 @@ def make_app(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Callab
     yield make
 
 
-async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:  # noqa: ASYNC109
     """Let the app run until ``predicate()`` holds; fail with ``what`` after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
