@@ -20,10 +20,10 @@ class LaunchError(Exception):
     """The console cannot start as asked; the message is one line that says why."""
 
 
-def _token_from_env(var: str | None) -> str | None:
+def _token_from_env(var: str | None, environ: dict[str, str]) -> str | None:
     if not var:
         return None
-    token = os.environ.get(var)
+    token = environ.get(var)
     if token is None:
         raise LaunchError(f"the environment variable {var} (holding the bearer token) is not set")
     return token
@@ -82,7 +82,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         if not args.token_env:
             token = profile.token(environ)
     if args.token_env:
-        token = _token_from_env(args.token_env)
+        token = _token_from_env(args.token_env, environ)
 
     verify = _verify(ca_file, insecure)
     settings.insecure = insecure

@@ -1,0 +1,157 @@
+"""Starting the console: flags, profiles, tokens and themes resolve before the terminal is taken over."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from console.cli import build_run_parser, main
+from console.launch import LaunchError, build_settings
+
+
+def settings_for(argv: list[str], config: Path, environ: dict[str, str] | None = None, monkeypatch=None):
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(config))
+    return build_settings(build_run_parser().parse_args(argv), environ or {})
+
+
+def write_config(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_api_flag_and_token_from_the_environment(tmp_path, monkeypatch):
+    settings = settings_for(
+        ["--api", "https://cluster.example:8443/", "--token-env", "FC_TOKEN"],
+        tmp_path / "missing.toml",
+        {"FC_TOKEN": "t0ps3cret"},
+        monkeypatch,
+    )
+    (source,) = settings.sources
+    assert source.url == "https://cluster.example:8443"
+    assert source.token == "t0ps3cret"
+    assert "t0ps3cret" not in repr(source)
+    assert source.verify is True
+
+
+def test_missing_token_variable_is_one_clear_line(tmp_path, monkeypatch):
+    with pytest.raises(LaunchError, match="FC_TOKEN"):
+        settings_for(["--api", "https://x", "--token-env", "FC_TOKEN"], tmp_path / "none.toml", {}, monkeypatch)
+
+
+def test_profile_from_the_config_file(tmp_path, monkeypatch):
+    config = write_config(
+        tmp_path / "config.toml",
+        """
+theme = "isa101"
+default_profile = "leeds"
+refresh_ms = 200
+[keys]
+"machine.pause" = "P"
+[profiles.leeds]
+api = "https://leeds.example"
+token_env = "LEEDS_TOKEN"
+agents = ["http://10.0.0.5:8701"]
+read_only = true
+""",
+    )
+    settings = settings_for([], config, {"LEEDS_TOKEN": "abc"}, monkeypatch)
+    assert settings.theme == "isa101"
+    assert settings.refresh_ms == 200
+    assert settings.keymap == {"machine.pause": "P"}
+    assert settings.read_only
+    assert [(s.kind, s.url, s.token) for s in settings.sources] == [
+        ("cluster", "https://leeds.example", "abc"),
+        ("agent", "http://10.0.0.5:8701", "abc"),
+    ]
+
+
+def test_bad_config_names_file_line_and_key(tmp_path, monkeypatch):
+    config = write_config(tmp_path / "config.toml", 'theme = "isa101"\n[profiles.a]\napi = 42\n')
+    with pytest.raises(LaunchError) as error:
+        settings_for(["--demo"], config, {}, monkeypatch)
+    message = str(error.value)
+    assert "\n" not in message
+    assert str(config) in message and "line 3" in message and "profiles.a.api" in message
+
+
+def test_no_color_picks_the_mono_theme(tmp_path, monkeypatch):
+    settings = settings_for(["--demo"], tmp_path / "none.toml", {"NO_COLOR": "1"}, monkeypatch)
+    assert settings.theme == "mono"
+
+
+def test_nothing_to_connect_to(tmp_path, monkeypatch):
+    with pytest.raises(LaunchError, match="nothing to connect to"):
+        settings_for([], tmp_path / "none.toml", {}, monkeypatch)
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert "factory-console" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--demo" in capsys.readouterr().out
+
+
+def test_config_path_prints_the_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "c.toml"))
+    assert main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "c.toml")
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if needle in seen:
+                return seen
+    return seen
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_a_dropped_ssh_session_ends_the_process_and_restores_the_terminal(tmp_path, sig):
+    """SIGHUP (the SSH session went away) or SIGTERM: exit promptly and leave the alternate screen."""
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    env["FACTORY_CONSOLE_CONFIG"] = str(tmp_path / "config.toml")
+    env["FACTORY_CONSOLE_LOG_DIR"] = str(tmp_path / "log")
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", "--demo", "--nodes", "2", "--machines-per-node", "4"],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(child_fd)
+    try:
+        output = _read_until(main_fd, b"live", timeout=30)
+        assert b"live" in output, output[-500:]
+        process.send_signal(sig)
+        process.wait(timeout=10)
+        rest = _read_until(main_fd, b"\x1b[?1049l", timeout=5)
+        assert b"\x1b[?1049l" in output + rest, "the alternate screen was not left"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(main_fd)
