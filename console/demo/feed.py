@@ -6,6 +6,10 @@ every feed, so a restarted server is recognised as a new history). The feed keep
 ring buffer: a client resuming within it gets every event it missed, none twice; one asking for older events, or
 for a ``seq`` this feed never issued, is told to start over (``reset``).
 
+The feed also folds its own events into a :class:`~console.demo.state.ServedState` (``feed.state``), seeded from
+its view when it starts: the reads and the snapshot serve that, so what a server shows at ``seq`` N is exactly what
+its first N events said (a client folding the stream ends equal to a fresh snapshot).
+
 The feed also wakes the SSE streams waiting for new events. It is driven by the simulation's callbacks, which run on
 the server's event loop thread (the ticker task, or a command handler); a callback from another thread is handed to
 the loop so waiters are woken safely.
@@ -23,6 +27,7 @@ from itertools import islice
 from typing import Any
 
 from console.api.models import Cluster, ResetData
+from console.demo.state import ServedState
 from console.demo.views import NodeView, View
 
 DEFAULT_HISTORY = 10_000
@@ -77,6 +82,8 @@ class EventFeed:
         self._waiters: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        # The objects as this feed's events describe them, seeded now (seq 0): reads and snapshots serve from it.
+        self.state = ServedState.seeded(self.view)
         self._unsubscribe = sim.subscribe(self._on_sim_event)
 
     @property
@@ -102,6 +109,7 @@ class EventFeed:
             payload = payload.model_copy(update={"seq": seq, "instance_id": self.instance_id})
         if hasattr(payload, "model_dump_json"):
             data = payload.model_dump_json()
+            self.state.apply(str(type_), payload, data.encode())
         else:
             data = json.dumps(payload, separators=(",", ":"))
         event = FeedEvent(seq, str(type_), payload, sse_frame(str(type_), data, seq))

@@ -1,4 +1,9 @@
-"""The read endpoints of the contract (``GET /v1/...``), served from one view of the simulation.
+"""The read endpoints of the contract (``GET /v1/...``), served from one feed's folded state.
+
+The tables (nodes, machines, jobs, alerts, quality) come from ``feed.state`` (:mod:`console.demo.state`): exactly
+what the feed's events said up to its ``seq``, with each object's JSON ready, so a snapshot equals the fold of the
+stream and a 20,000-machine snapshot is mostly a join of bytes. Audit and reroute candidates are read from the
+simulation (they are not in the snapshot).
 
 Every handler is ``async`` and awaits nothing while it reads: it runs on the loop thread between two ticks, so what
 it reads is one consistent state (the snapshot's ``seq`` matches its objects exactly).
@@ -29,6 +34,7 @@ from console.api.models import (
 from console.demo.context import ServerContext, json_response, problem_responses
 from console.demo.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from console.demo.problems import CODE_NOT_FOUND, CODE_VALIDATION, ApiProblem
+from console.demo.state import ServedState, Table
 
 T = TypeVar("T")
 
@@ -43,13 +49,28 @@ def _values(raw: str | None) -> set[str] | None:
     return {v.strip() for v in raw.split(",") if v.strip()}
 
 
-def _page(items: Sequence[T], limit: int, cursor: str | None, key: Callable[[T], Any] | None = None) -> Response:
+def _page(
+    items: Sequence[T],
+    limit: int,
+    cursor: str | None,
+    key: Callable[[T], Any] | None = None,
+    dump: Callable[[T], bytes] | None = None,
+) -> Response:
     key = key or (lambda item: item.id)
+    dump = dump or (lambda item: item.model_dump_json().encode())
     ordered = sorted(items, key=key)
     page, next_cursor = paginate(ordered, key, limit, cursor)
-    body = b'{"items":[' + b",".join(item.model_dump_json().encode() for item in page) + b'],"next_cursor":'
+    body = b'{"items":[' + b",".join(dump(item) for item in page) + b'],"next_cursor":'
     body += (b'"' + next_cursor.encode() + b'"' if next_cursor else b"null") + b"}"
     return Response(content=body, media_type="application/json")
+
+
+def _json(data: bytes) -> Response:
+    return Response(content=data, media_type="application/json")
+
+
+def _rows(table: Table, keep: Callable[[Any], bool] | None = None) -> list[Any]:
+    return [m for m in table.values() if keep is None or keep(m)]
 
 
 def _audit_key(entry: AuditEntry) -> int:
@@ -63,6 +84,27 @@ def _found(obj: Any, kind: str, object_id: str) -> Response:
     return json_response(obj)
 
 
+def _stored(table: Table, object_id: str, kind: str) -> Response:
+    if table.get(object_id) is None:
+        raise ApiProblem(404, f"no {kind} {object_id}", code=CODE_NOT_FOUND)
+    return _json(table.json_of(object_id))
+
+
+def snapshot_json(ctx: ServerContext) -> bytes:
+    """The body of ``GET /v1/snapshot``: the feed's folded state at its ``seq``, joined from each object's JSON."""
+    feed, view = ctx.feed, ctx.view
+    state: ServedState = feed.state
+    cluster = view.cluster(feed.seq, feed.instance_id)
+    nodes = b",".join(view.present_node(n).model_dump_json().encode() for n in state.nodes.values())
+    parts = [b'{"seq":', str(feed.seq).encode(), b',"cluster":', cluster.model_dump_json().encode()]
+    parts += [b',"nodes":[', nodes, b"]"]
+    for name in ("machines", "jobs", "alerts", "quality"):
+        table: Table = getattr(state, name)
+        parts += [b',"', name.encode(), b'":[', b",".join(table.json_of(k) for k in table.models), b"]"]
+    parts.append(b"}")
+    return b"".join(parts)
+
+
 def read_router(ctx: ServerContext) -> APIRouter:
     router = APIRouter(prefix="/v1", responses=problem_responses(401, 404, 422))
 
@@ -72,25 +114,17 @@ def read_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/snapshot", response_model=Snapshot, tags=["reading"])
     async def get_snapshot() -> Response:
-        view, seq = ctx.view, ctx.feed.seq
-        snapshot = Snapshot.model_construct(
-            seq=seq,
-            cluster=view.cluster(seq, ctx.feed.instance_id),
-            nodes=view.nodes(),
-            machines=view.machines(),
-            jobs=view.jobs(),
-            alerts=view.alerts(),
-            quality=view.quality(),
-        )
-        return json_response(snapshot)
+        return _json(snapshot_json(ctx))
 
     @router.get("/nodes", response_model=Page[Node], tags=["reading"])
     async def list_nodes(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
-        return _page(ctx.view.nodes(), limit, cursor)
+        nodes = [ctx.view.present_node(n) for n in ctx.feed.state.nodes.values()]
+        return _page(nodes, limit, cursor)
 
     @router.get("/nodes/{node_id}", response_model=Node, tags=["reading"])
     async def get_node(node_id: str) -> Response:
-        return _found(ctx.view.node(node_id), "node", node_id)
+        node = ctx.feed.state.nodes.get(node_id)
+        return _found(ctx.view.present_node(node) if node is not None else None, "node", node_id)
 
     @router.get("/machines", response_model=Page[Machine], tags=["reading"])
     async def list_machines(
@@ -100,16 +134,15 @@ def read_router(ctx: ServerContext) -> APIRouter:
         cursor: str | None = CURSOR,
     ) -> Response:
         states = _values(state)
-        items = [
-            m
-            for m in ctx.view.machines()
-            if (node_id is None or m.node_id == node_id) and (states is None or m.state in states)
-        ]
-        return _page(items, limit, cursor)
+        table = ctx.feed.state.machines
+        items = _rows(
+            table, lambda m: (node_id is None or m.node_id == node_id) and (states is None or m.state in states)
+        )
+        return _page(items, limit, cursor, dump=lambda m: table.json_of(m.id))
 
     @router.get("/machines/{machine_id}", response_model=Machine, tags=["reading"])
     async def get_machine(machine_id: str) -> Response:
-        return _found(ctx.view.machine(machine_id), "machine", machine_id)
+        return _stored(ctx.feed.state.machines, machine_id, "machine")
 
     @router.get("/jobs", response_model=Page[Job], tags=["reading"])
     async def list_jobs(
@@ -120,22 +153,24 @@ def read_router(ctx: ServerContext) -> APIRouter:
         cursor: str | None = CURSOR,
     ) -> Response:
         statuses = _values(status)
-        items = [
-            j
-            for j in ctx.view.jobs()
-            if (statuses is None or j.status in statuses)
-            and (node_id is None or j.node_id == node_id)
-            and (machine_id is None or j.machine_id == machine_id)
-        ]
-        return _page(items, limit, cursor)
+        table = ctx.feed.state.jobs
+        items = _rows(
+            table,
+            lambda j: (
+                (statuses is None or j.status in statuses)
+                and (node_id is None or j.node_id == node_id)
+                and (machine_id is None or j.machine_id == machine_id)
+            ),
+        )
+        return _page(items, limit, cursor, dump=lambda j: table.json_of(j.id))
 
     @router.get("/jobs/{job_id}", response_model=Job, tags=["reading"])
     async def get_job(job_id: str) -> Response:
-        return _found(ctx.view.job(job_id), "job", job_id)
+        return _stored(ctx.feed.state.jobs, job_id, "job")
 
     @router.get("/jobs/{job_id}/reroute-candidates", response_model=list[RerouteCandidate], tags=["reading"])
     async def get_reroute_candidates(job_id: str) -> Response:
-        if ctx.view.job(job_id) is None:
+        if ctx.feed.state.jobs.get(job_id) is None:
             raise ApiProblem(404, f"no job {job_id}", code=CODE_NOT_FOUND)
         candidates = ctx.view.reroute_candidates(job_id)
         return Response(content=RerouteCandidates.dump_json(candidates), media_type="application/json")
@@ -147,12 +182,13 @@ def read_router(ctx: ServerContext) -> APIRouter:
         cursor: str | None = CURSOR,
     ) -> Response:
         states = _values(state)
-        items = [a for a in ctx.view.alerts() if states is None or a.state in states]
-        return _page(items, limit, cursor)
+        table = ctx.feed.state.alerts
+        items = _rows(table, lambda a: states is None or a.state in states)
+        return _page(items, limit, cursor, dump=lambda a: table.json_of(a.id))
 
     @router.get("/alerts/{alert_id}", response_model=Alert, tags=["reading"])
     async def get_alert(alert_id: str) -> Response:
-        return _found(ctx.view.alert(alert_id), "alert", alert_id)
+        return _stored(ctx.feed.state.alerts, alert_id, "alert")
 
     @router.get("/quality", response_model=Quality, tags=["reading"])
     async def get_quality(
@@ -163,7 +199,14 @@ def read_router(ctx: ServerContext) -> APIRouter:
             raise ApiProblem(422, f"unknown scope {scope!r}: cluster, node or machine", code=CODE_VALIDATION)
         if scope != "cluster" and not id:
             raise ApiProblem(422, f"scope={scope} needs an id", code=CODE_VALIDATION)
-        return _found(ctx.view.quality_of(scope, id), f"{scope} quality", id or "of the cluster")
+        if scope == "cluster":
+            # The cluster API's cluster record; a node agent's "cluster" is its one node.
+            scope, id = ("node", ctx.feed.node_id) if ctx.feed.node_id else ("cluster", None)
+        table = ctx.feed.state.quality
+        key = next((k for k in table.models if k[0] == "cluster"), None) if id is None else (scope, id)
+        if key is None or table.get(key) is None:
+            raise ApiProblem(404, f"no {scope} quality {id or 'of the cluster'}", code=CODE_NOT_FOUND)
+        return _json(table.json_of(key))
 
     @router.get("/audit", response_model=Page[AuditEntry], tags=["reading"])
     async def list_audit(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:

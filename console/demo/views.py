@@ -1,6 +1,7 @@
 """What one server shows of the simulation: the whole cluster, or one node as "a cluster of one node".
 
-A view answers the reads (filtered for a node agent), tells whether a command target is in it, and turns the
+A view answers the live reads (filtered for a node agent: they seed the feed's served state, see
+``console.demo.state``), tells whether a command target is in it, and turns the
 simulation's unnumbered events into the events this view publishes (:meth:`View.translate`): a node agent drops
 what is not about its node, and sends ``job.removed`` when a job leaves it. The :class:`~console.demo.feed.EventFeed`
 and the app of one server share one view, so the snapshot and the stream always agree on what belongs.
@@ -58,6 +59,10 @@ class View:
 
     def cluster(self, seq: int, instance_id: str) -> Cluster:
         return _cluster(self.sim, seq, instance_id)
+
+    def present_node(self, node: Node) -> Node:
+        """A node as this server shows it (``agent_url`` filled when an agent serves it)."""
+        return _with_agent_url(node, self.agent_urls)
 
     def nodes(self) -> list[Node]:
         return [_with_agent_url(n, self.agent_urls) for n in self.sim.nodes()]
