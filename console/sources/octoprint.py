@@ -255,10 +255,7 @@ class OctoPrintSource:
         while not self._stopping:
             started = time.monotonic()
             try:
-                if not self._session_ready:
-                    await self._open_session()
-                printer, job = await asyncio.gather(self._get("/api/printer", none_on_409=True), self._get("/api/job"))
-                self._on_poll(printer, job)
+                await self.poll_once()
             except (Unauthorized, Forbidden) as error:
                 self._set_machine(PrinterView("offline", "OctoPrint refused the API key"))
                 self.store.set_source_state(self.source_id, SourceState.FAILED, reason=str(error))
@@ -273,6 +270,19 @@ class OctoPrintSource:
                 await self._retry_later(f"unexpected error: {type(error).__name__}")
                 continue
             await self._sleep_until(started + self.poll_interval)
+
+    async def poll_once(self) -> None:
+        """One look at the printer: fetch, map, send what changed. Raises ``ClientError`` & co when it fails.
+
+        The loop calls it once per interval; tests call it directly to step the source without waiting.
+        """
+        status = self.store.sources.get(self.source_id)
+        if status is None or status.seq is None:
+            self._resnapshot()
+        if not self._session_ready:
+            await self._open_session()
+        printer, job = await asyncio.gather(self._get("/api/printer", none_on_409=True), self._get("/api/job"))
+        self._on_poll(printer, job)
 
     async def _sleep_until(self, deadline: float) -> None:
         """Sleep until the next poll is due, or until a command asks for an early look (never within 1 s)."""
@@ -548,6 +558,8 @@ class OctoPrintSource:
 
     def _resnapshot(self) -> None:
         """Hand the store everything this source holds at its current ``seq`` (at start, and after a gap)."""
+        if self.source_id not in self.store.sources:
+            self.store.register_source(self.source_id, kind=self.kind, url=self.display_url)
         cluster = self.store.cluster or Cluster(
             id=self.node_id,
             name=self.node_name,
