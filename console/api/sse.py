@@ -56,7 +56,10 @@ def _parse_seq(raw: str) -> int | None:
     # int() accepts "+5", " 5", "5_000": the contract's ids are plain decimal digits, so check first.
     if not raw or not raw.isascii() or not raw.isdigit():
         return None
-    return int(raw)
+    try:
+        return int(raw)
+    except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits): not a seq we can use
+        return None
 
 
 def _validation_reason(error: ValidationError) -> str:

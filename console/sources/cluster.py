@@ -155,6 +155,12 @@ class ClusterSource:
                     outcome = store.apply_event(source_id, item)
                     if outcome is ApplyOutcome.GAP:
                         raise _Resync(f"gap: got seq {item.seq} after {status.seq}")
+                    if outcome is ApplyOutcome.DUPLICATE:
+                        # A correct server never repeats a seq after Last-Event-ID; SSE also gives an event without
+                        # an id line the previous id. Either way it is not applied, and the operator should see it.
+                        reason = f"seq {item.seq} repeated (or an event without an id) after {status.seq}: not applied"
+                        store.record_malformed(source_id, MalformedEvent(item.seq, item.type, reason, ""))
+                        continue
                     data = item.data
                     if (
                         item.type == EventType.CLUSTER_UPDATED
