@@ -227,7 +227,7 @@ class OctoPrintSource:
             self._task.cancel()
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this source made it."""
+        """Close the HTTP client if this source made it (``run()`` does when it ends; later commands are not sent)."""
         if self._own_http:
             await self._http.aclose()
 
@@ -246,8 +246,7 @@ class OctoPrintSource:
                 task.uncancel()
             self.store.set_source_state(self.source_id, SourceState.STOPPED)
         finally:
-            if self._stopping:
-                await self.aclose()
+            await self.aclose()
 
     # --- the loop ---------------------------------------------------------------------------------------------------
 
@@ -639,6 +638,8 @@ class OctoPrintSource:
                     Problem(title="Conflict", status=409, detail=f"job {job.id} is {job.status}", code="job_finished"),
                 )
         payload = octoprint_job_body(target.action, body)
+        if self._http.is_closed:
+            raise ConnectionFailed(f"the OctoPrint source of {self.machine_id} has stopped; the command was not sent")
         try:
             response = await self._http.post(
                 self.url + "/api/job", json=payload, headers=self._headers, timeout=self.timeout

@@ -83,6 +83,13 @@ def ensure_octoprint(venv: Path | None = None, *, log: bool = False) -> Path:
     venv = venv or default_venv()
     if _installed(venv):
         return _bin(venv, "octoprint")
+    try:
+        return _install(venv, log=log)
+    except OSError as error:  # no writable cache directory, no lock support ...
+        raise OctoPrintUnavailable(f"cannot prepare {venv}: {error}") from None
+
+
+def _install(venv: Path, *, log: bool) -> Path:
     with _locked(venv):
         if _installed(venv):
             return _bin(venv, "octoprint")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import http.client
 import json
 import os
 import secrets
@@ -216,7 +217,8 @@ def start_octoprint(octoprint: Path, basedir: Path, *, timeout: float = START_TI
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"octoprint serve exited with {process.returncode}:\n{server.log_tail()}")
-            with contextlib.suppress(OSError, ValueError, KeyError):
+            # While it starts, OctoPrint may refuse, or answer oddly (a bare "Not found" line): keep asking.
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
                 status, body = server.request("GET", "/api/connection")
                 if status == 200 and body["current"]["state"] == "Operational":
                     break
