@@ -182,7 +182,6 @@ class OctoPrintSource:
         self.polls = 0
         """Successful polls so far (for tests and diagnostics)."""
         self._seq = 0
-        self._instance_id = f"octoprint-{uuid.uuid4().hex[:12]}"
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -302,10 +301,10 @@ class OctoPrintSource:
         self._model = text or "OctoPrint"
         try:
             profile = current_profile(await self._get("/api/printerprofiles"))
-        except (Unauthorized, Forbidden):
-            raise
         except ClientError:
-            profile = None  # the build volume is a nicety; a user without the profile permission still gets the rest
+            # The build volume is a nicety: a key without the Connection permission (403 here, after /api/version
+            # accepted it) still gets everything else.
+            profile = None
         self._envelope = envelope_from_profile(profile)
         self._session_ready = True
 
@@ -559,13 +558,15 @@ class OctoPrintSource:
         """Hand the store everything this source holds at its current ``seq`` (at start, and after a gap)."""
         if self.source_id not in self.store.sources:
             self.store.register_source(self.source_id, kind=self.kind, url=self.display_url)
+        # A snapshot must carry a cluster, and the store takes it as *the* cluster: keep the one a cluster source put
+        # there; without one, a synthetic cluster that every printer's source builds the same (so no churn).
         cluster = self.store.cluster or Cluster(
             id=self.node_id,
             name=self.node_name,
             region="",
-            server_time=self._clock(),
+            server_time=_STARTED,
             seq=0,
-            instance_id=self._instance_id,
+            instance_id=f"octoprint-{self.node_id}",
         )
         snapshot = Snapshot(
             seq=self._seq,

@@ -24,6 +24,7 @@ class FakeOctoPrint:
         self.job_command_status = 204
         self.job_command_error = ""
         self.down = False
+        self.profiles_forbidden = False
         self.requests: list[tuple[str, str]] = []
         self.job_commands: list[dict[str, Any]] = []
 
@@ -45,6 +46,8 @@ class FakeOctoPrint:
         if request.method == "GET" and path == "/api/version":
             return httpx.Response(200, json=fixtures.VERSION)
         if request.method == "GET" and path == "/api/printerprofiles":
+            if self.profiles_forbidden:
+                return httpx.Response(403, json={"error": "no Connection permission"})
             return httpx.Response(200, json=fixtures.PROFILES)
         if request.method == "GET" and path == "/api/printer":
             if self.printer is None:

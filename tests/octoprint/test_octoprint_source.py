@@ -75,6 +75,14 @@ async def test_idle_printer_becomes_an_idle_machine_of_the_synthetic_node(
     assert store.owner("machines", MID) == "octoprint:mk3"
 
 
+async def test_a_key_without_the_profile_permission_still_works(
+    source: OctoPrintSource, store: Store, fake: FakeOctoPrint
+) -> None:
+    fake.profiles_forbidden = True
+    await source.poll_once()
+    assert store.machines[MID].state == "idle" and store.machines[MID].envelope_mm == (0.0, 0.0, 0.0)
+
+
 async def test_nothing_new_means_no_event(source: OctoPrintSource, store: Store) -> None:
     await source.poll_once()
     seq = events_of(store)
