@@ -38,6 +38,7 @@ class NodeRec:
     last_seen: float = 0.0
     bad: int = 0  # machines in fault or blocked
     state: str = "online"
+    sent_at: float = 0.0  # when the node was last sent (heartbeats)
     # while offline the cluster hears nothing from the node; what changed meanwhile is sent when it returns
     pending_machines: dict[int, None] = field(default_factory=dict)
     pending_jobs: dict[str, None] = field(default_factory=dict)
@@ -77,6 +78,8 @@ class MachineRec:
     history: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     spc: object | None = None  # quality.MachineSpc, created lazily
     quality_dirty: bool = False
+    sent_at: float = 0.0  # when machine.updated was last sent (heartbeats)
+    quality_sent_at: float = 0.0
 
     @property
     def kind(self) -> str:
