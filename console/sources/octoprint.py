@@ -284,12 +284,13 @@ class OctoPrintSource:
 
     async def _sleep_until(self, deadline: float) -> None:
         """Sleep until the next poll is due, or until a command asks for an early look (never within 1 s)."""
-        self._wake.clear()
         delay = deadline - time.monotonic()
         if delay <= 0:
+            self._wake.clear()
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+            await asyncio.wait_for(self._wake.wait(), delay)  # a command during the last poll counts too
+        self._wake.clear()
         # Woken early by a command: still keep to at most one poll a second.
         floor = deadline - self.poll_interval + MIN_POLL_INTERVAL
         if (rest := floor - time.monotonic()) > 0:

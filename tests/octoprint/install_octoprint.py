@@ -57,7 +57,8 @@ def _run(args: list[str], what: str, timeout: float) -> None:
     except OSError as error:
         raise OctoPrintUnavailable(f"{what}: {error}") from None
     if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        tail = [line for line in lines if line.startswith("ERROR")][-3:] or lines[-5:]
         raise OctoPrintUnavailable(f"{what} failed (exit {done.returncode}): {' | '.join(tail)}")
 
 
