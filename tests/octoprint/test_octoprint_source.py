@@ -407,3 +407,23 @@ def test_ids_and_keys() -> None:
     assert resolve_api_key("b", None, {}) is None
     with pytest.raises(ValueError):
         OctoPrintSource("s", "bad name", "http://p", None, Store())
+
+
+async def test_a_command_brings_the_next_poll_forward(fake: FakeOctoPrint, store: Store) -> None:
+    async with fake.client() as http:
+        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http, poll_interval=60.0)
+        task = asyncio.create_task(src.run())
+        try:
+            for _ in range(200):
+                await asyncio.sleep(0.01)
+                if store.source_state("s") == "live":
+                    break
+            await src.command(f"/v1/machines/{MID}/pause", {})
+            for _ in range(500):  # one second after the last poll, not sixty
+                await asyncio.sleep(0.01)
+                if fake.requests.count(("GET", "/api/printer")) == 2:
+                    break
+            assert fake.requests.count(("GET", "/api/printer")) == 2
+        finally:
+            src.stop()
+            await asyncio.wait_for(task, 5)
