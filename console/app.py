@@ -12,6 +12,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -23,8 +24,10 @@ from console.api.client import ClusterClient
 from console.commands import Command, CommandOutcome, CommandService, PermissionDenied, summarize
 from console.palette import EntityProvider
 from console.screens.alerts import AlertsScreen
+from console.screens.audit import AuditScreen
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard import DashboardScreen
+from console.screens.diagnostics import DiagnosticsScreen
 from console.screens.help import HelpScreen
 from console.screens.jobs import JobsScreen
 from console.screens.modals import ConfirmQuit
@@ -45,6 +48,8 @@ SCREEN_KEYS = (
     ("3", "alerts", "Alerts"),
     ("4", "quality", "Quality"),
     ("5", "nodes", "Nodes"),
+    ("6", "diagnostics", "Diagnostics"),
+    ("7", "audit", "Audit"),
 )
 
 
@@ -61,12 +66,17 @@ class FactoryConsoleApp(App[int]):
         "alerts": AlertsScreen,
         "quality": QualityScreen,
         "nodes": NodesScreen,
+        "diagnostics": DiagnosticsScreen,
+        "audit": AuditScreen,
     }
     DEFAULT_MODE = "dashboard"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}") for key, mode, title in SCREEN_KEYS],
+        *[
+            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=key <= "5")
+            for key, mode, title in SCREEN_KEYS
+        ],
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("f", "toggle_freeze", "Freeze", id="app.freeze"),
         Binding("q", "quit_console", "Quit", id="app.quit"),
@@ -251,7 +261,8 @@ class FactoryConsoleApp(App[int]):
             try:
                 from console.config import save_theme
 
-                save_theme(theme, path=self.settings.config_file)
+                config_file = self.settings.config_file
+                save_theme(theme, path=Path(config_file) if config_file else None)
             except Exception as error:
                 self.notify(f"Theme not saved: {error}", severity="warning", markup=False)
 
@@ -293,6 +304,25 @@ class FactoryConsoleApp(App[int]):
         for source_id, client in self.clients.items():
             return source_id, client
         return None
+
+    def fetch_audit(self, done: Callable[[list[Any]], None]) -> None:
+        """Fetch the newest page of the server's audit trail in the background and hand it to ``done``."""
+
+        async def fetch() -> None:
+            from console.api.errors import ClientError
+
+            routed = self._route_command(Command("audit.read", "-", {}))
+            if routed is None:
+                return
+            _source_id, client = routed
+            try:
+                page = await client.audit(limit=200)
+            except ClientError as error:
+                self.notify(f"Server audit: {error}", severity="warning", markup=False, timeout=6)
+                return
+            done(list(page.items))
+
+        self.run_worker(fetch(), group="audit", exclusive=True, exit_on_error=False)
 
     def send_commands(self, commands: list[Command], *, what: str) -> None:
         """Send one or more commands in the background and report the outcome as a notification."""

@@ -91,24 +91,10 @@ class ActionFlows:
 
     def _resume_machines(self, machines: list[Machine]) -> None:
         commands = [Command("machine.resume", m.id, {}, node_id=m.node_id) for m in machines]
-        if len(machines) == 1:
-            self.app.send_commands(commands, what=f"Resume {self._names(machines)}")
-            return
-
-        def answered(result: Confirmed | None) -> None:
-            if result is not None:
-                for command in commands:
-                    command.body["reason"] = result.reason
-                self.app.send_commands(commands, what=f"Resume {len(machines)} machines")
-
-        self.app.push_screen(
-            ConfirmAction(
-                f"Resume {len(machines)} machines",
-                [f"{_label(m)}: goes on and takes work again" for m in machines],
-                confirm_label="Resume",
-                danger=False,
-            ),
-            answered,
+        self._send_confirmed_if_bulk(
+            commands,
+            f"Resume {self._names(machines)}",
+            [f"{_label(m)}: goes on and takes work again" for m in machines],
         )
 
     def ready_machines(self, machine_ids: Sequence[str]) -> None:
@@ -190,7 +176,11 @@ class ActionFlows:
             return
         if all(j.status == "paused" for j in jobs):
             commands = [Command("job.resume", j.id, {}, node_id=j.node_id) for j in jobs]
-            self.app.send_commands(commands, what=f"Resume {self._job_names(jobs)}")
+            self._send_confirmed_if_bulk(
+                commands,
+                f"Resume {self._job_names(jobs)}",
+                [f"{_job_label(j)}: paused -> goes on" for j in jobs],
+            )
             return
         to_pause = [j for j in jobs if j.status != "paused"]
         effects = [f"{_job_label(j)}: {clean(j.status, 20)} -> paused" for j in to_pause]
@@ -308,7 +298,25 @@ class ActionFlows:
             self.app.notify("No shelved alert selected", timeout=2)
             return
         commands = [Command("alert.unshelve", a.id, {}) for a in alerts]
-        self.app.send_commands(commands, what=f"Unshelve {self._alert_names(alerts)}")
+        self._send_confirmed_if_bulk(
+            commands,
+            f"Unshelve {self._alert_names(alerts)}",
+            [f"{clean(a.code, 30)} on {clean(a.source.id, 30)}: back to the active list" for a in alerts],
+        )
+
+    def _send_confirmed_if_bulk(self, commands: list[Command], what: str, effects: list[str]) -> None:
+        """One item: send at once (it stops nothing). Several: every bulk action asks first, with a reason."""
+        if len(commands) == 1:
+            self.app.send_commands(commands, what=what)
+            return
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                for command in commands:
+                    command.body["reason"] = result.reason
+                self.app.send_commands(commands, what=what)
+
+        self.app.push_screen(ConfirmAction(what, effects, confirm_label="Confirm", danger=False), answered)
 
     # --- names for notifications --------------------------------------------------------------------------------
 

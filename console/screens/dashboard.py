@@ -401,6 +401,14 @@ class DashboardScreen(ConsoleScreen):
         if self._focused_list() == "alerts":
             self.flows.unshelve_alerts(self._targets())
 
+    def action_back(self) -> None:
+        """Escape: marks, then the filter, then the node selection."""
+        if not self.marked and not self.query_text and self.selected_node is not None:
+            self.selected_node = None
+            self.rebuild()
+            return
+        super().action_back()
+
     def action_toggle_layout(self) -> None:
         self._layout_chosen = True
         grid = self.grid

@@ -1,0 +1,155 @@
+"""Beyond single keys: saved themes, key overrides, the alert flood banner, node selection, filters on lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from textual.widgets import Label
+
+from console.api.models import Alert, Event, SourceRef
+from console.screens.modals import ConfirmAction
+from tests.app.conftest import settle, wait_for, wait_ready
+from tests.app.test_app_keys import SIZE, focus_machine, grid, type_text
+from widgets.data_grid import DataGrid
+from widgets.node_strip import NodeStrip
+
+
+async def test_theme_choice_is_saved_to_the_config_file(make_app, tmp_path: Path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text('# my settings\ntheme = "factory-dark"\n', encoding="utf-8")
+    config.chmod(0o600)
+    app = make_app()
+    app.settings.save_theme = True
+    app.settings.config_file = str(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        app.theme = "isa101"
+        await pilot.pause()
+    text = config.read_text(encoding="utf-8")
+    assert 'theme = "isa101"' in text
+    assert "# my settings" in text
+
+
+async def test_keys_are_remappable_by_binding_id(make_app):
+    app = make_app()
+    app.settings.keymap = {"machine.pause": "P"}
+    app.set_keymap(app.settings.keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        machine = next(m for m in app.store.machines.values() if m.state == "running")
+        await focus_machine(pilot, machine.id)
+        await pilot.press("p")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmAction)
+        await pilot.press("P")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmAction)
+
+
+async def test_alert_flood_banner(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        banner = app.screen.query_one("#flood", Label)
+        assert not banner.has_class("-shown")
+        # Eleven alerts raised within ten minutes (on the server's clock) make a flood.
+        now = app.server_clock.now()
+        status = app.store.sources["cluster"]
+        seq = status.seq
+        for index in range(11):
+            seq += 1
+            alert = Alert(
+                id=f"A-FLOOD-{index}",
+                priority="high",
+                state="active_unacked",
+                source=SourceRef(kind="machine", id=f"M-X-{index}"),
+                code="test_flood",
+                message="flood",
+                raised_at=now - timedelta(minutes=index % 9),
+                updated_at=now,
+            )
+            app.store.apply_event("cluster", Event(seq, "alert.raised", alert))
+        await settle(pilot)
+        assert banner.has_class("-shown")
+        assert "ALERT FLOOD" in str(banner.render())
+
+
+async def test_selecting_a_node_narrows_the_grid_and_escape_widens_it(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        strip = app.screen.query_one(NodeStrip)
+        strip.focus()
+        await pilot.press("right")
+        await settle(pilot)
+        node_id = app.screen.selected_node
+        assert node_id is not None
+        assert {app.store.machines[i].node_id for i in grid(app).machine_ids} == {node_id}
+        grid(app).focus()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.selected_node is None
+        assert grid(app).row_count == len(app.store.machines)
+
+
+async def test_jobs_filter_by_status_and_node(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "status:running node:york")
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = app.screen.query_one("#list", DataGrid).keys
+        assert rows
+        for key in rows:
+            job = app.store.jobs[key]
+            assert job.status == "running" and job.node_id == "N-YORK"
+
+
+async def test_diagnostics_shows_sources_log_and_malformed_events(make_app):
+    from console.api.sse import MalformedEvent
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        app.store.record_malformed(
+            "cluster", MalformedEvent(seq=None, type="machine.updated", reason="bad JSON", excerpt="\x1b[31m{oops")
+        )
+        await pilot.press("6")
+        await settle(pilot)
+        sources = app.screen.query_one("#sources", DataGrid)
+        assert sources.keys == ["cluster"]
+        assert "live" in sources.get_row("cluster").cells
+        log = app.screen.query_one("#log", DataGrid)
+        assert log.row_count >= 1
+        malformed = app.screen.query_one("#malformed", DataGrid)
+        (row,) = [malformed.get_row(k) for k in malformed.keys]
+        assert "bad JSON" in row.cells and "␛[31m{oops" in row.cells
+
+
+async def test_audit_screen_shows_server_and_local_entries(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        machine = next(m for m in sorted(app.store.machines.values(), key=lambda m: m.id) if m.state == "running")
+        await focus_machine(pilot, machine.id)
+        await pilot.press("p")
+        await pilot.pause()
+        await type_text(pilot, "audit me")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.store.machines[machine.id].state == "paused", what="the pause")
+        await pilot.press("7")
+        await wait_for(pilot, lambda: bool(app.screen.fetched), what="the server audit page")
+        await settle(pilot)
+        server = app.screen.query_one("#list", DataGrid)
+        rows = [server.get_row(k).cells for k in server.keys]
+        assert any("machine.pause" in cells and f"machine:{machine.id}" in cells for cells in rows)
+        local = app.screen.query_one("#local", DataGrid)
+        local_rows = [local.get_row(k).cells for k in local.keys]
+        assert any("machine.pause" in cells and "applied" in cells for cells in local_rows)
