@@ -103,6 +103,8 @@ class FactoryConsoleApp(App[int]):
         self.server_clock = server_clock or ServerClock()
         self.clients: dict[str, ClusterClient] = {}
         self.sources: dict[str, ClusterSource] = {}
+        self.printers: dict[str, Any] = {}
+        """OctoPrint sources by source id; each carries its own commands."""
         self._flush_pending = False
         self._install_signal_handlers = install_signal_handlers
         self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
@@ -140,8 +142,13 @@ class FactoryConsoleApp(App[int]):
 
     @property
     def role(self) -> str | None:
+        """The role the server gave us; with only OctoPrint printers (no whoami there), an operator's."""
         whoami = getattr(self.store, "whoami", None)
-        return whoami.role if whoami else None
+        if whoami is not None:
+            return whoami.role
+        if self.printers and not self.clients:
+            return "operator"  # the printer's API key is the permission; OctoPrint refuses what it does not allow
+        return None
 
     @property
     def read_only(self) -> bool:
@@ -170,9 +177,14 @@ class FactoryConsoleApp(App[int]):
 
     def _start_source(self, spec: SourceSpec) -> None:
         if spec.kind == "octoprint":
-            from console.sources.octoprint import start_octoprint_source
+            from console.sources.octoprint import OctoPrintSource
 
-            start_octoprint_source(self, spec)
+            printers = sum(1 for s in self.settings.sources if s.kind == "octoprint")
+            printer = OctoPrintSource(
+                spec.source_id, spec.name or spec.source_id, spec.url, spec.token, self.store, farm_size=printers
+            )
+            self.printers[spec.source_id] = printer
+            self.run_worker(printer.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
             return
         client = ClusterClient(spec.url, token=spec.token, verify=spec.verify)
         source = ClusterSource(spec.source_id, client, self.store, kind=spec.kind)
@@ -185,6 +197,9 @@ class FactoryConsoleApp(App[int]):
             source.stop()
         for client in self.clients.values():
             await client.aclose()
+        for printer in self.printers.values():
+            printer.stop()
+            await printer.aclose()
 
     # --- coalesced refresh --------------------------------------------------------------------------------------
 
@@ -294,8 +309,26 @@ class FactoryConsoleApp(App[int]):
         status = self.store.sources.get(source_id)
         return status is not None and status.state == "live"
 
+    def owner_of(self, kind: str, target_id: str) -> str | None:
+        """The source whose data the console shows for this object (``None`` when unknown)."""
+        table = {"machine": "machines", "job": "jobs", "alert": "alerts", "node": "nodes"}.get(kind)
+        return self.store.owner(table, target_id) if table else None
+
+    def target_allows(self, action: str, kind: str, target_id: str | None) -> bool:
+        """Whether the source behind a target can do ``action`` at all (an OctoPrint printer cannot reroute)."""
+        if target_id is None:
+            return True
+        owner = self.owner_of(kind, target_id)
+        printer = self.printers.get(owner) if owner else None
+        if printer is None:
+            return True
+        return action in printer.supported_actions or action == "alert.ack"
+
     def _route_command(self, command: Command):
-        """The cluster API carries commands; a node's agent does when the cluster API is not live (issue 6)."""
+        """Who carries a command: the printer that owns the target, else the cluster API (or a node's agent)."""
+        owner = self.owner_of(command.target_kind, command.target_id)
+        if owner in self.printers:
+            return owner, self.printers[owner].command_client
         router = getattr(self, "command_router", None)
         if router is not None:
             return router(command)

@@ -94,7 +94,11 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         name, sep, url = item.partition("=")
         if not sep or not name or not url:
             raise LaunchError(f"--octoprint takes NAME=URL, not {item!r}")
-        settings.sources.append(SourceSpec(f"octoprint-{name}", "octoprint", url.rstrip("/"), name=name))
+        from console.sources.octoprint import resolve_api_key
+
+        per_printer = {name: environ.get(f"OCTOPRINT_API_KEY_{name.upper().replace('-', '_')}", "")}
+        key = resolve_api_key(name, per_printer, environ)
+        settings.sources.append(SourceSpec(f"octoprint:{name}", "octoprint", url.rstrip("/"), token=key, name=name))
     if not settings.sources and not args.demo:
         raise LaunchError("nothing to connect to: use --demo, --api URL, --agent URL or --profile NAME")
     return settings

@@ -173,8 +173,12 @@ class ConsoleScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide actions the operator may not take (read-only, viewer, or a role that lacks them)."""
         needed = self.command_actions().get(action)
-        if needed is not None and not any(self.console.can(a) for a in needed):
-            return False
+        if needed is not None:
+            if not any(self.console.can(a) for a in needed):
+                return False
+            kind, target = self.current_target()
+            if target is not None and not any(self.console.target_allows(a, kind, target) for a in needed):
+                return False  # e.g. an OctoPrint printer cannot be rerouted: the key is not offered
         if action in ("sort_next", "sort_reverse") and not self.SORTS:
             return False
         return not (action == "filter" and not self.FILTERABLE)
@@ -268,6 +272,10 @@ class ConsoleScreen(Screen):
     def current_key(self) -> str | None:
         """The id under the cursor of the focused list."""
         return None
+
+    def current_target(self) -> tuple[str, str | None]:
+        """What the action keys act on now: ``(kind, id)``, e.g. ``("machine", "M-LDS-07")``."""
+        return ("", None)
 
     def focus_main(self) -> None:
         """Give focus back to the screen's main list."""

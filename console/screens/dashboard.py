@@ -246,6 +246,17 @@ class DashboardScreen(ConsoleScreen):
     def on_machine_grid_highlighted(self, event: MachineGrid.Highlighted) -> None:
         event.stop()
         self._refresh_queue()
+        self.refresh_bindings()
+
+    def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
+        event.stop()
+        self.refresh_bindings()
+
+    def current_target(self) -> tuple[str, str | None]:
+        focused = self.focused
+        if isinstance(focused, DataGrid):
+            return ("job" if focused.id == "queue" else "alert", focused.cursor_key)
+        return ("machine", self.grid.cursor_id)
 
     def on_machine_grid_selected(self, event: MachineGrid.Selected) -> None:
         event.stop()

@@ -48,6 +48,13 @@ class JobsScreen(ListScreen):
             "machine": "machine",
         }.get(self.sort_key)
 
+    def current_target(self) -> tuple[str, str | None]:
+        return ("job", self.grid.cursor_key)
+
+    def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
+        event.stop()
+        self.refresh_bindings()
+
     def command_actions(self) -> dict[str, tuple[str, ...]]:
         return {"pause": ("job.pause", "job.resume"), "cancel_job": ("job.cancel",), "reroute": ("job.reroute",)}
 

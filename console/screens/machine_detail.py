@@ -191,6 +191,9 @@ class MachineDetailScreen(ConsoleScreen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def current_target(self) -> tuple[str, str | None]:
+        return ("machine", self.machine_id)
+
     def action_pause(self) -> None:
         ActionFlows(self.console).pause_or_resume_machines([self.machine_id])
 
