@@ -1,0 +1,157 @@
+"""Benchmark 5, start: process start to the first frame that shows machines; and no server stack outside demo mode.
+
+Each run starts ``python -m console ...`` on a 160x48 pseudo-terminal (the real Textual driver) and times from just
+before ``Popen`` to the arrival of the first output chunk containing a machine tile's name (``<name> #<n> ``, the
+simulator's naming), i.e. the first frame that shows machines. Scenarios:
+
+* ``--api`` against ``factory-console demo-server`` (default 120-machine scenario), started beforehand;
+* ``--api`` against a 20,000-machine demo-server (200 nodes x 100, telemetry 0.25 Hz: a busy stream during start);
+* ``--demo`` (the simulator embedded: its build and the loopback server's start are part of the time).
+
+Import check: the console is started through a wrapper that, a few seconds after start (machines shown), writes
+which of ``fastapi``, ``uvicorn``, ``starlette`` are in ``sys.modules``. Outside demo mode there must be none; the
+same check in ``--demo`` mode must find them (showing the check works).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Target, print_table, print_targets, write_result
+from benchmarks.servers import MACHINE_NAME, DemoServerProcess, console_argv
+from benchmarks.terminal import PtyProcess
+
+NAME = "start"
+FIRST_FRAME = re.compile(MACHINE_NAME)
+SERVER_STACK = ("fastapi", "uvicorn", "starlette")
+
+IMPORT_PROBE = r"""
+import json, sys, threading
+path = sys.argv.pop(1)
+delay = float(sys.argv.pop(1))
+def dump():
+    loaded = sorted(m for m in list(sys.modules) if m.split(".")[0] in ("fastapi", "uvicorn", "starlette"))
+    with open(path, "w") as handle:
+        json.dump({"server_modules": loaded, "module_count": len(sys.modules)}, handle)
+timer = threading.Timer(delay, dump)
+timer.daemon = True
+timer.start()
+from console.cli import main
+sys.exit(main())
+"""
+
+
+def time_to_machines(args: list[str], timeout: float = 60.0) -> float | None:
+    """Seconds from process start to the first output showing a machine tile; ``None`` if it never came."""
+    with PtyProcess(console_argv(*args)) as console:
+        found = console.wait_for(FIRST_FRAME, 0, timeout)
+        return None if found is None else found[0] - console.started
+
+
+def server_modules(args: list[str], delay: float = 4.0) -> dict[str, Any]:
+    """Which server-stack modules the console has imported ``delay`` seconds after start."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "modules.json"
+        import sys
+
+        with PtyProcess([sys.executable, "-c", IMPORT_PROBE, str(path), str(delay), *args]) as console:
+            shown = console.wait_for(FIRST_FRAME, 0, 60.0) is not None
+            deadline = delay + 10.0
+            import time
+
+            start = time.perf_counter()
+            while not path.exists() and time.perf_counter() - start < deadline:
+                time.sleep(0.1)
+        if not path.exists():
+            return {"server_modules": None, "machines_shown": shown}
+        return {**json.loads(path.read_text()), "machines_shown": shown}
+
+
+def _runs(args: list[str], repeats: int) -> dict[str, Any]:
+    times = [time_to_machines(args) for _ in range(repeats)]
+    ok = [t for t in times if t is not None]
+    return {
+        "runs_s": [None if t is None else round(t, 3) for t in times],
+        "median_s": statistics.median(ok) if ok else None,
+        "max_s": max(ok) if ok else None,
+        "failed_runs": len(times) - len(ok),
+    }
+
+
+def measure(repeats: int, big_cluster: tuple[int, int] = (200, 100)) -> dict[str, Any]:
+    scenarios: dict[str, Any] = {}
+    imports: dict[str, Any] = {}
+    with DemoServerProcess() as small:
+        scenarios["api_120"] = {
+            "machines": len(small.get("/v1/snapshot")["machines"]),
+            **_runs(["--api", small.url], repeats),
+        }
+        imports["api"] = server_modules(["--api", small.url])
+    nodes, per_node = big_cluster
+    options = ["--nodes", str(nodes), "--machines-per-node", str(per_node), "--telemetry-hz", "0.25"]
+    with DemoServerProcess(options) as big:
+        scenarios["api_big"] = {"machines": nodes * per_node, **_runs(["--api", big.url], repeats)}
+    scenarios["demo"] = {"machines": 120, **_runs(["--demo"], repeats)}
+    imports["demo"] = server_modules(["--demo"])
+    api_clean = imports["api"]["server_modules"] == []
+    targets = [
+        Target("--api, 120 machines: first frame with machines", 0.8, scenarios["api_120"]["median_s"], "s"),
+        Target(
+            f"--api, {nodes * per_node:,} machines: first frame with machines",
+            3.0,
+            scenarios["api_big"]["median_s"],
+            "s",
+        ),
+        Target("--demo: first frame with machines", 1.2, scenarios["demo"]["median_s"], "s"),
+        Target(
+            "server-stack modules imported with --api",
+            0,
+            None if imports["api"]["server_modules"] is None else len(imports["api"]["server_modules"]),
+            "modules",
+        ),
+    ]
+    return {
+        "method": __doc__.split("Each run", 1)[1].strip() if __doc__ else "",
+        "repeats": repeats,
+        "scenarios": scenarios,
+        "imports": imports,
+        "no_server_stack_with_api": api_clean,
+        "targets": targets,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    rows = [
+        [name, s["machines"], s["median_s"], s["max_s"], " ".join(str(t) for t in s["runs_s"])]
+        for name, s in result["scenarios"].items()
+    ]
+    print_table(
+        "start: process start to first frame showing machines (pty 160x48)",
+        ["scenario", "machines", "median s", "max s", "runs s"],
+        rows,
+    )
+    for mode, info in result["imports"].items():
+        modules = info["server_modules"]
+        shown = (
+            "not measured"
+            if modules is None
+            else (", ".join(modules[:6]) + (" ..." if len(modules) > 6 else "") or "none")
+        )
+        print(f"  server-stack modules loaded with --{mode}: {shown}")
+    print_targets(result["targets"])
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    result = measure(repeats=2 if quick else 5)
+    report(result)
+    write_result(NAME, result, quick=quick)
+    return result
+
+
+if __name__ == "__main__":
+    run()
