@@ -105,6 +105,17 @@ def _body_json(body: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
     return body
 
 
+LARGE_BODY = 1 << 20
+"""Bodies larger than this (bytes) are parsed off the event loop."""
+
+
+def why(error: BaseException) -> str:
+    """The cause of a transport error in a few words: its type and the OS or TLS message (which carries no secret),
+    so an operator can tell a DNS failure from a refused connection from a certificate problem."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {excerpt(text, 120)}" if text else type(error).__name__
+
+
 class ClusterClient:
     """Async client of one cluster API (or node agent). Use as ``async with ClusterClient(url) as client:``."""
 
@@ -185,9 +196,9 @@ class ClusterClient:
         try:
             return await self._http.get(path, params=query)
         except _NOT_SENT as error:
-            raise ConnectionFailed(f"cannot connect to {self.display_url}: {type(error).__name__}") from None
+            raise ConnectionFailed(f"cannot connect to {self.display_url}: {why(error)}") from None
         except httpx.TransportError as error:
-            raise StreamLost(f"GET {path}: connection lost ({type(error).__name__})") from None
+            raise StreamLost(f"GET {path}: connection lost ({why(error)})") from None
 
     async def _read(self, path: str, model: type[M], **params: Any) -> M:
         result: M = self._decode(await self._get(path, params), model)
@@ -222,7 +233,12 @@ class ClusterClient:
         return await self._read("/v1/cluster", Cluster)
 
     async def snapshot(self) -> Snapshot:
-        return await self._read("/v1/snapshot", Snapshot)
+        """The whole cluster at one ``seq``. A big one (tens of MB at 100,000 machines) is parsed in a thread so the
+        event loop, and with it the console's keys and screen, keeps going meanwhile."""
+        response = await self._get("/v1/snapshot")
+        if len(response.content) < LARGE_BODY:
+            return self._decode(response, Snapshot)
+        return await asyncio.to_thread(self._decode, response, Snapshot)
 
     async def nodes(self) -> list[Node]:
         return await self._all("/v1/nodes", Node)
@@ -305,11 +321,11 @@ class ClusterClient:
                 async for message in source.aiter_sse():
                     yield parse_sse(message.id, message.event, message.data)
         except _NOT_SENT as error:
-            raise ConnectionFailed(f"cannot connect to {self.display_url}: {type(error).__name__}") from None
+            raise ConnectionFailed(f"cannot connect to {self.display_url}: {why(error)}") from None
         except httpx.ReadTimeout:
             raise StreamLost(f"no byte from {self.display_url} for {silence_timeout:g} s") from None
         except httpx.TransportError as error:
-            raise StreamLost(f"event stream broke: {type(error).__name__}") from None
+            raise StreamLost(f"event stream broke: {why(error)}") from None
         raise StreamLost("the server ended the event stream")
 
     # --- commands ---------------------------------------------------------------------------------------------------
@@ -331,7 +347,7 @@ class ClusterClient:
             except _NOT_SENT as error:
                 if not sent:
                     raise ConnectionFailed(
-                        f"cannot connect to {self.display_url}: {type(error).__name__}; the command was not sent"
+                        f"cannot connect to {self.display_url}: {why(error)}; the command was not sent"
                     ) from None
                 last_error = type(error).__name__
                 continue
