@@ -194,6 +194,9 @@ class Simulation:
         self._tele_ptr = 0
         self._tele_acc = 0.0
         self._node_totals: dict[int, list[float]] = {}
+        # pooled measurements for the node and cluster control charts
+        self._node_meas = [q.Measurements() for _ in self._nodes]
+        self._cluster_meas = q.Measurements()
         self._distances = [
             [haversine_km(n.lat, n.lon, lat, lon) for _, lat, lon in CUSTOMER_REGIONS] for n in self._nodes
         ]
@@ -663,7 +666,11 @@ class Simulation:
             return
         m = self._machines[j.machine]
         wear = m.warn is not None
-        good, scrap, rework = self._spc(m).measure(j.batch_n, m.defect_p * (3.0 if wear else 1.0), wear)
+        spc = self._spc(m)
+        good, scrap, rework = spc.measure(j.batch_n, m.defect_p * (3.0 if wear else 1.0), wear)
+        for c in spc.chars:  # the node's and the cluster's charts get the same measurements
+            self._node_meas[m.node].add(m.process, c.spec, c.values[-1])
+            self._cluster_meas.add(m.process, c.spec, c.values[-1])
         t = self._t
         q.add_count(m, t, 2, j.unit_s * j.batch_n)
         q.add_count(m, t, 3, good)
@@ -943,7 +950,8 @@ class Simulation:
             n = self._nodes[idx]
             self._node_totals[idx] = self._node_sum(n)
             if self._subs:
-                self._send("quality.updated", q.quality_model("node", n.id, self._node_totals[idx], []))
+                spc = self._node_meas[idx].spc()
+                self._send("quality.updated", q.quality_model("node", n.id, self._node_totals[idx], spc))
         if self._subs:
             self._send("quality.updated", self._cluster_quality(cached=True))
 
@@ -957,7 +965,7 @@ class Simulation:
                     self._node_totals[n.idx] = node_totals
             for i, v in enumerate(node_totals):
                 totals[i] += v
-        return q.quality_model("cluster", CLUSTER.id, totals, [])
+        return q.quality_model("cluster", CLUSTER.id, totals, self._cluster_meas.spc())
 
     # ================================================================================================================
     # models (reads build them; events carry them)
@@ -1117,7 +1125,7 @@ class Simulation:
     def quality(self) -> list[Quality]:
         """Cluster, every node, every machine (computed now, without touching the rate-limited cache)."""
         out = [self._cluster_quality(cached=False)]
-        out += [q.quality_model("node", n.id, self._node_sum(n), []) for n in self._nodes]
+        out += [q.quality_model("node", n.id, self._node_sum(n), self._node_meas[n.idx].spc()) for n in self._nodes]
         out += [self._machine_quality(m) for m in self._machines]
         return out
 

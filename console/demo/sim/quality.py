@@ -15,14 +15,23 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
+from itertools import pairwise
 
 from console.api.models import Quality, SpcSeries
 
-from .catalog import Characteristic
+from .catalog import KINDS, Characteristic
 from .spc import cpk, western_electric
 from .world import MachineRec
 
-__all__ = ["SPC_POINTS", "WINDOW_H", "MachineSpc", "machine_totals", "quality_model", "spc_of"]
+__all__ = [
+    "SPC_POINTS",
+    "WINDOW_H",
+    "MachineSpc",
+    "Measurements",
+    "machine_totals",
+    "quality_model",
+    "spc_of",
+]
 
 WINDOW_H = 8.0
 WINDOW_S = WINDOW_H * 3600.0
@@ -114,6 +123,68 @@ def spc_of(spc: MachineSpc) -> list[SpcSeries]:
             )
         )
     return out
+
+
+def _shared_names() -> set[str]:
+    """Characteristic names measured by more than one process (with other limits): pooled series qualify them."""
+    by_name: dict[str, set[str]] = {}
+    for spec in KINDS.values():
+        for c in spec.characteristics:
+            by_name.setdefault(c.name, set()).add(spec.process)
+    return {name for name, processes in by_name.items() if len(processes) > 1}
+
+
+_SHARED = _shared_names()
+
+
+class Measurements:
+    """The recent measurements of a group of machines (a node, or the whole cluster), per characteristic of a process,
+    newest last, in the order they were made: the data of a pooled control chart.
+
+    Machines of one process measure the same characteristics with the same nominal and limits everywhere, so a series
+    of one node compares with the same series of another (the point of a cluster: the same quality at every site).
+    """
+
+    __slots__ = ("series",)
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str], tuple[Characteristic, list[float]]] = {}
+
+    def add(self, process: str, spec: Characteristic, value: float) -> None:
+        entry = self.series.get((process, spec.name))
+        if entry is None:
+            entry = self.series[(process, spec.name)] = (spec, [])
+        values = entry[1]
+        values.append(value)
+        if len(values) > SPC_POINTS:
+            del values[0 : len(values) - SPC_POINTS]
+
+    def spc(self) -> list[SpcSeries]:
+        """One series per characteristic measured (two values at least), sorted by name. The pooled process sigma is
+        estimated from the average moving range (``MR / 1.128``, as for an individuals chart); limits, rules and Cpk
+        are then computed like a machine's."""
+        out: list[SpcSeries] = []
+        for (process, name), (s, values) in sorted(self.series.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            if len(values) < 2:
+                continue
+            mr = sum(abs(b - a) for a, b in pairwise(values)) / (len(values) - 1)
+            sigma = mr / 1.128
+            label = f"{name} ({process})" if name in _SHARED else name
+            out.append(
+                SpcSeries(
+                    characteristic=label,
+                    unit=s.unit,
+                    nominal=s.nominal,
+                    lsl=s.lsl,
+                    usl=s.usl,
+                    lcl=round(s.nominal - 3 * sigma, 5),
+                    ucl=round(s.nominal + 3 * sigma, 5),
+                    values=list(values),
+                    violations=western_electric(values, s.nominal, sigma, recent=RECENT_POINTS),
+                    cpk=cpk(values, s.lsl, s.usl),
+                )
+            )
+        return out
 
 
 def book(m: MachineRec, t0: float, t1: float, slot: int) -> None:
