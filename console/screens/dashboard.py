@@ -195,6 +195,13 @@ class DashboardScreen(ConsoleScreen):
             if node_id:
                 alerts_by_node[node_id] = alerts_by_node.get(node_id, 0) + 1
         nodes = sorted(store.nodes.values(), key=lambda n: n.name)
+        # A node whose source is not live shows the word "stale" instead of a state that may no longer be true.
+        nodes = [
+            n.model_copy(update={"state": "stale"})
+            if (source := store.node_source(n.id)) is not None and store.source_state(source) != "live"
+            else n
+            for n in nodes
+        ]
         strip = self.query_one("#nodes", NodeStrip)
         strip.set_nodes(nodes, {n.id: store.counts_by_state(n.id) for n in nodes}, alerts_by_node)
         strip.select(self.selected_node, notify=False)
@@ -212,26 +219,32 @@ class DashboardScreen(ConsoleScreen):
             return job.node_id if job else None
         return None
 
+    def _stale_note(self) -> str:
+        """A word for panel titles while any source is not live: what is shown may be old."""
+        store = self.store
+        down = [s for s in store.sources if store.source_state(s) != "live"]
+        return f"  · STALE ({', '.join(clean(s, 20) for s in down)} not live)" if down else ""
+
     def _refresh_queue(self) -> None:
         store = self.store
         machine_id = self.grid.cursor_id
         title = self.query_one("#queue-title", Label)
         if machine_id is not None:
             jobs = store.jobs_for_machine(machine_id)
-            title.update(f"Queue of {clean(machine_id, 30)} ({len(jobs)})")
+            title.update(f"Queue of {clean(machine_id, 30)} ({len(jobs)}){self._stale_note()}")
         elif self.selected_node is not None:
             jobs = store.jobs_for_node(self.selected_node)
-            title.update(f"Queue of node {clean(self.selected_node, 30)} ({len(jobs)})")
+            title.update(f"Queue of node {clean(self.selected_node, 30)} ({len(jobs)}){self._stale_note()}")
         else:
             jobs = store.backlog()
-            title.update(f"Cluster backlog ({len(jobs)})")
+            title.update(f"Cluster backlog ({len(jobs)}){self._stale_note()}")
         self.queue.set_rows([job_row(j, store.nodes, store.machines, queue=True) for j in jobs])
 
     def _refresh_alerts(self) -> None:
         store = self.store
         now = self.console.server_clock.now()
         alerts = sort_alerts(store.active_alerts())
-        self.query_one("#alerts-title", Label).update(f"Active alerts ({len(alerts)})")
+        self.query_one("#alerts-title", Label).update(f"Active alerts ({len(alerts)}){self._stale_note()}")
         self.alert_list.set_rows([alert_row(a, now, compact=True) for a in alerts])
 
     def _refresh_quality(self) -> None:

@@ -33,8 +33,7 @@ def source_text(view: SourceView, stale_after_s: float) -> tuple[str, str]:
     name = clean(view.source_id, 24)
     state = view.state
     if state == "live":
-        if view.silent_for_s is not None and view.silent_for_s >= stale_after_s:
-            return f"{name} ◌ stale {duration(view.silent_for_s)}", "warn"
+        # A live stream is current even when quiet: keep-alives prove it, and 45 s of nothing ends it.
         return f"{name} ● live", "ok"
     if state == "reconnecting":
         retry = f" in {max(0, round(view.retry_in_s))}s" if view.retry_in_s is not None else ""
@@ -42,8 +41,9 @@ def source_text(view: SourceView, stale_after_s: float) -> tuple[str, str]:
     if state == "connecting":
         return f"{name} ↻ connecting", "warn"
     if state == "stale":
-        silent = f" {duration(view.silent_for_s)}" if view.silent_for_s is not None else ""
-        return f"{name} ◌ stale{silent}", "warn"
+        silent = f" for {duration(view.silent_for_s)}" if view.silent_for_s is not None else ""
+        retry = f", retry in {max(0, round(view.retry_in_s))}s" if view.retry_in_s is not None else ""
+        return f"{name} ◌ stale{silent}{retry}", "bad"
     if state == "failed":
         reason = f": {clean(view.reason, 60)}" if view.reason else ""
         return f"{name} ✖ failed{reason}", "bad"

@@ -153,3 +153,23 @@ async def test_audit_screen_shows_server_and_local_entries(make_app):
         local = app.screen.query_one("#local", DataGrid)
         local_rows = [local.get_row(k).cells for k in local.keys]
         assert any("machine.pause" in cells and "applied" in cells for cells in local_rows)
+
+
+async def test_losing_the_server_marks_everything_stale_and_says_so(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        app.test_server.stop()
+        await wait_for(pilot, lambda: app.store.source_state("cluster") != "live", what="the source to notice")
+        await settle(pilot)
+        from tests.app.test_app_keys import header_text
+
+        assert "reconnecting" in header_text(app) or "stale" in header_text(app)
+        assert grid(app).stale_ids == set(app.store.machines)
+        assert "STALE" in str(app.screen.query_one("#alerts-title", Label).render())
+        strip = app.screen.query_one(NodeStrip)
+        assert "stale" in str(strip.render())
+        # The console stays responsive to keys while the server is gone.
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.current_mode == "jobs"
