@@ -236,7 +236,7 @@ def report(result: dict[str, Any]) -> None:
 
 def run(quick: bool = False) -> dict[str, Any]:
     result = measure(
-        n_telemetry=40_000 if quick else 200_000, n_machine=20_000 if quick else 100_000, repeats=3 if quick else 5
+        n_telemetry=30_000 if quick else 200_000, n_machine=15_000 if quick else 100_000, repeats=3 if quick else 5
     )
     report(result)
     write_result(NAME, result, quick=quick)

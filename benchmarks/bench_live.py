@@ -66,8 +66,8 @@ def measure(
     keys, lag, win = result["keys"], result["lag"], result["window"]
     result["targets"] = [
         Target("console CPU under load", 35, win["console_cpu_pct_of_one_core"], "% of a core"),
-        Target("key-to-screen p95", 100, keys.get("p95_ms") if not keys.get("timeouts") else None, "ms"),
-        Target("stream-to-screen lag (max)", 1000, lag.get("max_ms") if result["live"] else None, "ms"),
+        Target("key-to-screen p95 (timeouts count as 2 s)", 100, keys.get("p95_ms"), "ms"),
+        Target("stream-to-screen lag (max)", 1000, lag.get("max_ms"), "ms", note="" if result["live"] else "not live"),
     ]
     return result
 
@@ -98,7 +98,7 @@ def report(result: dict[str, Any]) -> None:
 
 def run(quick: bool = False) -> dict[str, Any]:
     if quick:
-        result = measure(200, 100, 0.25, warmup=5, window=10, presses=60, lag_samples=4)
+        result = measure(200, 100, 0.25, warmup=2, window=5, presses=20, lag_samples=2)
     else:
         result = measure(200, 100, 0.25, warmup=15, window=60, presses=200, lag_samples=10)
     report(result)
