@@ -96,6 +96,23 @@ class DemoServer:
         """Cut every open SSE stream of every server, server-side. Returns how many were open."""
         return self.call(self.host.drop_streams)
 
+    def set_cluster_down(self, down: bool) -> None:
+        """Take the cluster API down (``True``) or bring it back (``False``) while the node agents keep serving.
+
+        Thread-safe (any thread but the server's own); returns once done. Down looks like a real outage to a client:
+        its open event streams are cut and new connections to :attr:`url` are refused (the listening socket is
+        closed; no 503). The simulation keeps running and the cluster feed keeps numbering its events, so when the
+        API comes back on the same URL a client resuming with ``Last-Event-ID`` gets everything it missed (within
+        the feed's history), as if the WAN had come back.
+        """
+        served = self.host.server_for(None)
+        self.call(self.host.set_down, served, bool(down))
+
+    @property
+    def cluster_down(self) -> bool:
+        """Whether the cluster API is down now (:meth:`set_cluster_down`)."""
+        return self.host.server_for(None).down
+
     def stop(self) -> None:
         """Stop the servers and the loop thread (idempotent)."""
         if self._stopped:

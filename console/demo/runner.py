@@ -47,7 +47,11 @@ class _Server(uvicorn.Server):
 
 @dataclass
 class ServedView:
-    """One server of a host: the view it serves (``node_id`` None for the cluster API), its feed, app and URL."""
+    """One server of a host: the view it serves (``node_id`` None for the cluster API), its feed, app and URL.
+
+    ``server`` and ``sock`` change when the server is taken down and brought back (:meth:`DemoHost.set_down`); the
+    URL (host and port) stays. ``down`` says it is not listening now.
+    """
 
     node_id: str | None
     feed: EventFeed
@@ -55,6 +59,10 @@ class ServedView:
     server: uvicorn.Server
     sock: socket.socket
     url: str
+    config: uvicorn.Config | None = None
+    task: asyncio.Task[None] | None = None
+    down: bool = False
+    address: tuple[str, int] = ("127.0.0.1", 0)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -121,7 +129,9 @@ class DemoHost:
             timeout_graceful_shutdown=3,
         )
         sock = bind_socket(host, port)
-        served = ServedView(node_id, feed, app, _Server(config), sock, _url_of(sock))
+        served = ServedView(
+            node_id, feed, app, _Server(config), sock, _url_of(sock), config, address=sock.getsockname()[:2]
+        )
         if node_id is not None:
             self.agent_urls[node_id] = served.url
         self.servers.append(served)
@@ -133,6 +143,54 @@ class DemoHost:
     def drop_streams(self) -> int:
         """Cut every open SSE stream of every server (on the loop thread). Returns how many were open."""
         return sum(s.app.state.ctx.hub.drop_all() for s in self.servers)
+
+    async def set_down(self, served: ServedView, down: bool) -> None:
+        """Take one server down (``down``) or bring it back, on the loop thread, while the others keep serving.
+
+        Down is an outage as a client sees one: the open SSE streams are cut, the listening socket is closed (a new
+        connection is refused), and nothing answers. The feed stays subscribed, so it goes on numbering the events
+        of its view; brought back (a new uvicorn server on the same host and port), a client resuming with
+        ``Last-Event-ID`` gets every event it missed, as long as the feed's history still holds them.
+        Idempotent; returns once the server has stopped listening (down) or accepts connections again (up).
+        """
+        if self.loop is None:
+            raise RuntimeError("the host is not running")
+        if down == served.down:
+            return
+        hub = served.app.state.ctx.hub
+        if down:
+            served.down = True
+            hub.close()  # open streams end now; a request racing the shutdown gets no stream either
+            served.server.should_exit = True
+            if served.task is not None:
+                await asyncio.gather(served.task, return_exceptions=True)
+            served.sock.close()
+            return
+        sock = bind_socket(*served.address)  # SO_REUSEADDR: the port's old connections in TIME_WAIT do not block it
+        hub.closed = False
+        served.sock = sock
+        served.server = _Server(served.config or served.server.config)
+        served.down = False
+        served.task = self._serve(served)
+        deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT_S
+        while not served.server.started:
+            if served.task.done():
+                served.task.result()
+                raise RuntimeError(f"the demo server at {served.url} stopped while starting")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"the demo server at {served.url} did not start in time")
+            await asyncio.sleep(0.01)
+
+    def _serve(self, served: ServedView) -> asyncio.Task[None]:
+        """Start serving ``served``; a server that stops without being taken down stops the whole host."""
+        task = asyncio.create_task(served.server.serve(sockets=[served.sock]), name=f"serve {served.url}")
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if served.task is finished and not served.down and self._stop is not None:
+                self._stop.set()
+
+        task.add_done_callback(done)
+        return task
 
     def request_stop(self) -> None:
         """Ask :meth:`run` to shut down (on the loop thread; from elsewhere use ``loop.call_soon_threadsafe``)."""
@@ -156,7 +214,9 @@ class DemoHost:
         self._stop = asyncio.Event()
         if self._stop_requested:
             self._stop.set()
-        tasks = [asyncio.create_task(s.server.serve(sockets=[s.sock]), name=f"serve {s.url}") for s in self.servers]
+        for served in self.servers:
+            served.task = self._serve(served)
+        tasks = [s.task for s in self.servers if s.task is not None]
         ticker = (
             asyncio.create_task(self._tick_forever(self.tick_interval), name="sim ticker")
             if self.tick_interval
@@ -167,9 +227,9 @@ class DemoHost:
             await self._wait_started(tasks)
             if ready is not None:
                 ready()
-            await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            await stop_wait
         finally:
-            await self._shutdown(tasks, ticker, stop_wait)
+            await self._shutdown(ticker, stop_wait)
 
     async def _wait_started(self, tasks: list[asyncio.Task[None]]) -> None:
         deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT_S
@@ -182,9 +242,8 @@ class DemoHost:
                 raise TimeoutError("the demo servers did not start in time")
             await asyncio.sleep(0.01)
 
-    async def _shutdown(
-        self, tasks: list[asyncio.Task[None]], ticker: asyncio.Task[None] | None, stop_wait: asyncio.Task[Any]
-    ) -> None:
+    async def _shutdown(self, ticker: asyncio.Task[None] | None, stop_wait: asyncio.Task[Any]) -> None:
+        tasks = [s.task for s in self.servers if s.task is not None]
         for served in self.servers:
             served.app.state.ctx.hub.close()  # open streams end, so uvicorn's graceful shutdown does not wait
             served.server.should_exit = True
