@@ -106,7 +106,7 @@ class ClusterSource:
         while not self._stopping:
             try:
                 if not whoami_done:
-                    self.store.set_whoami(await self.client.whoami())
+                    self.store.set_whoami(await self.client.whoami(), self.source_id)
                     whoami_done = True
                 if need_snapshot:
                     await self._bootstrap()

@@ -4,9 +4,14 @@ Sources call :meth:`Store.apply_snapshot` and :meth:`Store.apply_event`; screens
 queries, and call :meth:`Store.take_changes` to learn what to repaint. Everything runs on the app's asyncio loop, so
 there is no locking. The store knows nothing about HTTP: it only sees models and ``seq`` numbers.
 
-Each source keeps its own ``seq`` and ``instance_id`` (:class:`SourceStatus`); every object remembers which source
-wrote it last, so a source's snapshot replaces only that source's objects, and a later per-node source selection can
-ask who owns a node (:meth:`Store.node_source`).
+Several sources at once (the cluster API, node agents, OctoPrint printers): each keeps its own ``seq`` and
+``instance_id`` (:class:`SourceStatus`) and its own :class:`~console.store.replicas.Replica` of what it said. The
+public tables are the *merge* of the replicas, decided per node and per object by the rule in
+:mod:`console.store.replicas` (the cluster while it is live, else the node's live agent, else the freshest; newest
+``last_seen`` between live sources). The merge is re-decided for an object when a replica changes it, and for every
+object when a source's liveness changes or it takes a snapshot; screens see ordinary change sets either way.
+:meth:`Store.node_source` names the source serving a node, :meth:`Store.owner` the source an object is shown from,
+:meth:`Store.command_source` the one that should carry a command.
 
 Objects in the tables are never mutated: every change stores a new object (so a screen holding one sees a consistent
 value, and an identity check tells it whether anything changed). The ingest path is lean on purpose (the target is
@@ -45,6 +50,18 @@ from console.api.sse import MalformedEvent
 from console.store.changes import ApplyOutcome, ChangeSet
 from console.store.history import MachineEvent, MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
+from console.store.replicas import (
+    TABLES,
+    Disagreement,
+    NodeSource,
+    Replica,
+    Selection,
+    differing_fields,
+    merged_cluster,
+    node_of,
+    select,
+    winner,
+)
 from console.store.status import LogLine, MalformedRecord, SourceState, SourceStatus
 
 __all__ = ["Store"]
@@ -116,7 +133,7 @@ class Store:
         self.telemetry_history = TelemetryHistory(history_len)
         self.machine_events = MachineEvents(machine_events_len)
 
-        # Which source last wrote each object, per table.
+        # Which source each shown object comes from, per table.
         self._owners: dict[str, dict[Any, str]] = {
             "nodes": {},
             "machines": {},
@@ -124,18 +141,36 @@ class Store:
             "alerts": {},
             "quality": {},
         }
+        self._machine_owners = self._owners["machines"]
+        # Each source's own view, in registration order (the merge's last tie-break).
+        self._replicas: dict[str, Replica] = {}
+        self._replica_list: list[Replica] = []
+        self._order: dict[str, int] = {}
+        self._selections: dict[str, Selection | None] = {}
+        """Cached node selections; every node some replica object is tied to is here (see ``_selection_changed``)."""
+        self._alert_refs: dict[tuple[str, str], set[str]] = {}
+        """Alert ids by what they are about, over all replicas: an alert's node follows its machine's or job's."""
+        self._whoami_by_source: dict[str | None, WhoAmI] = {}
+        self._audit_ids: set[str] = set()
         self._pending = ChangeSet()
         self._dirty = False
         self._listeners: list[Listener] = []
+        self._writers: dict[str, tuple[Callable[[str, Any], None], Callable[[Any], None]]] = {
+            "nodes": (self._put_node, self._remove_node),
+            "machines": (self._put_machine, self._remove_machine),
+            "jobs": (self._put_job, self._remove_job),
+            "alerts": (self._put_alert, self._remove_alert),
+            "quality": (self._put_quality, self._remove_quality),
+        }
         self._handlers: dict[str, Callable[[str, Any], None]] = {
             EventType.MACHINE_TELEMETRY: self._on_telemetry,
-            EventType.MACHINE_UPDATED: self._put_machine,
-            EventType.JOB_UPDATED: self._put_job,
+            EventType.MACHINE_UPDATED: self._on_machine,
+            EventType.JOB_UPDATED: self._on_job,
             EventType.JOB_REMOVED: self._on_job_removed,
-            EventType.NODE_UPDATED: self._put_node,
-            EventType.ALERT_RAISED: self._put_alert,
-            EventType.ALERT_UPDATED: self._put_alert,
-            EventType.QUALITY_UPDATED: self._put_quality,
+            EventType.NODE_UPDATED: self._on_node,
+            EventType.ALERT_RAISED: self._on_alert,
+            EventType.ALERT_UPDATED: self._on_alert,
+            EventType.QUALITY_UPDATED: self._on_quality,
             EventType.AUDIT_APPENDED: self._on_audit,
             EventType.CLUSTER_UPDATED: self._on_cluster,
         }
@@ -185,8 +220,13 @@ class Store:
         status = self.sources.get(source_id)
         if status is None:
             status = self.sources[source_id] = SourceStatus(source_id, kind=kind, url=url)
+            self._order.setdefault(source_id, len(self._order))
         else:
             status.kind, status.url = kind, url
+            replica = self._replicas.get(source_id)
+            if replica is not None and replica.kind != kind:
+                replica.kind = kind
+                self._remerge()
         self._pending.sources.add(source_id)
         self._touch()
         return status
@@ -225,6 +265,11 @@ class Store:
         status.log.append(LogLine(utc_now(), message))
         self._pending.sources.add(source_id)
         self._touch()
+        replica = self._replicas.get(source_id)
+        live = state == SourceState.LIVE
+        if replica is not None and replica.live != live:
+            replica.live = live
+            self._remerge()
 
     def record_malformed(self, source_id: str, item: MalformedEvent) -> ApplyOutcome:
         """Keep a malformed event for diagnostics and step over its ``seq``.
@@ -247,14 +292,114 @@ class Store:
         status.note_event(time.monotonic())
         return ApplyOutcome.IGNORED
 
-    def set_whoami(self, whoami: WhoAmI | None) -> None:
-        self.whoami = whoami
+    def set_whoami(self, whoami: WhoAmI | None, source_id: str | None = None) -> None:
+        """Who we are at a source. Shown: the one set without a source, else a cluster source's, else an agent's."""
+        if whoami is None:
+            self._whoami_by_source.pop(source_id, None)
+        else:
+            self._whoami_by_source[source_id] = whoami
+        self.whoami = self._merged_whoami()
         self._pending.whoami = True
         self._touch()
 
+    def _merged_whoami(self) -> WhoAmI | None:
+        by_source = self._whoami_by_source
+        if None in by_source:
+            return by_source[None]
+        rank = {"cluster": 0, "agent": 1}
+        best: tuple[tuple[int, int], WhoAmI] | None = None
+        for source_id, whoami in by_source.items():
+            status = self.sources.get(source_id or "")
+            key = (rank.get(status.kind, 2) if status else 3, self._order.get(source_id or "", 1 << 30))
+            if best is None or key < best[0]:
+                best = (key, whoami)
+        return None if best is None else best[1]
+
     def node_source(self, node_id: str) -> str | None:
-        """The source that last wrote this node."""
+        """The source serving this node: its cluster source while live, else its live agent, else the freshest."""
+        selection = select(node_id, self._replica_list)
+        if selection is not None:
+            return selection.primary
         return self._owners["nodes"].get(node_id)
+
+    def node_sources(self, node_id: str) -> list[NodeSource]:
+        """Every source that holds this node, in registration order, with its state and how old its data is."""
+        primary = self.node_source(node_id)
+        now = time.monotonic()
+        found = []
+        for replica in self._replica_list:
+            node = replica.nodes.get(node_id)
+            if node is None:
+                continue
+            status = self.sources.get(replica.source_id)
+            found.append(
+                NodeSource(
+                    replica.source_id,
+                    status.state if status else "unknown",
+                    status.seconds_since_event(now) if status else None,
+                    node.last_seen,
+                    replica.kind,
+                    replica.source_id == primary,
+                )
+            )
+        return found
+
+    def disagreements(self, node_id: str) -> list[Disagreement]:
+        """Objects of this node that live sources hold in different versions (computed now: for the node detail).
+
+        The merged view shows the newest ``last_seen`` (nodes, machines) or the serving source's version (jobs,
+        alerts); this says where the sources differ and what each one's ``last_seen`` is.
+        """
+        live = [r for r in self._replica_list if r.live and node_id in r.nodes]
+        if len(live) < 2:
+            return []
+        found: list[Disagreement] = []
+        for table, kind in (("nodes", "node"), ("machines", "machine"), ("jobs", "job"), ("alerts", "alert")):
+            versions: dict[Any, dict[str, Any]] = {}
+            for replica in live:
+                for key, obj in replica.table(table).items():
+                    if node_of(replica, table, obj) == node_id:
+                        versions.setdefault(key, {})[replica.source_id] = obj
+            for key in sorted(versions):
+                by_source = versions[key]
+                if len(by_source) < 2:
+                    continue
+                objs = list(by_source.values())
+                fields = sorted({name for other in objs[1:] for name in differing_fields(objs[0], other)})
+                if fields:
+                    found.append(Disagreement(kind, key, fields, {sid: _stamp(o) for sid, o in by_source.items()}))
+        return found
+
+    def command_source(self, kind: str, target_id: str) -> str | None:
+        """The source that should carry a command on this target (``machine``, ``node``, ``job``, ``alert``): the
+        source serving the target's node when it is live (the cluster while live, else the node's live agent); for a
+        target tied to no node, a live source holding it (a cluster source first). ``None`` when none is live."""
+        table = _TABLE_OF_KIND.get(kind)
+        if table is None:
+            return None
+        owner = self._owners[table].get(target_id)
+        if owner is None:
+            return None
+        replica = self._replicas.get(owner)
+        obj = getattr(self, table)[target_id]
+        node_id = None if replica is None or replica.kind == "octoprint" else node_of(replica, table, obj)
+        selection = None if node_id is None else select(node_id, self._replica_list)
+        if selection is not None:
+            if not selection.live:
+                return None
+            if target_id in self._replicas[selection.primary].table(table):
+                return selection.primary
+        holders = [r for r in self._replica_list if r.live and target_id in r.table(table)]
+        if not holders:
+            return None
+        if replica is not None and replica in holders:
+            return owner
+        holders.sort(key=lambda r: r.kind != "cluster")
+        return holders[0].source_id
+
+    def replica(self, source_id: str) -> Replica | None:
+        """A source's own view (read it, never change it): for diagnostics and tests."""
+        return self._replicas.get(source_id)
 
     def owner(self, table: str, object_id: Any) -> str | None:
         """The source that last wrote an object of a table (``nodes``, ``machines``, ``jobs``, ``alerts``,
@@ -264,24 +409,32 @@ class Store:
     # --- snapshot ---------------------------------------------------------------------------------------------------
 
     def apply_snapshot(self, source_id: str, snapshot: Snapshot) -> None:
-        """Replace this source's objects with a snapshot's and take its ``seq`` and ``instance_id``.
+        """Replace this source's replica with a snapshot and take its ``seq`` and ``instance_id``.
 
-        Objects this source wrote that the snapshot lacks are removed; objects equal to the ones held are not
-        reported as changed.
+        The merged view then follows: objects only this source showed and the snapshot lacks are removed; objects
+        equal to the ones shown are not reported as changed.
         """
-        self._replace("nodes", source_id, {n.id: n for n in snapshot.nodes}, self._put_node, self._remove_node)
-        self._replace(
-            "machines", source_id, {m.id: m for m in snapshot.machines}, self._put_machine, self._remove_machine
-        )
-        self._replace("jobs", source_id, {j.id: j for j in snapshot.jobs}, self._put_job, self._remove_job)
-        alerts = {a.id: a for a in snapshot.alerts if a.state != RESOLVED}
-        self._replace("alerts", source_id, alerts, self._put_alert, self._remove_alert)
-        quality = {q.key: q for q in snapshot.quality}
-        self._replace("quality", source_id, quality, self._put_quality, self._remove_quality)
-        if self.cluster != snapshot.cluster:
-            self.cluster = snapshot.cluster
-            self._pending.cluster = True
         status = self._source(source_id)
+        replica = self._replicas.get(source_id)
+        if replica is None:
+            replica = Replica(source_id, self._order[source_id], status.kind, status.state == SourceState.LIVE)
+            self._replicas[source_id] = replica
+            self._replica_list.append(replica)
+            self._replica_list.sort(key=lambda r: r.order)
+        replica.cluster = snapshot.cluster
+        replica.nodes = {n.id: n for n in snapshot.nodes}
+        replica.machines = {m.id: m for m in snapshot.machines}
+        replica.jobs = {j.id: j for j in snapshot.jobs}
+        replica.alerts = {a.id: a for a in snapshot.alerts if a.state != RESOLVED}
+        replica.quality = {q.key: q for q in snapshot.quality}
+        if len(self._replica_list) == 1:
+            # One source: the merged view is its replica (the fast path, as before there were several).
+            for table in TABLES:
+                put, remove = self._writers[table]
+                self._replace(table, source_id, replica.table(table), put, remove)
+        else:
+            self._reselect_all()
+        self._refresh_cluster()
         status.seq = snapshot.seq
         status.instance_id = snapshot.cluster.instance_id
         status.snapshots_total += 1
@@ -302,25 +455,104 @@ class Store:
         for oid in gone:
             remove(oid)
         for oid, obj in fresh.items():
-            if current.get(oid) == obj:
+            held = current.get(oid)
+            if held is not None and held == obj:
+                current[oid] = obj  # the replica's own object: the telemetry path relies on that
                 owners[oid] = source_id
             else:
                 put(source_id, obj)
 
     def forget_source(self, source_id: str) -> None:
-        """Remove a source and every object it wrote last."""
-        for table, remove in (
-            ("nodes", self._remove_node),
-            ("machines", self._remove_machine),
-            ("jobs", self._remove_job),
-            ("alerts", self._remove_alert),
-            ("quality", self._remove_quality),
-        ):
-            for oid in [oid for oid, owner in self._owners[table].items() if owner == source_id]:
-                remove(oid)
+        """Remove a source and its replica; what it alone showed goes, what others hold is shown from them."""
+        replica = self._replicas.pop(source_id, None)
+        if replica is not None:
+            self._replica_list.remove(replica)
+            self._reselect_all()
+        if self._whoami_by_source.pop(source_id, None) is not None:
+            self._refresh_whoami()
         if self.sources.pop(source_id, None) is not None:
             self._pending.sources.add(source_id)
         self._touch()
+
+    # --- the merge ----------------------------------------------------------------------------------------------------
+
+    def _selection_of(self, node_id: str) -> Selection | None:
+        selections = self._selections
+        if node_id in selections:
+            return selections[node_id]
+        selection = selections[node_id] = select(node_id, self._replica_list)
+        return selection
+
+    def _selection_changed(self, node_id: str) -> bool:
+        """Whether a node's selection moved. A node not in the cache has no object tied to it: nothing to redo."""
+        if node_id not in self._selections:
+            return False
+        return select(node_id, self._replica_list) != self._selections[node_id]
+
+    def _resolve(self, table: str, key: Any) -> None:
+        """Show the winning version of one object (or none), reporting a change only when what is shown changes."""
+        found = winner(table, key, self._replica_list, self._selection_of)
+        current: dict[Any, Any] = getattr(self, table)
+        put, remove = self._writers[table]
+        if found is None:
+            if key in current:
+                remove(key)
+            return
+        replica, obj = found
+        held = current.get(key)
+        if held is not None and (held is obj or held == obj):
+            current[key] = obj
+            self._owners[table][key] = replica.source_id
+            return
+        put(replica.source_id, obj)
+
+    def _resolve_refs(self, kind: str, ref: str) -> None:
+        """An object's node moved in a replica: alerts (and quality) about it follow it."""
+        refs = self._alert_refs.get((kind, ref))
+        if refs:
+            for alert_id in list(refs):
+                self._resolve("alerts", alert_id)
+        if kind == "machine":
+            self._resolve("quality", ("machine", ref))
+
+    def _remerge(self) -> None:
+        """A source's liveness or kind changed: with several sources, decide everything again."""
+        if len(self._replica_list) > 1:
+            self._reselect_all()
+        else:
+            self._refresh_cluster()
+            self._refresh_whoami()
+
+    def _reselect_all(self) -> None:
+        """Decide every object again (a source's liveness changed, or a snapshot came, with several sources)."""
+        self._selections.clear()
+        refs: dict[tuple[str, str], set[str]] = {}
+        for replica in self._replica_list:
+            for alert in replica.alerts.values():
+                refs.setdefault((alert.source.kind, alert.source.id), set()).add(alert.id)
+        self._alert_refs = refs
+        for table in TABLES:
+            keys = set(getattr(self, table))
+            for replica in self._replica_list:
+                keys.update(replica.table(table))
+            for key in keys:
+                self._resolve(table, key)
+        self._refresh_cluster()
+        self._refresh_whoami()
+
+    def _refresh_whoami(self) -> None:
+        whoami = self._merged_whoami()
+        if whoami != self.whoami:
+            self.whoami = whoami
+            self._pending.whoami = True
+            self._touch()
+
+    def _refresh_cluster(self) -> None:
+        cluster = merged_cluster(self._replica_list)
+        if cluster is not None and cluster != self.cluster:
+            self.cluster = cluster
+            self._pending.cluster = True
+            self._touch()
 
     # --- events -----------------------------------------------------------------------------------------------------
 
@@ -346,32 +578,111 @@ class Store:
 
     def _on_telemetry(self, source_id: str, telemetry: MachineTelemetry) -> None:
         machine_id = telemetry.machine_id
-        machine = self.machines.get(machine_id)
+        held = self._replicas[source_id].machines
+        machine = held.get(machine_id)
         if machine is None:
             return
         values = telemetry.values
         # A copy, not an in-place update: objects in the tables are never mutated (a screen may hold one, and a
         # change is always a new object). ~1.5 µs, well inside the ingest budget (measured: see the module doc).
-        self.machines[machine_id] = machine.model_copy(update={"telemetry": {**machine.telemetry, **values}})
+        machine = held[machine_id] = machine.model_copy(update={"telemetry": {**machine.telemetry, **values}})
+        if self._machine_owners.get(machine_id) != source_id:
+            return  # shown from another source (telemetry moves neither last_seen nor the node: still not ours)
+        self.machines[machine_id] = machine
         self.telemetry_history.add(machine_id, values)
         self._pending.telemetry_only.add(machine_id)
         if not self._dirty:
             self._touch()
 
+    def _on_machine(self, source_id: str, machine: Machine) -> None:
+        held = self._replicas[source_id].machines
+        old = held.get(machine.id)
+        held[machine.id] = machine
+        if len(self._replica_list) == 1:
+            self._put_machine(source_id, machine)
+            return
+        self._resolve("machines", machine.id)
+        if old is None or old.node_id != machine.node_id:
+            self._resolve_refs("machine", machine.id)
+
+    def _on_node(self, source_id: str, node: Node) -> None:
+        held = self._replicas[source_id].nodes
+        old = held.get(node.id)
+        held[node.id] = node
+        if len(self._replica_list) == 1:
+            self._put_node(source_id, node)
+            return
+        if (old is None or old.last_seen != node.last_seen) and self._selection_changed(node.id):
+            self._reselect_all()
+        else:
+            self._resolve("nodes", node.id)
+
+    def _on_job(self, source_id: str, job: Job) -> None:
+        held = self._replicas[source_id].jobs
+        old = held.get(job.id)
+        held[job.id] = job
+        if len(self._replica_list) == 1:
+            self._put_job(source_id, job)
+            return
+        self._resolve("jobs", job.id)
+        if old is None or old.node_id != job.node_id:
+            self._resolve_refs("job", job.id)
+
+    def _on_job_removed(self, source_id: str, removed: JobRemoved) -> None:
+        old = self._replicas[source_id].jobs.pop(removed.id, None)
+        if len(self._replica_list) == 1:
+            self._remove_job(removed.id)
+        elif old is not None:
+            self._resolve("jobs", removed.id)
+            self._resolve_refs("job", removed.id)
+
+    def _on_alert(self, source_id: str, alert: Alert) -> None:
+        held = self._replicas[source_id].alerts
+        alert_id = alert.id
+        if alert.state == RESOLVED:
+            old = held.pop(alert_id, None)
+        else:
+            old = held.get(alert_id)
+            held[alert_id] = alert
+        if len(self._replica_list) == 1:
+            self._put_alert(source_id, alert)
+            return
+        refs = self._alert_refs
+        if alert.state != RESOLVED:
+            refs.setdefault((alert.source.kind, alert.source.id), set()).add(alert_id)
+        elif old is not None and not any(alert_id in r.alerts for r in self._replica_list):
+            key = (old.source.kind, old.source.id)
+            group = refs.get(key)
+            if group is not None:
+                group.discard(alert_id)
+                if not group:
+                    del refs[key]
+        self._resolve("alerts", alert_id)
+
+    def _on_quality(self, source_id: str, quality: Quality) -> None:
+        self._replicas[source_id].quality[quality.key] = quality
+        if len(self._replica_list) == 1:
+            self._put_quality(source_id, quality)
+            return
+        self._resolve("quality", quality.key)
+
     def _on_cluster(self, source_id: str, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self._pending.cluster = True
-        if not self._dirty:
-            self._touch()
+        self._replicas[source_id].cluster = cluster
+        self._refresh_cluster()
 
     def _on_audit(self, source_id: str, entry: AuditEntry) -> None:
-        self.audit.append(entry)
+        # The cluster and a node's agent may both report one command: keep it once.
+        ids = self._audit_ids
+        if entry.id in ids:
+            return
+        audit = self.audit
+        if audit.maxlen is not None and len(audit) == audit.maxlen:
+            ids.discard(audit[0].id)
+        audit.append(entry)
+        ids.add(entry.id)
         self._pending.audit.add(entry.id)
         if not self._dirty:
             self._touch()
-
-    def _on_job_removed(self, source_id: str, removed: JobRemoved) -> None:
-        self._remove_job(removed.id)
 
     # --- table writers (keep the indexes right) ---------------------------------------------------------------------
 
@@ -628,3 +939,11 @@ class Store:
             "alerts": dump(self.alerts),
             "quality": dump(self.quality),
         }
+
+
+_TABLE_OF_KIND = {"machine": "machines", "node": "nodes", "job": "jobs", "alert": "alerts"}
+
+
+def _stamp(obj: Any) -> datetime | None:
+    """How new a version is, for a disagreement: ``last_seen``, an alert's ``updated_at``, else unknown."""
+    return getattr(obj, "last_seen", None) or getattr(obj, "updated_at", None)
