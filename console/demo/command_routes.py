@@ -148,7 +148,9 @@ def _execute(
         if not ctx.view.contains(spec.kind, target_id):
             raise ApiProblem(404, f"no {spec.kind} {target_id}", code=CODE_NOT_FOUND)
         payload = _check_reroute_target(ctx, spec, payload)
-        entry = ctx.sim.execute(spec.action, target_id, payload, principal.operator, idempotency_key=key)
+        # A node agent is on the shop floor: its node's WAN outage does not stop its commands (the cluster's do).
+        local = {"local_node": ctx.view.node_id} if ctx.view.node_id is not None else {}
+        entry = ctx.sim.execute(spec.action, target_id, payload, principal.operator, idempotency_key=key, **local)
     except ApiProblem as problem:
         return problem.status, _problem_bytes(problem), PROBLEM_MEDIA_TYPE
     except SimCommandError as err:

@@ -6,6 +6,11 @@ simulation's unnumbered events into the events this view publishes (:meth:`View.
 what is not about its node, and sends ``job.removed`` when a job leaves it. The :class:`~console.demo.feed.EventFeed`
 and the app of one server share one view, so the snapshot and the stream always agree on what belongs.
 
+A node's WAN outage is a property of the cluster's view. The simulation signals it (``sim.link_down`` /
+``sim.link_up``) and goes on emitting the node's events: its agent on the shop floor passes them through live, while
+the cluster API (:class:`View`) shows the node and its machines offline, holds back what it hears of the node
+meanwhile (the latest event per object), and catches up when the link returns.
+
 Every method runs on the server's event loop thread, like the simulation's ``tick`` (the simulation is not
 thread-safe).
 """
@@ -13,6 +18,7 @@ thread-safe).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from console.api.models import (
@@ -26,6 +32,11 @@ from console.api.models import (
     Quality,
     RerouteCandidate,
 )
+
+LINK_DOWN = "sim.link_down"  # the simulation's signals (``console.demo.sim.engine``); not contract events
+LINK_UP = "sim.link_up"
+OFFLINE_REASON = "node offline: no network"
+NODE_OFFLINE_CODE = "node_offline"  # the cluster's own alert about an unreachable node: never held back
 
 
 def _with_agent_url(node: Node, agent_urls: Mapping[str, str]) -> Node:
@@ -54,6 +65,31 @@ class View:
     def __init__(self, sim: Any, agent_urls: Mapping[str, str] | None = None) -> None:
         self.sim = sim
         self.agent_urls: Mapping[str, str] = agent_urls if agent_urls is not None else {}
+        # Nodes the cluster cannot reach now (since when), and what it heard of each meanwhile, held back: the latest
+        # (type, payload) per object key, in first-heard order; audit entries all, in order.
+        link_down = getattr(sim, "link_down", None)
+        self._down: dict[str, datetime] = dict(link_down()) if callable(link_down) else {}
+        self._held: dict[str, dict[tuple[str, ...], tuple[str, Any]]] = {n: {} for n in self._down}
+
+    # --- reachability ----------------------------------------------------------------------------------------------
+
+    def is_down(self, node_id: str | None) -> bool:
+        """Whether this view cannot reach ``node_id`` now (its WAN link is down)."""
+        return node_id is not None and node_id in self._down
+
+    def _offline_node(self, node: Node) -> Node:
+        since = self._down.get(node.id)
+        if since is None:
+            return node
+        return node.model_copy(update={"state": "offline", "last_seen": since})
+
+    def _offline_machine(self, machine: Machine) -> Machine:
+        since = self._down.get(machine.node_id)
+        if since is None:
+            return machine
+        return machine.model_copy(
+            update={"state": "offline", "state_since": since, "last_seen": since, "state_reason": OFFLINE_REASON}
+        )
 
     # --- reads -----------------------------------------------------------------------------------------------------
 
@@ -65,17 +101,18 @@ class View:
         return _with_agent_url(node, self.agent_urls)
 
     def nodes(self) -> list[Node]:
-        return [_with_agent_url(n, self.agent_urls) for n in self.sim.nodes()]
+        return [_with_agent_url(self._offline_node(n), self.agent_urls) for n in self.sim.nodes()]
 
     def node(self, node_id: str) -> Node | None:
         node = self.sim.node(node_id) if self.contains("node", node_id) else None
-        return _with_agent_url(node, self.agent_urls) if node is not None else None
+        return _with_agent_url(self._offline_node(node), self.agent_urls) if node is not None else None
 
     def machines(self) -> list[Machine]:
-        return list(self.sim.machines())
+        return [self._offline_machine(m) for m in self.sim.machines()]
 
     def machine(self, machine_id: str) -> Machine | None:
-        return self.sim.machine(machine_id) if self.contains("machine", machine_id) else None
+        machine = self.sim.machine(machine_id) if self.contains("machine", machine_id) else None
+        return self._offline_machine(machine) if machine is not None else None
 
     def jobs(self) -> list[Job]:
         return list(self.sim.jobs())
@@ -101,7 +138,8 @@ class View:
         return None
 
     def audit(self) -> list[AuditEntry]:
-        return list(self.sim.audit())
+        held = {key for h in self._held.values() for key in h if key[0] == "audit"}
+        return [e for e in self.sim.audit() if ("audit", e.id) not in held]
 
     def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
         return list(self.sim.reroute_candidates(job_id))
@@ -121,9 +159,85 @@ class View:
 
     def translate(self, type_: str, payload: Any) -> list[tuple[str, Any]]:
         """The events this view publishes for one simulation event (zero, one or more)."""
+        if type_ == LINK_DOWN:
+            return self._link_down(payload.node_id, payload.at)
+        if type_ == LINK_UP:
+            return self._link_up(payload.node_id)
+        if type_.startswith("sim."):
+            return []  # a signal of the simulation this view does not know: never a client's business
+        if self._down:
+            node_id = self._node_of(type_, payload)
+            if node_id in self._down:
+                self._hold(node_id, type_, payload)
+                return []
         if type_ == EventType.NODE_UPDATED and isinstance(payload, Node):
             return [(type_, _with_agent_url(payload, self.agent_urls))]
         return [(type_, payload)]
+
+    # --- a node's outage, as the cluster sees it -------------------------------------------------------------------
+
+    def _node_of(self, type_: str, payload: Any) -> str | None:
+        """The node an event is about, when it is one the cluster could be cut off from (else None)."""
+        if type_ in (EventType.ALERT_RAISED, EventType.ALERT_UPDATED) and (
+            payload.source.kind == "node" and payload.code == NODE_OFFLINE_CODE
+        ):
+            return None  # the cluster's own alert about the node
+        if type_ == EventType.AUDIT_APPENDED and payload.outcome != "applied":
+            return None  # the cluster's own refusals (target_offline) are news at once
+        node_of_event = getattr(self.sim, "node_of_event", None)
+        return node_of_event(type_, payload) if callable(node_of_event) else None
+
+    def _hold(self, node_id: str, type_: str, payload: Any) -> None:
+        held = self._held.setdefault(node_id, {})
+        if type_ in (EventType.MACHINE_UPDATED, EventType.MACHINE_TELEMETRY, EventType.NODE_UPDATED):
+            return  # the node and every machine are read afresh when the link returns
+        if type_ in (EventType.JOB_UPDATED, EventType.JOB_REMOVED):
+            key: tuple[str, ...] = ("job", payload.id)
+        elif type_ in (EventType.ALERT_RAISED, EventType.ALERT_UPDATED):
+            key = ("alert", payload.id)
+        elif type_ == EventType.QUALITY_UPDATED:
+            key = ("quality", payload.scope, payload.id)
+        elif type_ == EventType.AUDIT_APPENDED:
+            key = ("audit", payload.id)
+        else:
+            key = ("other", type_, str(len(held)))
+        if key[0] == "alert" and key in held and held[key][0] == EventType.ALERT_RAISED:
+            type_ = EventType.ALERT_RAISED.value  # raised and updated while away: the cluster first hears it raised
+        held.pop(key, None)
+        held[key] = (str(type_), payload)
+
+    def _link_down(self, node_id: str, since: datetime) -> list[tuple[str, Any]]:
+        if node_id in self._down:
+            return []
+        self._down[node_id] = since
+        self._held[node_id] = {}
+        out: list[tuple[str, Any]] = []
+        node = self.node(node_id)
+        if node is not None:
+            out.append((EventType.NODE_UPDATED.value, node))
+        out += [(EventType.MACHINE_UPDATED.value, m) for m in self.machines() if m.node_id == node_id]
+        return out
+
+    def _link_up(self, node_id: str) -> list[tuple[str, Any]]:
+        """The node is back: send it and its machines as they are now, then what was held back, in order."""
+        if self._down.pop(node_id, None) is None:
+            return []
+        held = self._held.pop(node_id, {})
+        out: list[tuple[str, Any]] = []
+        node = self.node(node_id)
+        if node is not None:
+            out.append((EventType.NODE_UPDATED.value, node))
+        out += [(EventType.MACHINE_UPDATED.value, m) for m in self.sim.machines() if m.node_id == node_id]
+        for key, (type_, payload) in held.items():
+            if key[0] == "job":
+                job = self.sim.job(payload.id)
+                if job is None:
+                    out.append((EventType.JOB_REMOVED.value, JobRemoved(id=payload.id)))
+                else:
+                    out.append((EventType.JOB_UPDATED.value, job))
+            else:
+                out.append((type_, payload))
+        return out
 
 
 class NodeView(View):
@@ -134,6 +248,8 @@ class NodeView(View):
         if sim.node(node_id) is None:
             raise ValueError(f"no node {node_id!r} in the simulation")
         self.node_id = node_id
+        self._down = {}  # the agent is on the node's side of the WAN: the node's outage is not its own
+        self._held = {}
         self._machine_node: dict[str, str | None] = {}
         # Jobs this agent has shown as its own, so it can send job.removed when one leaves the node.
         self._jobs_here: set[str] = {j.id for j in sim.jobs() if j.node_id == node_id}
@@ -204,7 +320,8 @@ class NodeView(View):
         return [e for e in self.sim.audit() if self.has_source(e.target.kind, e.target.id)]
 
     def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
-        return [c for c in self.sim.reroute_candidates(job_id) if c.node_id == self.node_id]
+        candidates = self.sim.reroute_candidates(job_id, local_node=self.node_id)
+        return [c for c in candidates if c.node_id == self.node_id]
 
     def translate(self, type_: str, payload: Any) -> list[tuple[str, Any]]:
         here = self.node_id

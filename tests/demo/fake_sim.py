@@ -169,7 +169,7 @@ class FakeSim:
     def audit(self) -> list[AuditEntry]:
         return list(self._audit)
 
-    def reroute_candidates(self, job_id: str) -> list[Any]:
+    def reroute_candidates(self, job_id: str, local_node: str | None = None) -> list[Any]:
         return []
 
     def node(self, node_id: str) -> Node | None:
@@ -188,7 +188,13 @@ class FakeSim:
         pass
 
     def execute(
-        self, action: str, target_id: str, body: dict, operator: str, idempotency_key: str | None = None
+        self,
+        action: str,
+        target_id: str,
+        body: dict,
+        operator: str,
+        idempotency_key: str | None = None,
+        local_node: str | None = None,
     ) -> AuditEntry:
         kind = action.split(".")[0]
         if self.node_of(kind, target_id) is None:

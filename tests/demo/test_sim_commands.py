@@ -266,11 +266,13 @@ def test_reroute_refusal_codes(world: World) -> None:
 def test_target_offline() -> None:
     world = World(seed=5)
     sim = world.sim
-    assert world.run_until(lambda: any(n.state == "offline" for n in sim.nodes()), 48 * 3600, step=60.0)
-    node = next(n for n in sim.nodes() if n.state == "offline")
+    assert world.run_until(lambda: bool(sim.link_down()), 48 * 3600, step=60.0)
+    node = next(n for n in sim.nodes() if n.id in sim.link_down())
     machine = next(m for m in sim.machines() if m.node_id == node.id)
     world.refuse("machine.pause", machine.id, {}, 409, "target_offline")
     world.refuse("node.pause", node.id, {}, 409, "target_offline")
+    # the node's own agent, on the shop floor, still reaches it
+    sim.execute("node.pause", node.id, {}, "floor", local_node=node.id)
     job = next(
         j for j in sim.jobs() if j.status in ("assigned", "queued") and j.process in machine.processes
         and j.node_id != node.id

@@ -9,6 +9,8 @@ import pytest
 
 from console.api.models import EVENT_MODELS, Alert, ApiModel, Job, Machine, MachineTelemetry
 from console.demo.sim import SimConfig, Simulation, SteppedClock
+from console.demo.sim.engine import LINK_DOWN, LINK_UP, NodeLink
+from console.demo.views import View
 
 KNOWN_TELEMETRY = {
     "nozzle_c", "bed_c", "chamber_c", "spindle_rpm", "spindle_load_pct", "feed_mm_min", "laser_pct", "power_kw",
@@ -71,6 +73,9 @@ def test_default_scenario_shape() -> None:
 
 def test_every_payload_revalidates_through_its_contract_model(long_run: Run) -> None:
     for event_type, payload in long_run.events:
+        if event_type in (LINK_DOWN, LINK_UP):  # the simulation's own signals to the views: not contract events
+            assert isinstance(payload, NodeLink)
+            continue
         model = EVENT_MODELS[event_type]
         assert isinstance(payload, model)
         again = model.model_validate_json(payload.model_dump_json())
@@ -142,27 +147,31 @@ def test_faults_happen_and_raise_alerts(long_run: Run) -> None:
 
 
 def test_node_outage_takes_machines_offline_and_back() -> None:
+    """A random WAN outage: the cluster's view shows the node and its machines offline, then back (the node itself
+    works on: the simulation's own reads never say offline)."""
     clock = SteppedClock()
     sim = Simulation(SimConfig(seed=5), clock)
-    events: list[tuple[str, ApiModel]] = []
-    sim.subscribe(lambda t, p: events.append((t, p)))
+    view = View(sim)
+    events: list[tuple[str, Any]] = []
+    sim.subscribe(lambda t, p: events.extend(view.translate(t, p)))
     offline_node = None
     for _ in range(48 * 60):
         clock.advance(60.0)
         sim.tick()
-        offline = [n for n in sim.nodes() if n.state == "offline"]
+        offline = [n for n in view.nodes() if n.state == "offline"]
         if offline:
             offline_node = offline[0]
             break
     assert offline_node is not None
-    machines = [m for m in sim.machines() if m.node_id == offline_node.id]
+    assert sim.node(offline_node.id).state != "offline"  # type: ignore[union-attr]
+    machines = [m for m in view.machines() if m.node_id == offline_node.id]
     assert machines and all(m.state == "offline" for m in machines)
     assert any(a.code == "node_offline" and a.source.id == offline_node.id for a in sim.alerts())
     before = len(events)
     for _ in range(30):
         clock.advance(60.0)
         sim.tick()
-    assert sim.node(offline_node.id).state != "offline"  # type: ignore[union-attr]
+    assert view.node(offline_node.id).state != "offline"  # type: ignore[union-attr]
     back = [p for t, p in events[before:] if t == "machine.updated" and isinstance(p, Machine)]
     assert {m.id for m in machines} <= {m.id for m in back if m.state != "offline"}
 

@@ -1,10 +1,10 @@
 """The simulated regional cluster: a seeded, deterministic discrete-event simulation of micro-factories.
 
 Time is a float of simulated seconds since ``SimConfig.start``. Everything that happens at a known time (an order
-arriving, a batch of parts finishing, a fault, a fault clearing, a node losing its network, a finished job being
-removed, a shelve running out, the periodic quality roll-up) sits in one heap; ``tick()`` pops what is due, in time
-order, in sub-steps of at most one simulated second, and spreads telemetry over the step with a round-robin pointer.
-So the cost of a tick follows the number of things that happen, not the number of machines.
+arriving, a batch of parts finishing, a fault, a fault clearing, a node losing its WAN link to the cluster, a
+finished job being removed, a shelve running out, the periodic quality roll-up) sits in one heap; ``tick()`` pops
+what is due, in time order, in sub-steps of at most one simulated second, and spreads telemetry over the step with
+a round-robin pointer. So the cost of a tick follows the number of things that happen, not the number of machines.
 
 Determinism: the same seed, the same tick times and the same commands give the same events. Randomness comes from
 ``random.Random`` generators seeded from ``SimConfig.seed`` (one each for the world, orders, faults, telemetry, and one
@@ -65,7 +65,7 @@ from .errors import SimCommandError
 from .telemetry import baseline, sample
 from .world import JobRec, MachineRec, NodeRec, build_world, haversine_km
 
-__all__ = ["ClusterInfo", "SimCommandError", "SimConfig", "Simulation"]
+__all__ = ["LINK_DOWN", "LINK_UP", "ClusterInfo", "NodeLink", "SimCommandError", "SimConfig", "Simulation"]
 
 Callback = Callable[[str, ApiModel], None]
 
@@ -115,6 +115,20 @@ class ClusterInfo(NamedTuple):
     region: str
 
 
+class NodeLink(BaseModel):
+    """The payload of the simulation's own ``sim.link_down`` / ``sim.link_up`` signals (not contract events)."""
+
+    node_id: str
+    at: datetime
+
+
+LINK_DOWN = "sim.link_down"
+LINK_UP = "sim.link_up"
+"""A node's WAN link to the cluster went down / came back. The node itself works on (its machines run, fault and
+send telemetry, its agent on the shop floor serves it and takes commands), so the simulation keeps emitting its
+events; only the cluster API's view holds them back and shows the node offline (``console.demo.views.View``). These
+signals are not contract events: a view translates them (a node agent drops them)."""
+
 CLUSTER = ClusterInfo("north-england", "North of England micro-factory cluster", "North of England")
 
 # heap event kinds
@@ -161,6 +175,7 @@ class Simulation:
         self._fault_rng = random.Random(seed * 31 + 2)
         self._tele_rng = random.Random(seed * 31 + 3)
         self._t = 0.0
+        self._local_node: int | None = None  # the node whose own agent is asking (its WAN link does not matter)
         self._subs: list[Callback] = []
         self._heap: list[tuple[float, int, int, Any, Any]] = []
         self._heap_n = 0
@@ -322,8 +337,6 @@ class Simulation:
         for _ in range(n):
             m = machines[self._tele_ptr]
             self._tele_ptr = (self._tele_ptr + 1) % count
-            if not self._nodes[m.node].online:
-                continue
             values = self._sample(m)
             if self._subs:
                 self._send("machine.telemetry", MachineTelemetry(machine_id=m.id, at=at, values=values))
@@ -442,7 +455,7 @@ class Simulation:
             m.condition is None
             and not m.held
             and not m.draining
-            and node.online
+            and self._reachable(node)
             and not node.paused
             and j.process == m.process
             and j.material in m.materials
@@ -487,7 +500,7 @@ class Simulation:
             size = "x".join(f"{v:g}" for v in j.size)
             env = "x".join(f"{v:g}" for v in m.envelope)
             out.append(("envelope_too_small", f"part {size} mm does not fit {m.id} ({env} mm)"))
-        if not node.online:
+        if not self._reachable(node):
             out.append(("target_offline", f"{node.id} is offline"))
         if node.paused:
             out.append(("target_paused", f"{node.id} is paused"))
@@ -725,11 +738,11 @@ class Simulation:
             return
         t, every = self._t, self._heartbeat_s
         for n in self._nodes:
-            if n.online and t - n.sent_at >= every:
+            if t - n.sent_at >= every:
                 n.sent_at = t
                 self._send("node.updated", self._node_model(n))
         for m in self._machines:
-            if t - m.sent_at >= every and self._nodes[m.node].online:
+            if t - m.sent_at >= every:
                 self._emit_machine(m)
 
     def _finish(self, j: JobRec, status: str, why: str | None = None) -> None:
@@ -787,9 +800,7 @@ class Simulation:
         self._removed_node[job_id] = node.id if node else None
         while len(self._removed_node) > 20000:
             self._removed_node.popitem(last=False)
-        if node is not None and not node.online:
-            node.pending_jobs[job_id] = None
-        elif self._subs:
+        if self._subs:
             self._send("job.removed", JobRemoved(id=job_id))
 
     # ================================================================================================================
@@ -809,7 +820,7 @@ class Simulation:
         if m.fault_epoch != epoch:
             return
         self._schedule_fault(m)
-        if m.state != "running" or not self._nodes[m.node].online:
+        if m.state != "running":
             return  # faults here strike running machines (an idle one has nothing to go wrong)
         specs = _KIND_FAULTS[m.kind]
         x = self._fault_rng.random() * sum(s.per_hour for s in specs)
@@ -865,8 +876,7 @@ class Simulation:
         self._touch(m)
 
     def _node_state(self, n: NodeRec) -> str:
-        if not n.online:
-            return "offline"
+        """The node's own state (its WAN link aside: the cluster's view shows a node it cannot reach as offline)."""
         if n.paused:
             return "paused"
         if n.bad >= max(2, math.ceil(0.15 * len(n.machines))):
@@ -881,42 +891,46 @@ class Simulation:
                 n.sent_at = self._t
                 self._send("node.updated", self._node_model(n))
 
-    def _on_outage(self, idx: int) -> None:
+    def set_link(self, node_id: str, up: bool) -> None:
+        """Cut node ``node_id``'s WAN link now (``up=False``) until told otherwise, or bring it back (demo and tests:
+        an outage on demand; the random outages go on as well)."""
+        n = self._node_by_id.get(node_id)
+        if n is None:
+            raise KeyError(node_id)
+        if up and not n.online:
+            self._on_restore(n.idx, reschedule=False)
+        elif not up and n.online:
+            self._on_outage(n.idx, restore=False)
+
+    def _on_outage(self, idx: int, restore: bool = True) -> None:
+        """The node's WAN link goes down: a signal for the views, and the cluster's alert. The node works on."""
         n = self._nodes[idx]
         if not n.online:
             return
+        n.online = False
         n.last_seen = self._t
-        self._update_node_forced(n, online=False)
-        for midx in n.machines:  # the cluster sees them go dark
-            if self._subs:
-                self._send("machine.updated", self._machine_model(self._machines[midx]))
+        if self._subs:
+            self._send(LINK_DOWN, NodeLink(node_id=n.id, at=self.now()))
         self._alerts.raise_(self.now(), "node", n.id, "node_offline", "high", f"{n.name}: network connection lost")
-        lo, hi = NODE_OUTAGE_S
-        self._push(self._t + lo + (hi - lo) * self._fault_rng.random(), _RESTORE, idx)
+        if restore:
+            lo, hi = NODE_OUTAGE_S
+            self._push(self._t + lo + (hi - lo) * self._fault_rng.random(), _RESTORE, idx)
 
-    def _on_restore(self, idx: int) -> None:
+    def _on_restore(self, idx: int, reschedule: bool = True) -> None:
         n = self._nodes[idx]
+        if n.online:
+            return
+        n.online = True
         n.last_seen = self._t
-        self._update_node_forced(n, online=True)
-        pending_jobs = list(n.pending_jobs)
-        n.pending_machines.clear()
-        n.pending_jobs.clear()
         if self._subs:
-            for midx in n.machines:
-                self._machines[midx].sent_at = self._t
-                self._send("machine.updated", self._machine_model(self._machines[midx]))
-            for jid in pending_jobs:
-                j = self._jobs.get(jid)
-                self._send("job.updated", self._job_model(j)) if j else self._send("job.removed", JobRemoved(id=jid))
+            self._send(LINK_UP, NodeLink(node_id=n.id, at=self.now()))
         self._alerts.clear(self.now(), "node", n.id, "node_offline")
-        self._push(self._t + self._fault_rng.expovariate(NODE_OUTAGE_PER_HOUR / 3600.0), _OUTAGE, idx)
+        if reschedule:
+            self._push(self._t + self._fault_rng.expovariate(NODE_OUTAGE_PER_HOUR / 3600.0), _OUTAGE, idx)
 
-    def _update_node_forced(self, n: NodeRec, online: bool) -> None:
-        n.online = online
-        n.state = self._node_state(n)
-        if self._subs:
-            n.sent_at = self._t
-            self._send("node.updated", self._node_model(n))
+    def _reachable(self, n: NodeRec) -> bool:
+        """Whether a command (or the scheduler) can reach node ``n``: its link is up, or the node's own agent asks."""
+        return n.online or self._local_node == n.idx
 
     # ================================================================================================================
     # quality roll-up
@@ -979,7 +993,7 @@ class Simulation:
             lat=n.lat,
             lon=n.lon,
             state=n.state,
-            last_seen=self._at(self._t if n.online else n.last_seen),
+            last_seen=self._at(self._t),
             machine_count=len(n.machines),
             agent_url=None,
         )
@@ -1045,8 +1059,6 @@ class Simulation:
         )
 
     def _machine_reason(self, m: MachineRec, node: NodeRec) -> str | None:
-        if not node.online:
-            return "node offline: no network"
         if m.condition is not None:
             return m.condition.reason
         if m.held:
@@ -1063,15 +1075,14 @@ class Simulation:
 
     def _machine_model(self, m: MachineRec) -> Machine:
         node = self._nodes[m.node]
-        online = node.online
         return Machine(
             id=m.id,
             node_id=node.id,
             name=m.name,
             kind=m.kind,
             model=m.model,
-            state=m.state if online else "offline",
-            state_since=self._at(m.state_since if online else node.last_seen),
+            state=m.state,
+            state_since=self._at(m.state_since),
             job_id=m.job,
             progress=self._job_progress(self._jobs[m.job]) if m.job is not None else None,
             materials=list(m.materials),
@@ -1082,24 +1093,17 @@ class Simulation:
             fault_code=m.condition.fault_code if m.condition is not None else None,
             paused_by=m.paused_by if (m.held or m.draining) else None,
             draining=m.draining,
-            last_seen=self._at(self._t if online else node.last_seen),
+            last_seen=self._at(self._t),
         )
 
     def _emit_machine(self, m: MachineRec) -> None:
         if not self._subs:
-            return
-        node = self._nodes[m.node]
-        if not node.online:
-            node.pending_machines[m.idx] = None
             return
         m.sent_at = self._t
         self._send("machine.updated", self._machine_model(m))
 
     def _emit_job(self, j: JobRec) -> None:
         if not self._subs:
-            return
-        if j.node is not None and not self._nodes[j.node].online:
-            self._nodes[j.node].pending_jobs[j.id] = None
             return
         self._send("job.updated", self._job_model(j))
 
@@ -1132,6 +1136,10 @@ class Simulation:
     def audit(self) -> list[AuditEntry]:
         """The recorded audit entries, oldest first (the last 10,000)."""
         return list(self._audit.values())
+
+    def link_down(self) -> dict[str, datetime]:
+        """The nodes whose WAN link to the cluster is down now, and since when (see ``LINK_DOWN``)."""
+        return {n.id: self._at(n.last_seen) for n in self._nodes if not n.online}
 
     def node(self, node_id: str) -> Node | None:
         n = self._node_by_id.get(node_id)
@@ -1190,14 +1198,19 @@ class Simulation:
             return self.node_of(payload.scope, payload.id)
         return None
 
-    def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
-        """Machines that could take the job, best first; those with blockers (cannot take it) after; at most 20."""
+    def reroute_candidates(self, job_id: str, local_node: str | None = None) -> list[RerouteCandidate]:
+        """Machines that could take the job, best first; those with blockers (cannot take it) after; at most 20.
+        ``local_node``: asked by that node's own agent (its machines are reachable whatever its WAN link)."""
         j = self._jobs.get(job_id)
         if j is None:
             raise SimCommandError(404, "not_found", f"job {job_id} not found")
         if j.finished_at is not None:
             return []
-        return [self._candidate_model(j, *c) for c in self._candidates(j)[:20]]
+        self._local_node = self._node_by_id[local_node].idx if local_node in self._node_by_id else None
+        try:
+            return [self._candidate_model(j, *c) for c in self._candidates(j)[:20]]
+        finally:
+            self._local_node = None
 
     def _candidates(self, j: JobRec) -> list[tuple[MachineRec, list[tuple[str, str]], float, float, float]]:
         """(machine, blockers, cost, wait, distance) of every other machine of the job's process, best first."""
@@ -1246,23 +1259,41 @@ class Simulation:
         body: dict[str, Any] | None,
         operator: str,
         idempotency_key: str | None = None,
+        local_node: str | None = None,
     ) -> AuditEntry:
         """Apply a command; return its ``applied`` audit entry. A refusal records a ``rejected`` entry and raises
-        ``SimCommandError`` (with ``.audit`` set)."""
+        ``SimCommandError`` (with ``.audit`` set). ``local_node``: the command comes from that node's own agent on
+        the shop floor, so the node's WAN link does not matter (from the cluster, a node whose link is down is
+        ``target_offline``)."""
         body = body if body is not None else {}
         handler = _COMMANDS.get(action)
         kind = action.split(".", 1)[0] if "." in action else "cluster"
         reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
+        self._local_node = self._node_by_id[local_node].idx if local_node in self._node_by_id else None
         try:
             if handler is None:
                 raise SimCommandError(422, "unknown_action", f"unknown action {action!r}")
             if not isinstance(body, dict):
                 raise SimCommandError(422, "invalid_body", "the body must be a JSON object")
+            if kind == "alert":
+                self._check_alert_reachable(target_id)
             detail = handler(self, target_id, body, operator)
         except SimCommandError as err:
+            self._local_node = None
             err.audit = self._record(action, kind, target_id, operator, reason, idempotency_key, "rejected", err.detail)
             raise
+        self._local_node = None
         return self._record(action, kind, target_id, operator, reason, idempotency_key, "applied", detail)
+
+    def _check_alert_reachable(self, alert_id: str) -> None:
+        """An alert of a machine or job of a node the cluster cannot reach lives on that node: not from here."""
+        source = self._alerts.source_of(alert_id)
+        if source is None or source[0] == "node":  # the node's own alerts (node_offline) are the cluster's
+            return
+        node_id = self.node_of(*source)
+        n = self._node_by_id.get(node_id) if node_id else None
+        if n is not None and not self._reachable(n):
+            raise SimCommandError(409, "target_offline", f"alert {alert_id}: node {n.id} is offline")
 
     def _record(
         self,
@@ -1306,7 +1337,7 @@ class Simulation:
         m = self._machine_by_id.get(machine_id)
         if m is None:
             raise SimCommandError(404, "not_found", f"machine {machine_id} not found")
-        if not self._nodes[m.node].online:
+        if not self._reachable(self._nodes[m.node]):
             raise SimCommandError(409, "target_offline", f"{m.id}: node {self._nodes[m.node].id} is offline")
         return m
 
@@ -1316,7 +1347,7 @@ class Simulation:
             raise SimCommandError(404, "not_found", f"job {job_id} not found")
         if j.finished_at is not None:
             raise SimCommandError(409, "job_finished", f"job {j.id} is {j.status}")
-        if j.node is not None and not self._nodes[j.node].online:
+        if j.node is not None and not self._reachable(self._nodes[j.node]):
             raise SimCommandError(409, "target_offline", f"job {j.id}: node {self._nodes[j.node].id} is offline")
         return j
 
@@ -1324,7 +1355,7 @@ class Simulation:
         n = self._node_by_id.get(node_id)
         if n is None:
             raise SimCommandError(404, "not_found", f"node {node_id} not found")
-        if not n.online:
+        if not self._reachable(n):
             raise SimCommandError(409, "target_offline", f"node {n.id} is offline")
         return n
 
@@ -1472,7 +1503,7 @@ class Simulation:
                 node = self._node_by_id.get(b.node_id)
                 if node is None:
                     raise SimCommandError(422, "unknown_target", f"node {b.node_id} not found")
-                if not node.online:
+                if not self._reachable(node):
                     raise SimCommandError(409, "target_offline", f"node {node.id} is offline")
                 if node.paused:
                     raise SimCommandError(409, "target_paused", f"node {node.id} is paused")

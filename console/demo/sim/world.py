@@ -32,16 +32,13 @@ class NodeRec:
     lat: float
     lon: float
     machines: list[int] = field(default_factory=list)
-    online: bool = True
+    online: bool = True  # its WAN link to the cluster is up (the node itself works on either way)
     paused: bool = False
     paused_by: str | None = None
     last_seen: float = 0.0
     bad: int = 0  # machines in fault or blocked
     state: str = "online"
     sent_at: float = 0.0  # when the node was last sent (heartbeats)
-    # while offline the cluster hears nothing from the node; what changed meanwhile is sent when it returns
-    pending_machines: dict[int, None] = field(default_factory=dict)
-    pending_jobs: dict[str, None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
