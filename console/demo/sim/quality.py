@@ -1,8 +1,15 @@
 """Quality: measurements with drift and noise (SPC series), and OEE from what the machines actually did.
 
-Each machine measures one sample per finished batch for each characteristic of its process. The process mean drifts
-(a damped random walk, occasional step shifts from an assignable cause, a steady walk while a cutting tool wears), so
-control charts sometimes break Western Electric rules, as real ones do.
+Each machine measures one sample per finished batch for each characteristic of its process. A capable process is
+in control most of the time: its mean wanders a little (a damped random walk, ~0.1 sigma) around the nominal. Now
+and then an assignable cause starts a drift episode on one machine (a step shift of 1-2 sigma, or a ramp), which
+lasts some 8-25 samples until it is found and removed; a wearing cutting tool walks the mean steadily until the tool
+change. So at any moment a minority of control charts break Western Electric rules (about 10-20 % of machines), as
+real ones do, and most machines are capable (Cpk ~1.2-2), a few poor ones below.
+
+Control limits are the chart's, from the process sigma of its baseline (the noise plus the in-control wander), around
+the nominal; the rules are judged on the windows that end in the newest ``RECENT_POINTS`` samples (what is happening
+now, not a violation long scrolled into history).
 
 OEE over the window (``WINDOW_H``) from booked time and counts:
 ``availability = run / (run + down)`` (idle and operator pauses are not planned production and count for neither),
@@ -36,17 +43,27 @@ __all__ = [
 WINDOW_H = 8.0
 WINDOW_S = WINDOW_H * 3600.0
 SPC_POINTS = 40
-RECENT_POINTS = 10  # Western Electric rules are judged on windows ending in the newest points
+RECENT_POINTS = 3  # Western Electric rules are judged on windows ending in the newest points
+WANDER_PHI = 0.9  # in control, the mean's damped random walk: offset = phi * offset + N(0, WANDER * sigma)
+WANDER = 0.05
+WANDER_SD = WANDER / math.sqrt(1.0 - WANDER_PHI**2)  # its stationary spread, in sigmas (~0.11)
+LIMIT_SIGMA = math.sqrt(1.0 + WANDER_SD**2)  # the baseline's sigma, in units of the noise's
+EPISODE_P = 0.006  # chance per sample that an assignable cause starts a drift episode
+EPISODE_LEN = (8, 25)  # samples until the cause is found and removed
+POOR_P = 0.1  # share of machines whose process is barely capable
 _HOUR = 3600.0
 
 
 class _Char:
-    __slots__ = ("offset", "sigma", "spec", "values")
+    __slots__ = ("drift", "episode_left", "offset", "shift", "sigma", "spec", "values")
 
     def __init__(self, spec: Characteristic, sigma: float, offset: float) -> None:
         self.spec = spec
         self.sigma = sigma
-        self.offset = offset
+        self.offset = offset  # the in-control wander of the mean
+        self.shift = 0.0  # an assignable cause's share of it (a step, or a ramp growing by ``drift`` per sample)
+        self.drift = 0.0
+        self.episode_left = 0
         self.values: list[float] = []
 
 
@@ -57,22 +74,36 @@ class MachineSpc:
     def __init__(self, seed: int, machine: MachineRec) -> None:
         self.rng = random.Random(seed * 1_000_003 + machine.idx * 7_919 + 17)
         self.chars: list[_Char] = []
+        poor = self.rng.random() < POOR_P
         for spec in machine.spec.characteristics:
             half = min(spec.usl - spec.nominal, spec.nominal - spec.lsl)
-            sigma = half / (3.0 * (1.1 + self.rng.random() * 0.8))  # Cp between 1.1 and 1.9
-            c = _Char(spec, sigma, self.rng.gauss(0.0, 0.3 * sigma))
+            cp = 0.95 + self.rng.random() * 0.35 if poor else 1.45 + self.rng.random() * 0.75
+            sigma = half / (3.0 * cp)
+            c = _Char(spec, sigma, self.rng.gauss(0.0, WANDER_SD * sigma))
             self.chars.append(c)
-            for _ in range(30):  # the recent past
-                c.values.append(self._draw(c, wear=False))
+            for _ in range(30):  # the recent past (``_draw`` keeps each value)
+                self._draw(c, wear=False)
 
     def _draw(self, c: _Char, wear: bool) -> float:
         rng = self.rng
-        c.offset = c.offset * 0.96 + rng.gauss(0.0, 0.12 * c.sigma)
-        if rng.random() < 0.015:  # an assignable cause: a step shift
-            c.offset += (1.0 if rng.random() < 0.5 else -1.0) * (1.0 + rng.random()) * c.sigma
+        c.offset = c.offset * WANDER_PHI + rng.gauss(0.0, WANDER * c.sigma)
+        if c.episode_left > 0:
+            c.episode_left -= 1
+            c.shift += c.drift
+            if c.episode_left == 0:
+                c.drift = 0.0
+        else:
+            c.shift *= 0.5  # the cause was removed: the process settles back
+            if rng.random() < EPISODE_P:  # an assignable cause: a step shift, or a ramp
+                sign = 1.0 if rng.random() < 0.5 else -1.0
+                c.episode_left = rng.randint(*EPISODE_LEN)
+                if rng.random() < 0.5:
+                    c.shift = sign * (1.0 + rng.random()) * c.sigma
+                else:
+                    c.drift = sign * (0.1 + 0.1 * rng.random()) * c.sigma
         if wear:
-            c.offset += 0.35 * c.sigma
-        value = c.spec.nominal + c.offset + rng.gauss(0.0, c.sigma)
+            c.shift += 0.35 * c.sigma
+        value = c.spec.nominal + c.offset + c.shift + rng.gauss(0.0, c.sigma)
         if c.spec.lsl >= 0.0 and c.spec.nominal > 0.0:
             value = max(0.0, value)  # flatness, roughness, weight are never negative
         value = round(value, 5)
@@ -101,7 +132,9 @@ class MachineSpc:
     def reset_drift(self) -> None:
         """A tool change or maintenance re-centres the process."""
         for c in self.chars:
-            c.offset = self.rng.gauss(0.0, 0.2 * c.sigma)
+            c.offset = self.rng.gauss(0.0, WANDER_SD * c.sigma)
+            c.shift = c.drift = 0.0
+            c.episode_left = 0
 
 
 def spc_of(spc: MachineSpc) -> list[SpcSeries]:
@@ -115,10 +148,10 @@ def spc_of(spc: MachineSpc) -> list[SpcSeries]:
                 nominal=s.nominal,
                 lsl=s.lsl,
                 usl=s.usl,
-                lcl=round(s.nominal - 3 * c.sigma, 5),
-                ucl=round(s.nominal + 3 * c.sigma, 5),
+                lcl=round(s.nominal - 3 * c.sigma * LIMIT_SIGMA, 5),
+                ucl=round(s.nominal + 3 * c.sigma * LIMIT_SIGMA, 5),
                 values=list(c.values),
-                violations=western_electric(c.values, s.nominal, c.sigma, recent=RECENT_POINTS),
+                violations=western_electric(c.values, s.nominal, c.sigma * LIMIT_SIGMA, recent=RECENT_POINTS),
                 cpk=cpk(c.values, s.lsl, s.usl),
             )
         )
