@@ -81,6 +81,7 @@ class FactoryConsoleApp(App[int]):
         Binding("f", "toggle_freeze", "Freeze", id="app.freeze"),
         Binding("q", "quit_console", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit_console", "Quit", show=False, priority=True, id="app.quit_now"),
+        Binding("D", "toggle_cluster_api", "Cluster API down/up (demo)", id="demo.cluster_api"),
     ]
 
     frozen: reactive[bool] = reactive(False)
@@ -248,6 +249,25 @@ class FactoryConsoleApp(App[int]):
                 screen.rebuild()
 
     # --- global actions -----------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_cluster_api":
+            # Only in the demo with node agents: there is something to fail over to.
+            return bool(self.demo is not None and getattr(self.demo, "agent_urls", None))
+        return True
+
+    def action_toggle_cluster_api(self) -> None:
+        """Demo: take the simulated cluster API down (agents keep serving their nodes), or bring it back."""
+        demo = self.demo
+        if demo is None or not getattr(demo, "agent_urls", None):
+            return
+        down = not demo.cluster_down
+        demo.set_cluster_down(down)
+        self.notify(
+            "Cluster API is DOWN: nodes are served by their agents" if down else "Cluster API is back",
+            severity="warning" if down else "information",
+            timeout=5,
+        )
 
     def action_toggle_freeze(self) -> None:
         self.frozen = not self.frozen

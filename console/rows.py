@@ -111,7 +111,7 @@ JOB_COLUMNS = [
     Column("status", "Status", width=11),
     Column("part", "Part", min_width=10, flex=2),
     Column("machine", "Machine", min_width=9),
-    Column("node", "Node", min_width=8),
+    Column("node", "Node", min_width=9),
     Column("priority", "P", width=2, align="right"),
     Column("due", "Due", width=5),
     Column("eta", "ETA", width=5),
@@ -144,13 +144,13 @@ def job_row(job: Job, nodes: Mapping[str, Node], machines: Mapping[str, Machine]
         ]
         return RowData(job.id, cells, style, {"job": job})
     node = nodes.get(job.node_id) if job.node_id else None
-    machine = machines.get(job.machine_id) if job.machine_id else None
     cells = [
         clean(job.id, 30),
         look.label,
         clean(job.part, 60),
-        clean(machine.name if machine else (job.machine_id or "-"), 40),
-        clean(node.name if node else (job.node_id or "backlog"), 40),
+        # Ids and cities: short and distinct, where names repeat the node's city.
+        clean(job.machine_id or "-", 40),
+        clean(node.city if node and node.city else (node.name if node else (job.node_id or "backlog")), 40),
         str(job.priority),
         clock(job.due_at),
         clock(job.eta),

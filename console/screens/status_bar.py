@@ -65,6 +65,7 @@ class StatusHeader(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self._last: Content | None = None
+        self._parts: list[tuple[int, Content]] = []
 
     def show(
         self,
@@ -78,18 +79,43 @@ class StatusHeader(Static):
         stale_after_s: float,
         badges: list[str],
     ) -> None:
-        parts: list[Content] = [Content.styled(clean(cluster_name or "connecting…", 40), "bold")]
+        # (importance, content): when the line is too long, the least important parts go first. Connection states
+        # and badges never go: they are what an operator must not miss.
+        parts: list[tuple[int, Content]] = [(3, Content.styled(clean(cluster_name or "connecting…", 40), "bold"))]
         for view in sources:
             text, kind = source_text(view, stale_after_s)
             style = {"ok": "", "warn": "$warning", "bad": "bold $error"}[kind]
-            parts.append(Content.styled(text, style) if style else Content(text))
-        parts.append(Content(f"{events_per_second:,.0f} ev/s"))
+            parts.append((0, Content.styled(text, style) if style else Content(text)))
+        parts.append((5, Content(f"{events_per_second:,.0f} ev/s")))
         if operator:
-            parts.append(Content(f"{clean(operator, 24)} ({clean(role or '?', 12)})"))
-        parts.append(Content(f"{clock(server_time)} UTC"))
+            parts.append((4, Content(f"{clean(operator, 24)} ({clean(role or '?', 12)})")))
+        parts.append((2, Content(f"{clock(server_time)} UTC")))
         for badge in badges:
-            parts.append(Content.styled(f" {badge} ", "reverse bold"))
-        content = Content("  │  ").join(parts)
+            parts.append((1, Content.styled(f" {badge} ", "reverse bold")))
+        self._parts = parts
+        self._render_parts()
+
+    def on_resize(self) -> None:
+        self._render_parts()
+
+    def _render_parts(self) -> None:
+        parts = list(getattr(self, "_parts", []))
+        if not parts:
+            return
+        width = (self.size.width or self.app.size.width) - 2
+        separator = Content(" │ ")
+
+        def joined(items: list[tuple[int, Content]]) -> Content:
+            return separator.join([c for _, c in items])
+
+        if joined(parts).cell_length > width and parts[0][0] == 3:
+            parts[0] = (3, Content.styled(clean(parts[0][1].plain, 18), "bold"))
+        while joined(parts).cell_length > width:
+            droppable = [p for p in parts if p[0] >= 2]
+            if not droppable:
+                break
+            parts.remove(max(droppable, key=lambda p: p[0]))
+        content = joined(parts)
         if self._last is not None and content.plain == self._last.plain and content.spans == self._last.spans:
             return
         self._last = content
