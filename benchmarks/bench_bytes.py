@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from benchmarks.harness import Target, print_table, print_targets, write_result
+from benchmarks.harness import Target, method_of, print_table, print_targets, write_result
 from benchmarks.servers import MACHINE_NAME, DemoServerProcess, console_argv
 from benchmarks.session import measure_window
 from benchmarks.terminal import PtyProcess
@@ -23,7 +23,7 @@ NAME = "bytes"
 
 def measure(window: float, warmup: float = 3.0, telemetry_hz: float = 1.0) -> dict[str, Any]:
     result: dict[str, Any] = {
-        "method": __doc__.split("A demo-server", 1)[1].strip() if __doc__ else "",
+        "method": method_of(__doc__),
         "telemetry_hz": telemetry_hz,
         "terminal_size": [160, 48],
     }

@@ -46,7 +46,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from benchmarks.fixtures import changed_versions, make_machines
-from benchmarks.harness import Target, print_table, print_targets, write_result
+from benchmarks.harness import Target, method_of, print_table, print_targets, write_result
 from console.api.models import Machine
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, register_themes
 from widgets.glyphs import kind_abbr, machine_state_look, telemetry_label
@@ -303,7 +303,7 @@ def measure(
         speedup = naive / grid if naive is not None and grid else None
         targets.append(Target(f"naive / MachineGrid at 3,000 ({pattern})", 20, speedup, "x", higher_is_better=True))
     return {
-        "method": __doc__.split("How a refresh is timed", 1)[1].strip() if __doc__ else "",
+        "method": method_of(__doc__),
         "terminal_size": list(SIZE),
         "results": rows,
         "targets": targets,

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import REPO, Target, print_table, print_targets, write_result
+from benchmarks.harness import REPO, Target, method_of, print_table, print_targets, write_result
 
 NAME = "memory"
 MB = 1024 * 1024
@@ -156,7 +156,7 @@ def measure(n_machines: int, n_jobs: int, history_len: int, with_app: bool = Tru
     stages_mb = {name: round(value / MB, 1) for name, value in child["stages"].items()}
     largest = max(stages_mb.values())
     return {
-        "method": __doc__.split("Measured in", 1)[1].strip() if __doc__ else "",
+        "method": method_of(__doc__),
         "machines": n_machines,
         "jobs": n_jobs,
         "history_values_per_name": history_len,

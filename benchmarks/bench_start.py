@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Target, print_table, print_targets, write_result
+from benchmarks.harness import Target, method_of, print_table, print_targets, write_result
 from benchmarks.servers import MACHINE_NAME, DemoServerProcess, console_argv
 from benchmarks.terminal import PtyProcess
 
@@ -126,7 +126,7 @@ def measure(repeats: int, big_cluster: tuple[int, int] | None = (200, 100)) -> d
         ),
     ]
     return {
-        "method": __doc__.split("Each run", 1)[1].strip() if __doc__ else "",
+        "method": method_of(__doc__),
         "repeats": repeats,
         "scenarios": scenarios,
         "imports": imports,

@@ -29,6 +29,7 @@ __all__ = [
     "Target",
     "cpu_seconds",
     "environment",
+    "method_of",
     "percentile",
     "print_table",
     "rss_bytes",
@@ -209,3 +210,8 @@ def python_executable() -> str:
 
 def now() -> float:
     return time.perf_counter()
+
+
+def method_of(doc: str | None) -> str:
+    """A benchmark module's docstring without its title line: how it measures, for the result file."""
+    return (doc or "").split("\n\n", 1)[-1].strip()

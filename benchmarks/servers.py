@@ -83,8 +83,14 @@ class DemoServerProcess:
 
         return httpx.post(f"{self.url}{path}", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=30)
 
-    def seq(self) -> int:
-        return int(self.get("/v1/cluster")["seq"])
+    def seq(self) -> int | None:
+        """The server's current ``seq``; ``None`` when it does not answer within 10 s (overloaded)."""
+        try:
+            response = httpx.get(f"{self.url}/v1/cluster", timeout=10)
+            response.raise_for_status()
+            return int(response.json()["seq"])
+        except (httpx.HTTPError, ValueError, KeyError):
+            return None
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)

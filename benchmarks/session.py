@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from benchmarks.harness import percentile
 from benchmarks.servers import MACHINE_TILE, DemoServerProcess
 from benchmarks.terminal import PtyProcess, Screen
@@ -55,9 +57,11 @@ def measure_window(console: PtyProcess, seconds: float, server: DemoServerProces
     offset1 = console.total_bytes
     elapsed = t1 - t0
     events = cpu_server = None
-    if server is not None and seq0 is not None and server_cpu0 is not None:
-        events = (server.seq() - seq0) / (time.perf_counter() - t0)
+    if server is not None and server_cpu0 is not None:
         cpu_server = (server.cpu_seconds() - server_cpu0) / elapsed * 100
+        seq1 = server.seq()
+        if seq0 is not None and seq1 is not None:
+            events = (seq1 - seq0) / (time.perf_counter() - t0)
     frames = len(console.frames_after(offset0)) - len(console.frames_after(offset1))
     return Window(
         elapsed,
@@ -153,7 +157,11 @@ def stream_lag(console: PtyProcess, server: DemoServerProcess, samples: int, tim
         action, want_paused = ("pause", True) if i % 2 == 0 else ("resume", False)
         screen = screen_of(console)
         fed = console.total_bytes
-        response = server.post(f"/v1/machines/{machine_id}/{action}", {"mode": "now"} if action == "pause" else {})
+        try:
+            response = server.post(f"/v1/machines/{machine_id}/{action}", {"mode": "now"} if action == "pause" else {})
+        except httpx.HTTPError as error:  # an overloaded server may not answer in time: report it, go on
+            refused.append(f"{action} {machine_id}: {type(error).__name__}")
+            break
         answered = time.perf_counter()
         if response.status_code != 200:
             refused.append(f"{action} {machine_id}: {response.status_code} {response.text[:120]}")
