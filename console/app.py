@@ -345,13 +345,16 @@ class FactoryConsoleApp(App[int]):
         return action in printer.supported_actions or action == "alert.ack"
 
     def _route_command(self, command: Command):
-        """Who carries a command: the printer that owns the target, else the cluster API (or a node's agent)."""
+        """Who carries a command: the source serving the target's node (the cluster API while it is live, else the
+        node's own agent), or the printer that owns it; else the cluster API, which then says "not connected"."""
+        source_id = self.store.command_source(command.target_kind, command.target_id)
+        if source_id in self.printers:
+            return source_id, self.printers[source_id].command_client
+        if source_id in self.clients:
+            return source_id, self.clients[source_id]
         owner = self.owner_of(command.target_kind, command.target_id)
         if owner in self.printers:
             return owner, self.printers[owner].command_client
-        router = getattr(self, "command_router", None)
-        if router is not None:
-            return router(command)
         if "cluster" in self.clients:
             return "cluster", self.clients["cluster"]
         for source_id, client in self.clients.items():

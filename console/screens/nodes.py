@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from console.formatting import duration
 from console.rows import NODE_COLUMNS, NODE_SORTS, node_row, node_sort_key
 from console.screens.actions import ActionFlows
 from console.screens.list_screen import ListScreen
@@ -44,7 +45,12 @@ class NodesScreen(ListScreen):
         for node in nodes:
             source = store.node_source(node.id) or "-"
             state = store.source_state(source) if source != "-" else None
-            label = source if state in (None, "live") else f"{source} ({state})"
+            serving = {s.source_id: s for s in store.node_sources(node.id)}.get(source)
+            label = source
+            if serving is not None and serving.age_s is not None:
+                label = f"{source} · {duration(serving.age_s)}"
+            if state not in (None, "live"):
+                label = f"{label} ({state})"
             rows.append(
                 node_row(
                     node, store.counts_by_state(node.id), queue.get(node.id, 0), alerts.get(node.id, 0), label, now
@@ -62,8 +68,8 @@ class NodesScreen(ListScreen):
         ActionFlows(self.console).drain_or_resume_node(self.grid.cursor_key)
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
-        """Enter shows the node's machines on the dashboard."""
+        """Enter opens the node: its sources, their ages and disagreements, its alerts."""
         event.stop()
-        from console.screens.alerts import jump_to_source
+        from console.screens.node_detail import NodeDetailScreen
 
-        jump_to_source(self, "node", event.key)
+        self.app.push_screen(NodeDetailScreen(event.key))

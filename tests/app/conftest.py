@@ -43,12 +43,19 @@ def make_app(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Callab
         token: str | None = None,
         warmup_s: float = SNAPSHOT_WARMUP_S,
         config: Any = None,
+        agents: bool = False,
         **server_options: Any,
     ) -> FactoryConsoleApp:
         if server is None:
+            if agents:
+                server_options["with_agents"] = True
             server = live_server(config=config or scenario_config(), warmup_s=warmup_s, **server_options)
+        sources = [SourceSpec("cluster", "cluster", server.url, token=token)]
+        if agents:
+            for index, (node_id, url) in enumerate(sorted(server.agent_urls.items()), start=1):
+                sources.append(SourceSpec(f"agent-{index}", "agent", url, token=token, name=node_id))
         settings = Settings(
-            sources=[SourceSpec("cluster", "cluster", server.url, token=token)],
+            sources=sources,
             read_only=read_only,
             theme=theme,
             save_theme=False,
@@ -56,6 +63,7 @@ def make_app(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Callab
         )
         app = FactoryConsoleApp(
             settings,
+            demo=server if agents else None,
             audit_log=AuditLog(tmp_path / "audit.jsonl"),
             server_clock=ServerClock(extrapolate=False),
             install_signal_handlers=False,

@@ -1,5 +1,5 @@
 """Big and overlapping snapshots: 100,000 machines load without hanging; ids that collide across sources do not
-corrupt the store (indexes stay consistent, a source's resync removes only what it wrote last)."""
+corrupt the store (indexes stay consistent, a source's resync never hides what another source still holds)."""
 
 from __future__ import annotations
 
@@ -33,14 +33,16 @@ async def test_snapshot_with_100k_machines(hostile: Any) -> None:
 
 
 async def test_ids_colliding_across_sources(hostile: Any) -> None:
-    """Two servers claim the same node, machines, jobs and alerts. Last writer owns an object; a resync of one source
-    never deletes what the other wrote last; indexes stay consistent throughout."""
+    """Two cluster servers claim the same node, machines, jobs and alerts. The merge shows, per object, the newest
+    ``last_seen`` between live sources (ties: the node's serving source, then the first registered); a resync of one
+    source never hides what the other still holds; indexes stay consistent throughout."""
     a: HostileServer = await hostile(instance_id="inst-a")
     a.tables["machines"]["M-A-ONLY"] = {**a.tables["machines"]["M-101"], "id": "M-A-ONLY"}
     b: HostileServer = await hostile(instance_id="inst-b")
     for machine in b.tables["machines"].values():
         machine["state"] = "fault"
         machine["node_id"] = "N-2"  # same machine ids on another node: index moves
+        machine["last_seen"] = "2026-11-25T12:05:00Z"  # newer than A's: B's version wins
     store = Recorder()
     async with running_source(a.url, store=store, source_id="a") as run_a:
         await run_a.until_live_at(a.seq)
@@ -50,20 +52,25 @@ async def test_ids_colliding_across_sources(hostile: Any) -> None:
             assert {store.owner("machines", mid) for mid in store.machines} == {"a", "b"}
             assert store.owner("machines", "M-A-ONLY") == "a"
             assert all(m.state == "fault" for mid, m in store.machines.items() if mid != "M-A-ONLY")
-            # A now sends updates for the shared ids: ownership moves back, indexes follow.
+            assert len(store.machines_by_node("N-2")) == len(b.tables["machines"])
+            # A now sends newer updates for the shared ids: those are shown from A again, indexes follow.
             for mid in list(a.tables["machines"])[:3]:
-                a.publish("machine.updated", {**a.tables["machines"][mid], "state": "running"})
+                a.publish(
+                    "machine.updated",
+                    {**a.tables["machines"][mid], "state": "running", "last_seen": "2026-11-25T12:10:00Z"},
+                )
             await run_a.until_seq(a.seq)
             check_invariants(store)
             assert len(store.machines_in_state("running")) == 3
-            # B restarts without history: it resyncs, removing only what it still owns and lacks now.
+            assert store.owner("machines", "M-101") == "a"
+            # B restarts without history and resyncs without M-203: A still holds it, so A's M-203 is shown.
             del b.tables["machines"]["M-203"]
             await b.restart(keep_history=False, new_seq=1)
             await asyncio.sleep(0.05)
             await run_b.until_live_at(b.seq, timeout=5)
             check_invariants(store)
-            assert "M-203" not in store.machines
-            assert store.owner("machines", "M-A-ONLY") == "a"  # not B's to remove
-            assert store.owner("machines", "M-101") == "b"  # B's resync wrote it last
+            assert store.owner("machines", "M-203") == "a" and store.machines["M-203"].state != "fault"
+            assert store.owner("machines", "M-A-ONLY") == "a"
+            assert store.owner("machines", "M-202") == "b"  # B's newer version
             run_a.assert_alive()
             run_b.assert_alive()
