@@ -35,6 +35,7 @@ def measure(
     window: float,
     presses: int,
     lag_samples: int,
+    first_frame_timeout: float = 120.0,
 ) -> dict[str, Any]:
     import re
 
@@ -53,7 +54,7 @@ def measure(
     with DemoServerProcess(options) as server:
         result["server_ready_s"] = round(server.ready_after, 2)
         with PtyProcess(console_argv("--api", server.url)) as console:
-            shown = console.wait_for(re.compile(MACHINE_NAME), 0, 120)
+            shown = console.wait_for(re.compile(MACHINE_NAME), 0, first_frame_timeout)
             result["first_machines_s"] = None if shown is None else round(shown[0] - console.started, 2)
             time.sleep(warmup)
             result["header_after_warmup"] = header_state(console)
@@ -62,7 +63,7 @@ def measure(
             result["live"] = " live" in result["header_after_window"]
             result["console_rss_mb"] = round(console.rss_bytes() / 2**20, 1)
             result["keys"] = key_latency(console, presses)
-            result["lag"] = stream_lag(console, server, lag_samples)
+            result["lag"] = stream_lag(console, server, lag_samples, timeout=5.0 if first_frame_timeout < 60 else 10.0)
     keys, lag, win = result["keys"], result["lag"], result["window"]
     result["targets"] = [
         Target(
@@ -104,7 +105,8 @@ def report(result: dict[str, Any]) -> None:
 
 def run(quick: bool = False) -> dict[str, Any]:
     if quick:
-        result = measure(200, 100, 0.25, warmup=2, window=5, presses=20, lag_samples=2)
+        # Quick: a quarter of the cluster at four times the rate (the same 5,000 telemetry events/s), bounded waits.
+        result = measure(50, 100, 1.0, warmup=2, window=5, presses=20, lag_samples=2, first_frame_timeout=30)
     else:
         result = measure(200, 100, 0.25, warmup=15, window=60, presses=200, lag_samples=10)
     report(result)
