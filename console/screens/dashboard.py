@@ -22,6 +22,7 @@ from console.rows import (
     QUEUE_COLUMNS,
     alert_row,
     job_row,
+    machine_sort_key,
     sort_alerts,
     sort_machines,
 )
@@ -73,6 +74,7 @@ class DashboardScreen(ConsoleScreen):
         self.flows: ActionFlows | None = None
         self.oee_history: deque[float] = deque(maxlen=60)
         self._shown_ids: set[str] = set()
+        self._sort_values: dict[str, object] = {}
         self._layout_chosen = False
 
     # --- layout ---------------------------------------------------------------------------------------------------
@@ -133,6 +135,8 @@ class DashboardScreen(ConsoleScreen):
         grid = self.grid
         machines = self._visible_machines()
         self._shown_ids = {m.id for m in machines}
+        key = machine_sort_key(self.sort_key)
+        self._sort_values = {m.id: key(m) for m in machines}
         grid.jobs = store.jobs
         grid.node_names = {n.id: n.name for n in store.nodes.values()}
         grid.alert_counts = self._alert_counts()
@@ -145,28 +149,106 @@ class DashboardScreen(ConsoleScreen):
         self._refresh_quality()
 
     def apply_changes(self, changes: ChangeSet) -> None:
-        if self.needs_rebuild or changes.structure or changes.nodes or changes.sources:
+        """Repaint what changed: swap changed machines into the grid in place (it repaints only visible rows whose
+        content changed) unless one of them joins, leaves or moves in the current filter and sort; only then place
+        the rows again. Side panels refresh only when their own data changed."""
+        if self.needs_rebuild:
             self.rebuild()
             return
         store = self.store
         grid = self.grid
-        if changes.machines or changes.telemetry_only:
+        if self._grid_needs_placing(changes):
+            self._place_machines()
+        elif changes.machines or changes.telemetry_only:
             ids = changes.machines | changes.telemetry_only
-            if changes.machines and (self.sort_key != "node" or not self.filter_query.is_empty):
-                # A field the sort or the filter reads may have changed: place the rows again.
-                self.rebuild()
-                return
             grid.update_rows({i: m for i in ids if i in self._shown_ids and (m := store.machines.get(i))})
+        if changes.sources:
+            stale = self._stale_machine_ids()
+            if stale != grid.stale_ids:
+                flipped = stale ^ grid.stale_ids
+                grid.stale_ids = stale
+                grid.refresh_ids(flipped)
+            self._refresh_queue()
+            self._refresh_alerts()
+        if changes.nodes:
+            names = {n.id: n.name for n in store.nodes.values()}
+            if names != grid.node_names:
+                grid.node_names = names
+                grid.refresh()
         if changes.jobs:
             grid.jobs = store.jobs
             grid.refresh_ids({j.machine_id for i in changes.jobs if (j := store.jobs.get(i)) and j.machine_id})
-            self._refresh_queue()
+            if self._queue_touched(changes.jobs):
+                self._refresh_queue()
         if changes.alerts:
-            grid.alert_counts = self._alert_counts()
+            counts = self._alert_counts()
+            if counts != grid.alert_counts:
+                flipped = {
+                    k for k in counts.keys() | grid.alert_counts.keys() if counts.get(k) != grid.alert_counts.get(k)
+                }
+                grid.alert_counts = counts
+                grid.refresh_ids(flipped)
             self._refresh_alerts()
+        if changes.nodes or changes.alerts or changes.sources or self._states_changed(changes):
             self._refresh_nodes()
         if changes.quality:
             self._refresh_quality()
+
+    def _grid_needs_placing(self, changes: ChangeSet) -> bool:
+        """Did a changed machine join or leave the view, or change what it is sorted by?"""
+        if not changes.machines:
+            return False
+        store = self.store
+        query = self.filter_query
+        key = machine_sort_key(self.sort_key)
+        nodes = store.nodes
+        selected = self.selected_node
+        for machine_id in changes.machines:
+            machine = store.machines.get(machine_id)
+            shown = machine_id in self._shown_ids
+            if machine is None:
+                if shown:
+                    return True
+                continue
+            belongs = (selected is None or machine.node_id == selected) and (
+                query.is_empty or query.matches_machine(machine, nodes.get(machine.node_id))
+            )
+            if belongs != shown or (shown and key(machine) != self._sort_values.get(machine_id)):
+                return True
+        return False
+
+    def _place_machines(self) -> None:
+        """Filter and sort again (membership or order changed); the grid keeps its cursor on the same machine."""
+        machines = self._visible_machines()
+        self._shown_ids = {m.id for m in machines}
+        key = machine_sort_key(self.sort_key)
+        self._sort_values = {m.id: key(m) for m in machines}
+        self.grid.set_machines(machines)
+
+    def _states_changed(self, changes: ChangeSet) -> bool:
+        """The node strip counts machines by state: only a state change (or a machine coming or going) moves it."""
+        return "machines" in changes.structure_tables
+
+    def _queue_touched(self, job_ids: set[str]) -> bool:
+        """Does the queue panel show, or should it now show, any of these jobs?"""
+        shown = set(self.queue.keys)
+        if shown & job_ids:
+            return True
+        store = self.store
+        machine_id = self.grid.cursor_id
+        for job_id in job_ids:
+            job = store.jobs.get(job_id)
+            if job is None:
+                continue
+            if machine_id is not None:
+                if job.machine_id == machine_id:
+                    return True
+            elif self.selected_node is not None:
+                if job.node_id == self.selected_node:
+                    return True
+            elif job.node_id is None:
+                return True
+        return False
 
     def _alert_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
