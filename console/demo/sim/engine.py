@@ -140,6 +140,7 @@ MAX_STEP_S = 1.0
 SCALE_MACHINES = 2000  # beyond this many machines, progress steps and heartbeats grow (see SimConfig)
 MAX_QUEUE = 3  # jobs waiting on one machine (besides the one it runs); more wait in the cluster backlog
 REMOVE_AFTER_S = 900.0
+MIN_REMOVE_AFTER_S = 180.0
 BACKLOG_EVERY_S = 30.0
 QUALITY_EVERY_S = 60.0
 TARGET_UTILISATION = 0.8
@@ -189,6 +190,9 @@ class Simulation:
         scale = max(1.0, count / SCALE_MACHINES)
         self._progress_step = config.progress_step if config.progress_step is not None else min(0.25, 0.05 * scale)
         self._heartbeat_s = config.heartbeat_s if config.heartbeat_s is not None else min(3600.0, 120.0 * scale)
+        # Finished jobs stay visible a while, then go (job.removed). In a big cluster they would be a third of the
+        # snapshot's jobs: keep them for less (15 min up to SCALE_MACHINES machines; 3 min at 20,000).
+        self._remove_after_s = max(MIN_REMOVE_AFTER_S, REMOVE_AFTER_S / scale)
         for m in self._machines:
             # Heartbeats and quality refreshes are due at staggered times, so they spread evenly over the minutes.
             m.sent_at = -self._heartbeat_s * m.idx / count
@@ -754,7 +758,7 @@ class Simulation:
         j.batch_left = None
         j.epoch += 1
         j.held = False
-        self._push(t + REMOVE_AFTER_S, _REMOVE, j.id)
+        self._push(t + self._remove_after_s, _REMOVE, j.id)
         self._backlog.pop(j.id, None)
         if status == "failed":  # an event, not a lasting condition: it is raised and cleared at once
             now = self.now()

@@ -42,7 +42,7 @@ __all__ = [
 
 WINDOW_H = 8.0
 WINDOW_S = WINDOW_H * 3600.0
-SPC_POINTS = 40
+SPC_POINTS = 30  # values per series: a chart's screenful (every machine's Quality carries them: snapshot weight)
 RECENT_POINTS = 3  # Western Electric rules are judged on windows ending in the newest points
 WANDER_PHI = 0.9  # in control, the mean's damped random walk: offset = phi * offset + N(0, WANDER * sigma)
 WANDER = 0.05
@@ -106,7 +106,7 @@ class MachineSpc:
         value = c.spec.nominal + c.offset + c.shift + rng.gauss(0.0, c.sigma)
         if c.spec.lsl >= 0.0 and c.spec.nominal > 0.0:
             value = max(0.0, value)  # flatness, roughness, weight are never negative
-        value = round(value, 5)
+        value = round(value, 4)  # a gauge's resolution; more digits only weigh on the wire
         c.values.append(value)
         if len(c.values) > SPC_POINTS:
             del c.values[0 : len(c.values) - SPC_POINTS]
@@ -148,8 +148,8 @@ def spc_of(spc: MachineSpc) -> list[SpcSeries]:
                 nominal=s.nominal,
                 lsl=s.lsl,
                 usl=s.usl,
-                lcl=round(s.nominal - 3 * c.sigma * LIMIT_SIGMA, 5),
-                ucl=round(s.nominal + 3 * c.sigma * LIMIT_SIGMA, 5),
+                lcl=round(s.nominal - 3 * c.sigma * LIMIT_SIGMA, 4),
+                ucl=round(s.nominal + 3 * c.sigma * LIMIT_SIGMA, 4),
                 values=list(c.values),
                 violations=western_electric(c.values, s.nominal, c.sigma * LIMIT_SIGMA, recent=RECENT_POINTS),
                 cpk=cpk(c.values, s.lsl, s.usl),
@@ -210,8 +210,8 @@ class Measurements:
                     nominal=s.nominal,
                     lsl=s.lsl,
                     usl=s.usl,
-                    lcl=round(s.nominal - 3 * sigma, 5),
-                    ucl=round(s.nominal + 3 * sigma, 5),
+                    lcl=round(s.nominal - 3 * sigma, 4),
+                    ucl=round(s.nominal + 3 * sigma, 4),
                     values=list(values),
                     violations=western_electric(values, s.nominal, sigma, recent=RECENT_POINTS),
                     cpk=cpk(values, s.lsl, s.usl),
