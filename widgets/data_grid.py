@@ -271,18 +271,29 @@ class DataGrid(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, self.cursor_key))
 
     def update_rows(self, rows: Iterable[RowData]) -> None:
-        """Replace rows with the same keys and repaint those that are visible; unknown keys are ignored."""
+        """Replace rows with the same keys and repaint those that are visible; unknown keys are ignored.
+
+        The visible range is read once per call (not per row), so rows off screen cost a lookup and a store.
+        """
+        index = self._index
+        data = self._rows
+        top, bottom = self._visible_range()
         touched: list[int] = []
         for row in rows:
-            i = self._index.get(row.key)
+            i = index.get(row.key)
             if i is not None:
-                self._rows[i] = row
-                touched.append(i)
-        self._refresh_indices(touched)
+                data[i] = row
+                if top <= i < bottom:
+                    touched.append(i)
+        if touched:
+            self._refresh_indices(touched)
 
     def refresh_keys(self, keys: Iterable[str]) -> None:
         """Repaint rows ``keys`` if visible (e.g. after ``marked`` changed)."""
-        self._refresh_indices([self._index[k] for k in keys if k in self._index])
+        index = self._index
+        touched = [i for key in keys if (i := index.get(key)) is not None]
+        if touched:
+            self._refresh_indices(touched)
 
     def get_row(self, key: str) -> RowData | None:
         i = self._index.get(key)
@@ -324,13 +335,18 @@ class DataGrid(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._update_virtual_size()
 
-    def _refresh_indices(self, indices: Iterable[int]) -> None:
+    def _visible_range(self) -> tuple[int, int]:
+        """Row indices ``[top, bottom)`` in the scrolled body (``scrollable_content_region`` read once)."""
         top = self.scroll_offset.y
-        bottom = top + self._body_height()
+        return top, top + self._body_height()
+
+    def _refresh_indices(self, indices: Iterable[int]) -> None:
+        top, bottom = self._visible_range()
+        header = self._header
         for i in set(indices):
             if top <= i < bottom:
                 self.refreshed_lines += 1
-                self.refresh_line(i + self._header)
+                self.refresh_line(i + header)
 
     def _set_cursor(self, index: int) -> None:
         if not self._rows:
