@@ -128,7 +128,15 @@ class ConsoleScreen(Screen):
         now = time.monotonic()
         views: list[SourceView] = []
         rate = 0.0
+        agents_live = agents_total = 0
         for source_id, status in store.sources.items():
+            rate += status.events_per_second(now)
+            if status.kind == "agent":
+                # Agents are many (one per node): count the live ones, name only those that are not.
+                agents_total += 1
+                if status.state == "live":
+                    agents_live += 1
+                    continue
             views.append(
                 SourceView(
                     source_id=source_id,
@@ -138,7 +146,8 @@ class ConsoleScreen(Screen):
                     silent_for_s=status.seconds_since_event(now),
                 )
             )
-            rate += status.events_per_second(now)
+        if agents_total:
+            views.append(SourceView(source_id=f"agents ● {agents_live}/{agents_total} live", state="summary"))
         badges: list[str] = []
         if app.frozen:
             badges.append("FROZEN")

@@ -40,7 +40,10 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
             continue
         seen[ident] = len(rows)
         rows.append((key_display, description, where))
-    return rows
+    # What the screen does first (its actions), then what works everywhere, then moving around in a widget.
+    screen_name = type(screen).__name__
+    rank = {screen_name: 0, "everywhere": 1}
+    return sorted(rows, key=lambda row: rank.get(row[2], 2))
 
 
 class HelpScreen(ModalScreen[None]):
