@@ -30,7 +30,7 @@ from widgets._styles import part_styles
 from widgets.glyphs import ascii_only, kind_abbr, machine_state_look, telemetry_label
 from widgets.safe_text import clean, fit
 
-__all__ = ["GridLayout", "MachineGrid", "progress_bar"]
+__all__ = ["GridLayout", "MachineGrid", "progress_bar", "table_row_key", "tile_line_keys"]
 
 GridLayout = Literal["tiles", "table"]
 
@@ -56,6 +56,41 @@ def progress_bar(progress: float | None, width: int) -> str:
 
 def _percent(progress: float | None) -> str:
     return "  – " if progress is None else f"{round(progress * 100):3d}%"
+
+
+def tile_line_keys(machine: Machine) -> tuple[tuple[object, ...], ...]:
+    """What each of a tile's four content lines shows *of the machine itself*; equal keys mean an equal line.
+
+    Why: a telemetry tick (the most frequent change) then repaints one tile line instead of five, and a change
+    that does not show (a telemetry value rounding to the same label) repaints nothing. Keep in step with
+    ``MachineGrid._tile_line``: every machine field a line reads is in its key (a test renders old and new versions
+    field by field to check it). Marks, stale flags, alert counts and jobs belong to the grid's owner, who asks for
+    a repaint with ``refresh_ids`` after changing them.
+    """
+    progress = machine.progress
+    kind = machine.kind
+    return (
+        (machine.name, kind),
+        (machine.state, progress_bar(progress, 9), _percent(progress)),
+        (machine.job_id, telemetry_label(kind, machine.telemetry)),
+        (machine.state, machine.state_reason, machine.fault_code, machine.draining, machine.job_id),
+    )
+
+
+def table_row_key(machine: Machine) -> tuple[object, ...]:
+    """What a table line shows of the machine itself (see :func:`tile_line_keys`; ``_table_row`` reads these)."""
+    progress = machine.progress
+    kind = machine.kind
+    return (
+        machine.name,
+        kind,
+        machine.state,
+        progress_bar(progress, 6),
+        _percent(progress),
+        machine.job_id,
+        telemetry_label(kind, machine.telemetry),
+        machine.node_id,
+    )
 
 
 class MachineGrid(ScrollView, can_focus=True):
@@ -241,19 +276,21 @@ class MachineGrid(ScrollView, can_focus=True):
         Machines not in the view are ignored (the caller re-filters with :meth:`set_machines` when membership or
         order must change). The visible index range is computed once per call, so a change that is off screen costs
         a dict lookup, a list store and two integer compares: with 20,000 machines most of a store flush is that.
+        A visible change repaints only the lines whose render key (:func:`tile_line_keys`, :func:`table_row_key`)
+        differs between the old and the new version: a telemetry tick repaints one tile line, not five.
         """
         index = self._index
         rows = self._rows
         lo, hi = self._visible_index_range()
-        touched: list[int] = []
+        replaced: list[tuple[int, Machine, Machine]] = []
         for machine_id, machine in changed.items():
             i = index.get(machine_id)
             if i is not None:
-                rows[i] = machine
                 if lo <= i < hi:
-                    touched.append(i)
-        if touched:
-            self._refresh_indices(touched)
+                    replaced.append((i, rows[i], machine))
+                rows[i] = machine
+        if replaced:
+            self._refresh_changed(replaced)
 
     def refresh_ids(self, ids: Iterable[str]) -> None:
         """Repaint the machines ``ids`` if visible (after a change of ``jobs``, ``alert_counts``, ``stale_ids``...)."""
@@ -368,6 +405,42 @@ class MachineGrid(ScrollView, can_focus=True):
             seen.add(line)
             self.refreshed_lines += height
             self.refresh_lines(line, height)
+
+    def _refresh_changed(self, replaced: list[tuple[int, Machine, Machine]]) -> None:
+        """Repaint the lines of visible items whose render key changed from ``old`` to ``new``.
+
+        Only the machine's own fields are compared: marks, stale flags, alert counts and jobs are set on the grid by
+        its owner, who then calls :meth:`refresh_ids` (whole tiles) or ``refresh``.
+        """
+        _, _, cols, header = self._geometry()
+        if self.grid_layout == "table":
+            lines = {
+                header + i for i, old, new in replaced if old is not new and table_row_key(old) != table_row_key(new)
+            }
+            for line in lines:
+                self.refresh_line(line)
+            self.refreshed_lines += len(lines)
+            return
+        height = self.TILE_HEIGHT
+        dirty: set[int] = set()
+        for i, old, new in replaced:
+            if old is new:
+                continue
+            first = (i // cols) * height
+            old_keys, new_keys = tile_line_keys(old), tile_line_keys(new)
+            for within in range(len(old_keys)):
+                if old_keys[within] != new_keys[within]:
+                    dirty.add(first + within)
+        self.refreshed_lines += len(dirty)
+        run_start = run_end = -1
+        for line in sorted(dirty):  # contiguous lines in one region each
+            if line != run_end:
+                if run_end > run_start:
+                    self.refresh_lines(run_start, run_end - run_start)
+                run_start = line
+            run_end = line + 1
+        if run_end > run_start:
+            self.refresh_lines(run_start, run_end - run_start)
 
     def _scroll_to_index(self, index: int) -> None:
         line = self._first_line(index) - self._header_height

@@ -49,9 +49,11 @@ async def test_offscreen_update_repaints_nothing_and_visible_update_repaints_its
         grid.update_rows({"M-04000": machine(4000, state="fault"), "M-99999": machine(99999)})
         assert calls == []
         assert grid.refreshed_lines == 0
-        # A visible machine: only its tile's lines are repainted.
+        # A visible machine: only the lines of its tile that show a changed field are repainted (name: line 0;
+        # state: the state line 1 and the detail line 3; not the telemetry line 2 nor the separator).
         grid.update_rows({"M-00001": machine(1, state="fault", name="CHANGED-1")})
-        assert calls == [(0, MachineGrid.TILE_HEIGHT)]
+        assert calls == [(0, 2), (3, 1)]
+        assert grid.refreshed_lines == 3
         await pilot.pause()
         assert "CHANGED-1" in "\n".join(screen_lines(app))
 
