@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -225,6 +225,8 @@ class MachineGrid(ScrollView, can_focus=True):
         self._cursor = 0
         self._style_cache: dict[str, Style] | None = None
         self._style_theme: tuple[str, bool] | None = None
+        self._pass_geometry: tuple[int, int, int] | None = None
+        self._clean_cache: dict[str, str] = {}
         self.empty_message = empty_message
         self.jobs: Mapping[str, Job] = {}
         """Jobs by id, for the job label of each machine."""
@@ -548,24 +550,46 @@ class MachineGrid(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._refresh_indices([self._cursor])
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Read the geometry once for the whole pass; :meth:`render_line` takes it from ``_pass_geometry``."""
+        width, _, cols, _ = self._geometry()
+        self._pass_geometry = (width, cols, self.scroll_offset.y)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_geometry = None
+
+    def _clean(self, text: str) -> str:
+        """``clean(text)``, remembered: names and job ids are drawn on every repaint of their line but rarely change."""
+        cache = self._clean_cache
+        cleaned = cache.get(text)
+        if cleaned is None:
+            if len(cache) >= 4096:  # bounded: a few screens' worth of names and job ids
+                cache.clear()
+            cleaned = cache[text] = clean(text)
+        return cleaned
+
     def render_line(self, y: int) -> Strip:
         self.rendered_lines += 1
-        width = self.scrollable_content_region.width
+        geometry = self._pass_geometry
+        if geometry is None:  # called outside a render pass (tests, get_style_at)
+            width, _, cols, _ = self._geometry()
+            scroll_y = self.scroll_offset.y
+        else:
+            width, cols, scroll_y = geometry
         styles = self._styles()
         if self.grid_layout == "table":
             if y == 0:
                 return self._table_header(width, styles)
             if not self._rows:
                 return self._empty_line(y - 1, width, styles)
-            index = self.scroll_offset.y + y - 1
+            index = scroll_y + y - 1
             if index >= len(self._rows):
                 return Strip.blank(width, styles["_base"])
             return self._table_row(index, width, styles)
         if not self._rows:
             return self._empty_line(y, width, styles)
-        line = self.scroll_offset.y + y
-        tile_row, within = divmod(line, self.TILE_HEIGHT)
-        cols = self._columns
+        tile_row, within = divmod(scroll_y + y, self.TILE_HEIGHT)
         slot = width // cols
         segments: list[Segment] = []
         for col in range(cols):
@@ -591,7 +615,12 @@ class MachineGrid(ScrollView, can_focus=True):
     def _row_facts(self, machine: Machine) -> tuple[bool, bool, int, str]:
         """(marked, stale, alert count, job label) of a machine."""
         stale = self.stale or machine.id in self.stale_ids
-        return machine.id in self.marked, stale, self.alert_counts.get(machine.id, 0), clean(machine.job_id or "—")
+        return (
+            machine.id in self.marked,
+            stale,
+            self.alert_counts.get(machine.id, 0),
+            self._clean(machine.job_id or "—"),
+        )
 
     def _tile_line(self, index: int, within: int, width: int, styles: dict[str, Style]) -> list[Segment]:
         machine = self._rows[index]
@@ -608,7 +637,7 @@ class MachineGrid(ScrollView, can_focus=True):
             name_width = max(1, width - kind_width - 3)
             parts = [
                 (mark, base + styles["mark"]),
-                (fit(machine.name, name_width), base + styles["name"]),
+                (fit(self._clean(machine.name), name_width, cleaned=True), base + styles["name"]),
                 (" ", base),
                 (fit(kind, kind_width, align="right", cleaned=True), muted),
                 (" ", base),
@@ -622,8 +651,7 @@ class MachineGrid(ScrollView, can_focus=True):
                 (progress_bar(machine.progress, 9), base + styles["progress"]),
                 (" ", base),
                 (_percent(machine.progress), muted),
-                (" ", base),
-            ]
+            ]  # exactly ``width`` cells (no trailing space: it was cropped off on every draw)
         elif within == 2:
             tele = "stale" if stale else telemetry_label(machine.kind, machine.telemetry)
             alert_text = f"!{alerts}" if alerts else ""
@@ -638,8 +666,7 @@ class MachineGrid(ScrollView, can_focus=True):
                 ),
                 (" ", base),
                 (fit(alert_text, 3, align="right", cleaned=True), base + styles["alerts"] if alerts else base),
-                (" ", base),
-            ]
+            ]  # exactly ``width`` cells, as above
         else:
             detail, detail_style = self._detail(machine, look.style, styles)
             parts = [(" ", base), (fit(detail, width - 2), base + detail_style), (" ", base)]
@@ -708,7 +735,7 @@ class MachineGrid(ScrollView, can_focus=True):
         parts: list[tuple[str, Style]] = [
             (mark, base + styles["mark"]),
             (" ", base),
-            (fit(machine.name, name_w), base + styles["name"]),
+            (fit(self._clean(machine.name), name_w, cleaned=True), base + styles["name"]),
             (" ", base),
             (fit(kind_abbr(machine.kind), 4, cleaned=True), muted),
             (" ", base),
