@@ -14,6 +14,7 @@ The token lives only in the httpx client's default headers: it is never logged, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -23,7 +24,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from httpx_sse import aconnect_sse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from console.api.errors import (
@@ -54,7 +54,7 @@ from console.api.models import (
     Snapshot,
     WhoAmI,
 )
-from console.api.sse import StreamItem, excerpt, parse_sse
+from console.api.sse import SseFramer, SseMessage, StreamItem, excerpt, parse_sse
 
 __all__ = ["DEFAULT_SILENCE_TIMEOUT", "ClusterClient", "safe_url"]
 
@@ -296,17 +296,36 @@ class ClusterClient:
         :class:`ConnectionFailed`, an :class:`ApiError`, :class:`ProtocolError`, or :class:`StreamLost` when the stream
         breaks, ends, or stays silent for ``silence_timeout`` seconds.
         """
-        headers: dict[str, str] = {}
+        batches = self.event_batches(after, silence_timeout=silence_timeout, on_open=on_open)
+        async with contextlib.aclosing(batches) as stream:
+            async for batch in stream:
+                for message in batch:
+                    yield parse_sse(*message)
+
+    async def event_batches(
+        self,
+        after: int | None = None,
+        *,
+        silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
+        on_open: Callable[[], None] | None = None,
+    ) -> AsyncIterator[list[SseMessage]]:
+        """The event stream as raw messages, one list per chunk read from the network (see :meth:`events`).
+
+        Not validated: each message is ``(id, event, data)`` for :func:`console.api.sse.parse_sse`. For the source,
+        which applies a batch without an async hop per event, and buffers raw messages while it bootstraps (a raw
+        message is a fraction of the memory of its model, and one the snapshot covers is never parsed). Raises as
+        :meth:`events` does.
+        """
+        headers: dict[str, str] = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         params: dict[str, Any] = {}
         if after is not None:
             headers["Last-Event-ID"] = str(after)
             params["after"] = after
         timeout = httpx.Timeout(self.timeout, read=silence_timeout)
         try:
-            async with aconnect_sse(
-                self._http, "GET", "/v1/events", headers=headers, params=params, timeout=timeout
-            ) as source:
-                response = source.response
+            async with self._http.stream(
+                "GET", "/v1/events", headers=headers, params=params, timeout=timeout
+            ) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     self._raise_for_answer(response)
@@ -318,8 +337,12 @@ class ClusterClient:
                     )
                 if on_open is not None:
                     on_open()
-                async for message in source.aiter_sse():
-                    yield parse_sse(message.id, message.event, message.data)
+                framer = SseFramer()
+                feed = framer.feed
+                async for chunk in response.aiter_bytes():
+                    batch = feed(chunk)
+                    if batch:
+                        yield batch
         except _NOT_SENT as error:
             raise ConnectionFailed(f"cannot connect to {self.display_url}: {why(error)}") from None
         except httpx.ReadTimeout:

@@ -13,11 +13,12 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from dataclasses import dataclass
-from math import copysign
+from math import copysign, inf
 
 __all__ = ["MachineEvent", "MachineEvents", "TelemetryHistory"]
 
 _FLOAT32_MAX = 3.4028234663852886e38
+_INF = inf
 
 
 @dataclass(slots=True, frozen=True)
@@ -45,13 +46,11 @@ class TelemetryHistory:
             series = self._series[machine_id] = {}
         limit = self.capacity + self._slack
         for name, value in values.items():
-            values_of = series.get(name)
-            if values_of is None:
+            try:
+                values_of = series[name]
+            except KeyError:
                 values_of = series[name] = array("f")
-            if -_FLOAT32_MAX <= value <= _FLOAT32_MAX:
-                values_of.append(value)
-            else:  # finite but beyond single precision (it would become inf): keep the sign, clamp the size
-                values_of.append(copysign(_FLOAT32_MAX, value))
+            values_of.append(value)  # beyond single precision it becomes +-inf: get() clamps it back
             if len(values_of) > limit:
                 del values_of[: len(values_of) - self.capacity]
 
@@ -60,7 +59,10 @@ class TelemetryHistory:
         values_of = self._series.get(machine_id, {}).get(name)
         if values_of is None:
             return []
-        return values_of[-self.capacity :].tolist()
+        recent = values_of[-self.capacity :].tolist()
+        if _INF in recent or -_INF in recent:  # a finite value too big for single precision: keep sign, clamp size
+            recent = [copysign(_FLOAT32_MAX, v) if v in (_INF, -_INF) else v for v in recent]
+        return recent
 
     def names(self, machine_id: str) -> list[str]:
         return sorted(self._series.get(machine_id, {}))
