@@ -3,8 +3,14 @@
 The loop, and why each step is there:
 
 1. ``GET /v1/whoami`` once (the app shows who we are and what we may do).
-2. ``GET /v1/snapshot`` -> :meth:`Store.apply_snapshot`: the store now holds everything at ``snapshot.seq``.
-3. ``GET /v1/events`` after that ``seq`` -> :meth:`Store.apply_event` for each event.
+2. Bootstrap: ``GET /v1/cluster`` (small; carries the server's current ``seq``), then at once ``GET /v1/events``
+   after that ``seq``, whose events are buffered raw (bounded: on overflow, start over), while ``GET /v1/snapshot``
+   loads concurrently. Then :meth:`Store.apply_snapshot`, then the buffered events after ``snapshot.seq`` (those at or
+   below it are in the snapshot), then the same stream goes on live. Why not "snapshot, then events after its seq":
+   a server must keep only the last 10,000 events, which at 20,000 machines is about one second, while fetching and
+   parsing a 50 MB snapshot takes several; the stream would always answer ``reset``. Opened first, the stream starts
+   inside the history whatever the snapshot takes. (A server without ``GET /v1/cluster`` gets the classic order.)
+3. Live: :meth:`Store.apply_event` for each event.
 4. When the stream drops (an error, the server closing it, 45 s of silence), wait (exponential backoff, full jitter,
    never less than a ``Retry-After``) and resume from the last applied ``seq`` with ``Last-Event-ID``: no snapshot
    needed, nothing lost, nothing twice.
@@ -26,9 +32,9 @@ import time
 from collections import deque
 
 from console.api.client import DEFAULT_SILENCE_TIMEOUT, ClusterClient
-from console.api.errors import ClientError, Forbidden, Unauthorized
+from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
 from console.api.models import Cluster, Event, EventType
-from console.api.sse import MalformedEvent, Reset
+from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff
 from console.store import ApplyOutcome, SourceState, SourceStatus, Store
 
@@ -40,8 +46,44 @@ YIELD_EVERY = 256
 """Give the event loop (and so the UI) a turn after this many events read without waiting on the network."""
 
 
+BOOT_BUFFER_EVENTS = 250_000
+BOOT_BUFFER_BYTES = 128 * 1024 * 1024
+"""How much of the stream a bootstrap buffers while its snapshot loads: ~25 s of a 20,000-machine cluster."""
+
+
 class _Resync(Exception):
     """Internal: the stream cannot be continued; fetch a snapshot."""
+
+
+class _Boot:
+    """The stream's messages while the snapshot loads: raw (cheap; the ones the snapshot covers are never parsed)."""
+
+    __slots__ = ("after", "buffering", "instance_id", "max_bytes", "max_events", "messages", "size", "stream_task")
+
+    def __init__(self, after: int, instance_id: str, max_events: int, max_bytes: int) -> None:
+        self.after = after
+        self.instance_id = instance_id
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.messages: list[SseMessage] = []
+        self.size = 0
+        self.buffering = True
+        self.stream_task: asyncio.Task[None] | None = None
+
+    def add(self, batch: list[SseMessage]) -> None:
+        size = self.size
+        for message in batch:
+            size += len(message[2])
+            if message[1] == "reset":  # no use waiting for the snapshot: the stream is already lost
+                item = parse_sse(*message)
+                if isinstance(item, Reset):
+                    raise _Resync(f"server reset to seq {item.seq} (instance {item.instance_id}) while bootstrapping")
+        self.size = size
+        self.messages.extend(batch)
+        if len(self.messages) > self.max_events or size > self.max_bytes:
+            raise _Resync(
+                f"bootstrap buffer full ({len(self.messages)} events, {size // 1024} KiB) before the snapshot came"
+            )
 
 
 class ClusterSource:
@@ -59,6 +101,8 @@ class ClusterSource:
         kind: str = "cluster",
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
         stale_after: float = 30.0,
+        boot_buffer_events: int = BOOT_BUFFER_EVENTS,
+        boot_buffer_bytes: int = BOOT_BUFFER_BYTES,
     ) -> None:
         self.source_id = source_id
         self.client = client
@@ -66,10 +110,13 @@ class ClusterSource:
         self.kind = kind
         self.silence_timeout = silence_timeout
         self.stale_after = stale_after
+        self.boot_buffer_events = boot_buffer_events
+        self.boot_buffer_bytes = boot_buffer_bytes
         self.backoff = Backoff(backoff_base, backoff_max, rng)
         self.resyncs = 0
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
+        self._need_snapshot = True
         self._task: asyncio.Task[None] | None = None
         self._down_since: float | None = None
         self._recent_resyncs: deque[float] = deque(maxlen=4)
@@ -101,19 +148,18 @@ class ClusterSource:
             self.store.set_source_state(self.source_id, SourceState.STOPPED)
 
     async def _loop(self) -> None:
-        need_snapshot = True
         whoami_done = False
         while not self._stopping:
             try:
                 if not whoami_done:
                     self.store.set_whoami(await self.client.whoami(), self.source_id)
                     whoami_done = True
-                if need_snapshot:
-                    await self._bootstrap()
-                    need_snapshot = False
-                await self._stream()
+                if self._need_snapshot:
+                    await self._bootstrap_and_stream()
+                else:
+                    await self._stream()
             except _Resync as why:
-                need_snapshot = True
+                self._need_snapshot = True
                 self.resyncs += 1
                 self.store.log_source(self.source_id, f"resync: {why}")
                 await self._pause_if_resyncing_too_often()
@@ -128,54 +174,130 @@ class ClusterSource:
                 log.exception("source %s failed", self.source_id)
                 await self._retry_later(f"unexpected error: {type(error).__name__}", None)
 
-    async def _bootstrap(self) -> None:
+    async def _bootstrap_and_stream(self) -> None:
+        """Snapshot and stream together (see the module docstring, step 2); then stream on until it ends."""
         if self.status.state != SourceState.CONNECTING:
             self.store.set_source_state(self.source_id, SourceState.CONNECTING, reason="fetching snapshot")
+        try:
+            cluster = await self.client.cluster()
+        except NotFound:  # a server without GET /v1/cluster: snapshot first, then the events after its seq
+            await self._bootstrap()
+            self._need_snapshot = False
+            await self._stream()
+            return
+        boot = _Boot(cluster.seq, cluster.instance_id, self.boot_buffer_events, self.boot_buffer_bytes)
+        stream = asyncio.create_task(self._stream(boot))
+        loader = asyncio.create_task(self._load(boot))
+        boot.stream_task = stream
+        try:
+            done, _ = await asyncio.wait((stream, loader), return_when=asyncio.FIRST_EXCEPTION)
+            if stream in done and not loader.done() and not isinstance(stream.exception(), _Resync):
+                # The stream broke (it always ends by raising) while the snapshot loads: finish the load (the
+                # snapshot, then what was buffered), so the next attempt resumes from there instead of starting over.
+                await loader
+            if stream.done():
+                stream.result()
+            loader.result()  # raises if the snapshot failed
+            await stream  # loaded and caught up: live, until the stream ends
+        finally:
+            for task in (stream, loader):
+                task.cancel()
+            await asyncio.gather(stream, loader, return_exceptions=True)
+
+    async def _bootstrap(self) -> None:
+        """The classic bootstrap: the snapshot alone (the stream is opened after it, from its seq)."""
         snapshot = await self.client.snapshot()
         self.store.apply_snapshot(self.source_id, snapshot)
         self.store.log_source(
             self.source_id, f"snapshot at seq {snapshot.seq} (instance {snapshot.cluster.instance_id})"
         )
 
+    async def _load(self, boot: _Boot) -> None:
+        """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot."""
+        snapshot = await self.client.snapshot()
+        instance_id, seq = snapshot.cluster.instance_id, snapshot.seq
+        if instance_id != boot.instance_id:
+            raise _Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")
+        if seq < boot.after:
+            raise _Resync(f"snapshot at seq {seq} is older than the stream's start {boot.after}")
+        self.store.apply_snapshot(self.source_id, snapshot)
+        del snapshot
+        self._need_snapshot = False  # from here a lost stream resumes from the store's seq
+        self.store.log_source(
+            self.source_id,
+            f"snapshot at seq {seq} (instance {instance_id}); stream opened after seq {boot.after}, "
+            f"{len(boot.messages)} events buffered meanwhile",
+        )
+        countdown = YIELD_EVERY
+        while boot.messages:  # ``_stream`` may add more while this yields; drain until none is left
+            messages, boot.messages, boot.size = boot.messages, [], 0
+            for message in messages:
+                event_seq = parse_seq(message[0])
+                if event_seq is not None and event_seq <= seq and message[1] != "reset":
+                    continue  # the snapshot has it
+                self._take(parse_sse(*message))
+                countdown -= 1
+                if countdown <= 0:
+                    countdown = YIELD_EVERY
+                    await asyncio.sleep(0)
+        boot.buffering = False
+        if boot.stream_task is None or not boot.stream_task.done():
+            self._opened()
+
     def _opened(self) -> None:
         self.backoff.reset()
         self._down_since = None
         self.store.set_source_state(self.source_id, SourceState.LIVE, reason=f"streaming after seq {self.status.seq}")
 
-    async def _stream(self) -> None:
-        """Apply the stream until it ends (raises ``StreamLost`` & co) or must resync (raises ``_Resync``)."""
-        store, source_id = self.store, self.source_id
-        status = self.status
-        after = status.seq
-        events = self.client.events(after, silence_timeout=self.silence_timeout, on_open=self._opened)
+    def _take(self, item: StreamItem) -> None:
+        """Apply one stream item; raises ``_Resync`` when the stream cannot be continued."""
+        store, source_id, status = self.store, self.source_id, self.status
+        if type(item) is Event:
+            outcome = store.apply_event(source_id, item)
+            if outcome is ApplyOutcome.GAP:
+                raise _Resync(f"gap: got seq {item.seq} after {status.seq}")
+            if outcome is ApplyOutcome.DUPLICATE:
+                # A correct server never repeats a seq after Last-Event-ID; SSE also gives an event without an id
+                # line the previous id. Either way it is not applied, and the operator should see it.
+                reason = f"seq {item.seq} repeated (or an event without an id) after {status.seq}: not applied"
+                store.record_malformed(source_id, MalformedEvent(item.seq, item.type, reason, ""))
+                return
+            data = item.data
+            if (
+                item.type == EventType.CLUSTER_UPDATED
+                and isinstance(data, Cluster)
+                and data.instance_id != status.instance_id
+            ):
+                raise _Resync(f"new server instance {data.instance_id}")
+        elif isinstance(item, Reset):
+            raise _Resync(f"server reset to seq {item.seq} (instance {item.instance_id})")
+        elif isinstance(item, MalformedEvent) and store.record_malformed(source_id, item) is ApplyOutcome.GAP:
+            raise _Resync(f"gap at malformed event seq {item.seq}")
+
+    async def _stream(self, boot: _Boot | None = None) -> None:
+        """Apply the stream until it ends (raises ``StreamLost`` & co) or must resync (raises ``_Resync``).
+
+        With ``boot``, the stream starts after the bootstrap's ``seq`` and its batches go to ``boot`` while it is
+        buffering (``_load`` applies them after the snapshot); afterwards they are applied here as usual.
+        """
+        if boot is None:
+            after, on_open = self.status.seq, self._opened
+        else:
+            after, on_open = boot.after, None
+        batches = self.client.event_batches(after, silence_timeout=self.silence_timeout, on_open=on_open)
+        take = self._take
         countdown = YIELD_EVERY
-        async with contextlib.aclosing(events) as stream:
-            async for item in stream:
-                if type(item) is Event:
-                    outcome = store.apply_event(source_id, item)
-                    if outcome is ApplyOutcome.GAP:
-                        raise _Resync(f"gap: got seq {item.seq} after {status.seq}")
-                    if outcome is ApplyOutcome.DUPLICATE:
-                        # A correct server never repeats a seq after Last-Event-ID; SSE also gives an event without
-                        # an id line the previous id. Either way it is not applied, and the operator should see it.
-                        reason = f"seq {item.seq} repeated (or an event without an id) after {status.seq}: not applied"
-                        store.record_malformed(source_id, MalformedEvent(item.seq, item.type, reason, ""))
-                        continue
-                    data = item.data
-                    if (
-                        item.type == EventType.CLUSTER_UPDATED
-                        and isinstance(data, Cluster)
-                        and data.instance_id != status.instance_id
-                    ):
-                        raise _Resync(f"new server instance {data.instance_id}")
-                elif isinstance(item, Reset):
-                    raise _Resync(f"server reset to seq {item.seq} (instance {item.instance_id})")
-                elif isinstance(item, MalformedEvent) and store.record_malformed(source_id, item) is ApplyOutcome.GAP:
-                    raise _Resync(f"gap at malformed event seq {item.seq}")
-                countdown -= 1
-                if countdown <= 0:
-                    countdown = YIELD_EVERY
-                    await asyncio.sleep(0)
+        async with contextlib.aclosing(batches) as stream:
+            async for batch in stream:
+                if boot is not None and boot.buffering:
+                    boot.add(batch)
+                    continue
+                for message in batch:
+                    take(parse_sse(*message))
+                    countdown -= 1
+                    if countdown <= 0:
+                        countdown = YIELD_EVERY
+                        await asyncio.sleep(0)
 
     async def _retry_later(self, reason: str, retry_after: float | None) -> None:
         now = time.monotonic()
