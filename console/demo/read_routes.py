@@ -6,16 +6,20 @@ stream and a 20,000-machine snapshot is mostly a join of bytes. Audit and rerout
 simulation (they are not in the snapshot).
 
 Every handler is ``async`` and awaits nothing while it reads: it runs on the loop thread between two ticks, so what
-it reads is one consistent state (the snapshot's ``seq`` matches its objects exactly).
+it reads is one consistent state (the snapshot's ``seq`` matches its objects exactly). The one await is after the
+read: a big snapshot body is gzip-compressed in a worker thread (zlib releases the GIL), so the loop goes on ticking
+and answering while ~40 MB are compressed, instead of Starlette's middleware compressing them on the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from console.api.models import (
@@ -37,6 +41,11 @@ from console.demo.problems import CODE_NOT_FOUND, CODE_VALIDATION, ApiProblem
 from console.demo.state import ServedState, Table
 
 T = TypeVar("T")
+
+THREAD_GZIP_MIN_BYTES = 256 * 1024
+"""Snapshots at least this big are compressed in a worker thread (smaller ones are left to the gzip middleware)."""
+THREAD_GZIP_LEVEL = 1
+"""As the middleware's level (``console.demo.server.GZIP_LEVEL``): fast, ~5x smaller for this JSON."""
 
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
 CURSOR = Query(None, description="opaque cursor from the previous page's next_cursor")
@@ -85,9 +94,29 @@ def _found(obj: Any, kind: str, object_id: str) -> Response:
 
 
 def _stored(table: Table, object_id: str, kind: str) -> Response:
-    if table.get(object_id) is None:
+    if object_id not in table:
         raise ApiProblem(404, f"no {kind} {object_id}", code=CODE_NOT_FOUND)
     return _json(table.json_of(object_id))
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*`` without ``q=0``)."""
+    for part in accept_encoding.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and q[2:].strip().rstrip("0").rstrip(".") in ("", "0"))
+    return False
+
+
+async def snapshot_response(ctx: ServerContext, accept_encoding: str) -> Response:
+    """``GET /v1/snapshot``: the body built on the loop (one consistent ``seq``), compressed off it when big."""
+    body = snapshot_json(ctx)
+    if len(body) < THREAD_GZIP_MIN_BYTES or not accepts_gzip(accept_encoding):
+        return _json(body)
+    compressed = await asyncio.to_thread(gzip.compress, body, THREAD_GZIP_LEVEL)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return Response(content=compressed, media_type="application/json", headers=headers)
 
 
 def snapshot_json(ctx: ServerContext) -> bytes:
@@ -113,8 +142,8 @@ def read_router(ctx: ServerContext) -> APIRouter:
         return json_response(ctx.view.cluster(ctx.feed.seq, ctx.feed.instance_id))
 
     @router.get("/snapshot", response_model=Snapshot, tags=["reading"])
-    async def get_snapshot() -> Response:
-        return _json(snapshot_json(ctx))
+    async def get_snapshot(request: Request) -> Response:
+        return await snapshot_response(ctx, request.headers.get("accept-encoding", ""))
 
     @router.get("/nodes", response_model=Page[Node], tags=["reading"])
     async def list_nodes(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:

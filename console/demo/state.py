@@ -15,10 +15,17 @@ semantics as the console's store (``console.store.Store``):
 
 Each object's JSON is kept beside it (the event's own ``data`` when an event set it, else serialised once on the
 first read), so a snapshot of 20,000 machines is a join of ready bytes instead of 20,000 model builds and dumps.
+
+Telemetry is the exception that matters at scale: 5,000 ``machine.telemetry`` events a second would invalidate every
+machine's JSON within seconds, and copying the model per event costs more than the rest of the fold. So
+:class:`MachineTable` keeps the merged telemetry beside the model (no copy per event) and each machine's JSON as two
+halves around its ``telemetry`` value: a machine whose telemetry moved is re-serialised as
+``head + json.dumps(telemetry) + tail`` (a few microseconds) instead of a whole model dump.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -61,8 +68,88 @@ class Table:
     def __len__(self) -> int:
         return len(self.models)
 
+    def __contains__(self, key: Any) -> bool:
+        return key in self.models
+
     def values(self) -> Iterable[Any]:
+        """The models as last put (a :class:`MachineTable` leaves later telemetry out: filter on them, serve
+        :meth:`json_of`)."""
         return self.models.values()
+
+
+TELEMETRY_KEY = b'"telemetry":'
+EMPTY_TELEMETRY = TELEMETRY_KEY + b"{}"
+
+
+def split_around_telemetry(model: Any) -> tuple[bytes, bytes] | None:
+    """A machine's JSON without its telemetry value: ``(head, tail)`` such that ``head + <telemetry JSON> + tail`` is
+    the machine with that telemetry. ``None`` when the marker is not found exactly once (then dump whole)."""
+    data = model.model_copy(update={"telemetry": {}}).model_dump_json().encode()
+    at = data.find(EMPTY_TELEMETRY)
+    if at < 0 or data.find(EMPTY_TELEMETRY, at + 1) >= 0:
+        return None
+    return data[: at + len(TELEMETRY_KEY)], data[at + len(EMPTY_TELEMETRY) :]
+
+
+class MachineTable(Table):
+    """Machines, with telemetry merged beside the model (see the module docstring).
+
+    ``models`` holds each machine as its last ``machine.updated`` (or the seed) said; ``_telemetry`` the merged
+    telemetry since then, when any came. :meth:`get` answers the merged machine; :meth:`json_of` its JSON.
+    """
+
+    __slots__ = ("_halves", "_telemetry")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._telemetry: dict[Any, dict[str, float]] = {}
+        self._halves: dict[Any, tuple[bytes, bytes] | None] = {}
+
+    def put(self, key: Any, model: Any, data: bytes | None = None) -> None:
+        super().put(key, model, data)
+        self._telemetry.pop(key, None)
+        self._halves.pop(key, None)
+
+    def drop(self, key: Any) -> None:
+        super().drop(key)
+        self._telemetry.pop(key, None)
+        self._halves.pop(key, None)
+
+    def merge_telemetry(self, key: Any, values: dict[str, float]) -> bool:
+        """Merge ``values`` into the machine's telemetry; False (nothing done) for an unknown machine."""
+        model = self.models.get(key)
+        if model is None:
+            return False
+        current = self._telemetry.get(key)
+        self._telemetry[key] = {**(model.telemetry if current is None else current), **values}
+        self._json.pop(key, None)
+        return True
+
+    def get(self, key: Any) -> Any | None:
+        model = self.models.get(key)
+        telemetry = self._telemetry.get(key)
+        if model is None or telemetry is None:
+            return model
+        return model.model_copy(update={"telemetry": telemetry})
+
+    def json_of(self, key: Any) -> bytes:
+        data = self._json.get(key)
+        if data is not None:
+            return data
+        telemetry = self._telemetry.get(key)
+        if telemetry is None:
+            data = self.models[key].model_dump_json().encode()
+        else:
+            if key in self._halves:
+                halves = self._halves[key]
+            else:
+                halves = self._halves[key] = split_around_telemetry(self.models[key])
+            if halves is None:
+                data = self.get(key).model_dump_json().encode()
+            else:
+                data = halves[0] + json.dumps(telemetry, separators=(",", ":")).encode() + halves[1]
+        self._json[key] = data
+        return data
 
 
 class ServedState:
@@ -70,7 +157,7 @@ class ServedState:
 
     def __init__(self) -> None:
         self.nodes = Table()
-        self.machines = Table()
+        self.machines = MachineTable()
         self.jobs = Table()
         self.alerts = Table()
         self.quality = Table()
@@ -109,12 +196,8 @@ class ServedState:
             handler(payload, data)
 
     def _on_telemetry(self, payload: Any, data: bytes | None) -> None:
-        machine = self.machines.get(payload.machine_id)
-        if machine is None:
-            return
-        # A copy: the model may be shared with the event history and other feeds, which must not change.
-        merged = machine.model_copy(update={"telemetry": {**machine.telemetry, **payload.values}})
-        self.machines.put(payload.machine_id, merged)
+        # Merged beside the model (never into it: the model may be shared with the event history and other feeds).
+        self.machines.merge_telemetry(payload.machine_id, payload.values)
 
     def _on_alert(self, payload: Any, data: bytes | None) -> None:
         if payload.state == RESOLVED:

@@ -206,6 +206,14 @@ class View:
         held.pop(key, None)
         held[key] = (str(type_), payload)
 
+    def _machines_of(self, node_id: str) -> list[Machine]:
+        """The simulation's machines of one node, as they are (not every machine: a 20,000-machine cluster would
+        spend a second building them all for one node's outage)."""
+        node_machines = getattr(self.sim, "node_machines", None)
+        if callable(node_machines):
+            return list(node_machines(node_id))
+        return [m for m in self.sim.machines() if m.node_id == node_id]
+
     def _link_down(self, node_id: str, since: datetime) -> list[tuple[str, Any]]:
         if node_id in self._down:
             return []
@@ -215,7 +223,7 @@ class View:
         node = self.node(node_id)
         if node is not None:
             out.append((EventType.NODE_UPDATED.value, node))
-        out += [(EventType.MACHINE_UPDATED.value, m) for m in self.machines() if m.node_id == node_id]
+        out += [(EventType.MACHINE_UPDATED.value, self._offline_machine(m)) for m in self._machines_of(node_id)]
         return out
 
     def _link_up(self, node_id: str) -> list[tuple[str, Any]]:
@@ -227,7 +235,7 @@ class View:
         node = self.node(node_id)
         if node is not None:
             out.append((EventType.NODE_UPDATED.value, node))
-        out += [(EventType.MACHINE_UPDATED.value, m) for m in self.sim.machines() if m.node_id == node_id]
+        out += [(EventType.MACHINE_UPDATED.value, m) for m in self._machines_of(node_id)]
         for key, (type_, payload) in held.items():
             if key[0] == "job":
                 job = self.sim.job(payload.id)

@@ -18,6 +18,7 @@ import hashlib
 import heapq
 import math
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,6 +138,8 @@ CLUSTER = ClusterInfo("north-england", "North of England micro-factory cluster",
 )
 
 MAX_STEP_S = 1.0
+QUALITY_CHUNK = 200  # machines looked at per quality flush event: a 20,000-machine flush is 100 short events
+QUALITY_MAX_EVERY_S = 600.0  # at scale, a machine's quality is sent at most this often (see SimConfig)
 SCALE_MACHINES = 2000  # beyond this many machines, progress steps and heartbeats grow (see SimConfig)
 MAX_QUEUE = 3  # jobs waiting on one machine (besides the one it runs); more wait in the cluster backlog
 REMOVE_AFTER_S = 900.0
@@ -176,6 +179,8 @@ class Simulation:
         self._fault_rng = random.Random(seed * 31 + 2)
         self._tele_rng = random.Random(seed * 31 + 3)
         self._t = 0.0
+        self._step_start = 0.0  # the sub-step under way (its end is None between sub-steps): see tick(budget_s)
+        self._step_end: float | None = None
         self._local_node: int | None = None  # the node whose own agent is asking (its WAN link does not matter)
         self._subs: list[Callback] = []
         self._heap: list[tuple[float, int, int, Any, Any]] = []
@@ -193,6 +198,9 @@ class Simulation:
         # Finished jobs stay visible a while, then go (job.removed). In a big cluster they would be a third of the
         # snapshot's jobs: keep them for less (15 min up to SCALE_MACHINES machines; 3 min at 20,000).
         self._remove_after_s = max(MIN_REMOVE_AFTER_S, REMOVE_AFTER_S / scale)
+        # A machine whose numbers moved is re-sent at the next minute's flush up to SCALE_MACHINES machines; beyond,
+        # at most every this many seconds (10 min at 20,000), so quality is not a quarter of a big cluster's stream.
+        self._quality_min_s = QUALITY_EVERY_S if scale <= 1.0 else min(QUALITY_MAX_EVERY_S, QUALITY_EVERY_S * scale)
         for m in self._machines:
             # Heartbeats and quality refreshes are due at staggered times, so they spread evenly over the minutes.
             m.sent_at = -self._heartbeat_s * m.idx / count
@@ -213,6 +221,7 @@ class Simulation:
         self._tele_ptr = 0
         self._tele_acc = 0.0
         self._node_totals: dict[int, list[float]] = {}
+        self._flush_dirty_nodes: dict[int, None] = {}  # nodes touched by the quality flush under way
         # pooled measurements for the node and cluster control charts
         self._node_meas = [q.Measurements() for _ in self._nodes]
         self._cluster_meas = q.Measurements()
@@ -275,19 +284,37 @@ class Simulation:
     def _send_alert(self, event_type: str, alert: Alert) -> None:
         self._send(event_type, alert)
 
-    def tick(self) -> None:
-        """Advance the world to ``clock.now()``, emitting what happens on the way."""
+    def tick(self, budget_s: float | None = None) -> bool:
+        """Advance the world to ``clock.now()``, emitting what happens on the way.
+
+        ``budget_s`` (wall seconds) bounds the work of one call, for a server whose loop must keep answering while a
+        big cluster ticks: past the budget the call returns ``False`` between two heap events, mid sub-step (the
+        sub-step's end is kept, so resuming gives the same events as one long call), and the caller calls again. A
+        call always handles at least one heap event or finishes a sub-step, so repeated calls make progress. It
+        returns ``True`` once the world has caught up. Without a budget it always catches up (tests).
+        """
         target = (self._clock.now() - self._start).total_seconds()
         heap = self._heap
-        while self._t < target:
-            step_start = self._t
-            step_end = min(step_start + MAX_STEP_S, target)
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        handled = 0
+        while self._t < target or self._step_end is not None:
+            if self._step_end is None:
+                self._step_start = self._t
+                self._step_end = min(self._t + MAX_STEP_S, target)
+            step_end = self._step_end
             while heap and heap[0][0] <= step_end:
+                if deadline is not None and handled and time.perf_counter() > deadline:
+                    return False
+                handled += 1
                 t, _, kind, a, b = heapq.heappop(heap)
                 self._t = max(self._t, t)
                 self._handle(kind, a, b)
             self._t = step_end
-            self._telemetry(step_end - step_start)
+            self._step_end = None
+            self._telemetry(step_end - self._step_start)
+            if deadline is not None and time.perf_counter() > deadline:
+                return self._t >= target
+        return True
 
     def _handle(self, kind: int, a: Any, b: Any) -> None:
         if kind == _BATCH:
@@ -320,9 +347,14 @@ class Simulation:
         elif kind == _PROGRESS:
             self._on_progress(a, b)
         elif kind == _QUALITY:
-            self._heartbeats()
-            self._flush_quality()
-            self._push(self._t + QUALITY_EVERY_S, _QUALITY)
+            if a is None:  # the minute's flush starts: heartbeats, then machines in chunks (a: the next index)
+                self._heartbeats()
+                self._flush_dirty_nodes = {}
+                a = 0
+            if self._flush_quality(a):
+                self._push(self._t + QUALITY_EVERY_S, _QUALITY)
+            else:
+                self._push(self._t, _QUALITY, a + QUALITY_CHUNK)
 
     # ================================================================================================================
     # telemetry
@@ -950,20 +982,27 @@ class Simulation:
                 totals[i] += v
         return totals
 
-    def _flush_quality(self) -> None:
-        """Send ``quality.updated`` for machines whose numbers moved (or not sent for ``quality_refresh_s``), their
-        nodes, and the cluster: once a minute."""
-        dirty_nodes: dict[int, None] = {}
-        t, refresh = self._t, self.config.quality_refresh_s
-        for m in self._machines:
-            if m.quality_dirty or t - m.quality_sent_at >= refresh:
+    def _flush_quality(self, first: int = 0) -> bool:
+        """Send ``quality.updated`` for machines whose numbers moved (at most every ``_quality_min_s``) or that were
+        not sent for ``quality_refresh_s``, then their nodes and the cluster: once a minute. One call looks at
+        ``QUALITY_CHUNK`` machines from ``first`` (so a big cluster's flush is many short heap events, and a budgeted
+        tick can yield between them); True when this was the last chunk (nodes and cluster sent)."""
+        dirty_nodes = self._flush_dirty_nodes
+        t, refresh, least = self._t, self.config.quality_refresh_s, self._quality_min_s
+        machines = self._machines
+        for m in machines[first : first + QUALITY_CHUNK]:
+            age = t - m.quality_sent_at
+            if (m.quality_dirty and age >= least) or age >= refresh:
                 m.quality_dirty = False
                 m.quality_sent_at = t
                 dirty_nodes[m.node] = None
                 if self._subs:
                     self._send("quality.updated", self._machine_quality(m))
+        if first + QUALITY_CHUNK < len(machines):
+            return False
+        self._flush_dirty_nodes = {}
         if not dirty_nodes:
-            return
+            return True
         for idx in dirty_nodes:
             n = self._nodes[idx]
             self._node_totals[idx] = self._node_sum(n)
@@ -972,6 +1011,7 @@ class Simulation:
                 self._send("quality.updated", q.quality_model("node", n.id, self._node_totals[idx], spc))
         if self._subs:
             self._send("quality.updated", self._cluster_quality(cached=True))
+        return True
 
     def _cluster_quality(self, cached: bool) -> Quality:
         totals = [0.0] * 6
@@ -1123,6 +1163,11 @@ class Simulation:
 
     def machines(self) -> list[Machine]:
         return [self._machine_model(m) for m in self._machines]
+
+    def node_machines(self, node_id: str) -> list[Machine]:
+        """The machines of one node (cheap: a view taking one node offline need not build every machine)."""
+        n = self._node_by_id.get(node_id)
+        return [self._machine_model(self._machines[idx]) for idx in n.machines] if n else []
 
     def jobs(self) -> list[Job]:
         return [self._job_model(j) for j in self._jobs.values()]
