@@ -39,6 +39,9 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     refresh_ms: int = 100
     stale_after_s: float = 30.0
+    panel_interval_s: float = 1.0
+    """Side panels and the node strip repaint at most this often (the grid follows ``refresh_ms``): counts that
+    flicker ten times a second help nobody, and over SSH every repaint of a wide panel costs bytes."""
     demo: bool = False
     save_theme: bool = True
     """Save the operator's theme choice to the config file (off in tests)."""

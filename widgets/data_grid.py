@@ -254,7 +254,22 @@ class DataGrid(ScrollView, can_focus=True):
         self.refresh_line(0)
 
     def set_rows(self, rows: Sequence[RowData]) -> None:
-        """Show ``rows`` (already sorted). The cursor stays on the same key if that row is still there."""
+        """Show ``rows`` (already sorted). The cursor stays on the same key if that row is still there.
+
+        When the keys are the same and in the same order, only rows whose cells or style changed are repainted, so a
+        caller may hand over the whole list on every change without sending the whole table to the terminal again.
+        """
+        old = self._rows
+        if len(rows) == len(old) and all(new.key == prev.key for new, prev in zip(rows, old, strict=True)):
+            changed = [
+                row
+                for row, prev in zip(rows, old, strict=True)
+                if row.style != prev.style or list(row.cells) != list(prev.cells)
+            ]
+            self._rows = list(rows)  # the callers' extras (models) are the newest
+            if changed:
+                self.update_rows(changed)
+            return
         old_key = self.cursor_key
         was_visible = self._index_visible(self._cursor)
         self._rows = list(rows)

@@ -424,25 +424,34 @@ class MachineGrid(ScrollView, can_focus=True):
             self.refreshed_lines += len(lines)
             return
         height = self.TILE_HEIGHT
-        dirty: set[int] = set()
+        dirty: set[tuple[int, int]] = set()  # (column of tiles, line)
         for i, old, new in replaced:
             if old is new:
                 continue
             first = (i // cols) * height
+            column = i % cols
             old_keys, new_keys = tile_line_keys(old), tile_line_keys(new)
             for within in range(len(old_keys)):
                 if old_keys[within] != new_keys[within]:
-                    dirty.add(first + within)
+                    dirty.add((column, first + within))
         self.refreshed_lines += len(dirty)
-        run_start = run_end = -1
-        for line in sorted(dirty):  # contiguous lines in one region each
-            if line != run_end:
+        # Repaint only the changed tile's own cells, not the whole screen line: over SSH a telemetry tick of one
+        # tile then costs one tile's width of bytes, not the width of the screen.
+        run_column = run_start = run_end = -1
+        for column, line in sorted(dirty):  # contiguous lines of one tile column in one region each
+            if column != run_column or line != run_end:
                 if run_end > run_start:
-                    self.refresh_lines(run_start, run_end - run_start)
-                run_start = line
+                    self.refresh_tile_lines(run_column, run_start, run_end - run_start)
+                run_column, run_start = column, line
             run_end = line + 1
         if run_end > run_start:
-            self.refresh_lines(run_start, run_end - run_start)
+            self.refresh_tile_lines(run_column, run_start, run_end - run_start)
+
+    def refresh_tile_lines(self, column: int, y_start: int, count: int = 1) -> None:
+        """Repaint ``count`` virtual lines from ``y_start`` of one column of tiles only (not the whole width)."""
+        width, _, cols, _ = self._geometry()
+        slot = width // cols
+        self.refresh(Region(column * slot, y_start - self.scroll_offset.y, slot, count))
 
     def _scroll_to_index(self, index: int) -> None:
         line = self._first_line(index) - self._header_height

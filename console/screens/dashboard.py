@@ -7,7 +7,9 @@ grid repaints only the visible ones; when objects came, went or moved, it re-fil
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -75,6 +77,11 @@ class DashboardScreen(ConsoleScreen):
         self.oee_history: deque[float] = deque(maxlen=60)
         self._shown_ids: set[str] = set()
         self._sort_values: dict[str, object] = {}
+        self._strip_signature: object = None
+        self._titles: dict[str | None, str] = {}
+        self._panel_last: dict[str, float] = {}
+        self._panel_pending: set[str] = set()
+        self._quality_signature: object = None
         self._layout_chosen = False
 
     # --- layout ---------------------------------------------------------------------------------------------------
@@ -168,8 +175,8 @@ class DashboardScreen(ConsoleScreen):
                 flipped = stale ^ grid.stale_ids
                 grid.stale_ids = stale
                 grid.refresh_ids(flipped)
-            self._refresh_queue()
-            self._refresh_alerts()
+            self._soon(self._refresh_queue)
+            self._soon(self._refresh_alerts)
         if changes.nodes:
             names = {n.id: n.name for n in store.nodes.values()}
             if names != grid.node_names:
@@ -179,7 +186,7 @@ class DashboardScreen(ConsoleScreen):
             grid.jobs = store.jobs
             grid.refresh_ids({j.machine_id for i in changes.jobs if (j := store.jobs.get(i)) and j.machine_id})
             if self._queue_touched(changes.jobs):
-                self._refresh_queue()
+                self._soon(self._refresh_queue)
         if changes.alerts:
             counts = self._alert_counts()
             if counts != grid.alert_counts:
@@ -188,9 +195,9 @@ class DashboardScreen(ConsoleScreen):
                 }
                 grid.alert_counts = counts
                 grid.refresh_ids(flipped)
-            self._refresh_alerts()
+            self._soon(self._refresh_alerts)
         if changes.nodes or changes.alerts or changes.sources or self._states_changed(changes):
-            self._refresh_nodes()
+            self._soon(self._refresh_nodes)
         if changes.quality:
             self._refresh_quality()
 
@@ -285,7 +292,11 @@ class DashboardScreen(ConsoleScreen):
             for n in nodes
         ]
         strip = self.query_one("#nodes", NodeStrip)
-        strip.set_nodes(nodes, {n.id: store.counts_by_state(n.id) for n in nodes}, alerts_by_node)
+        counts = {n.id: store.counts_by_state(n.id) for n in nodes}
+        signature = ([(n.id, n.name, n.state) for n in nodes], counts, alerts_by_node)
+        if signature != self._strip_signature:  # repaint the strip only when what it shows changed
+            self._strip_signature = signature
+            strip.set_nodes(nodes, counts, alerts_by_node)
         strip.select(self.selected_node, notify=False)
 
     def _alert_node(self, alert) -> str | None:
@@ -301,6 +312,33 @@ class DashboardScreen(ConsoleScreen):
             return job.node_id if job else None
         return None
 
+    def _soon(self, refresh: Callable[[], None]) -> None:
+        """Run ``refresh`` now if it has not run in the last second, else once when the second is up."""
+        name = refresh.__name__
+        if name in self._panel_pending:
+            return
+        now = time.monotonic()
+        wait = self._panel_last.get(name, 0.0) + self.console.settings.panel_interval_s - now
+        if wait <= 0:
+            self._panel_last[name] = now
+            refresh()
+            return
+        self._panel_pending.add(name)
+
+        def later() -> None:
+            self._panel_pending.discard(name)
+            self._panel_last[name] = time.monotonic()
+            if self.is_mounted:
+                refresh()
+
+        self.set_timer(wait, later)
+
+    def _title(self, label: Label, text: str) -> None:
+        """Set a panel title, repainting only when its words changed."""
+        if self._titles.get(label.id) != text:
+            self._titles[label.id] = text
+            label.update(text)
+
     def _stale_note(self) -> str:
         """A word for panel titles while any source is not live: what is shown may be old."""
         store = self.store
@@ -313,20 +351,20 @@ class DashboardScreen(ConsoleScreen):
         title = self.query_one("#queue-title", Label)
         if machine_id is not None:
             jobs = store.jobs_for_machine(machine_id)
-            title.update(f"Queue of {clean(machine_id, 30)} ({len(jobs)}){self._stale_note()}")
+            self._title(title, f"Queue of {clean(machine_id, 30)} ({len(jobs)}){self._stale_note()}")
         elif self.selected_node is not None:
             jobs = store.jobs_for_node(self.selected_node)
-            title.update(f"Queue of node {clean(self.selected_node, 30)} ({len(jobs)}){self._stale_note()}")
+            self._title(title, f"Queue of node {clean(self.selected_node, 30)} ({len(jobs)}){self._stale_note()}")
         else:
             jobs = store.backlog()
-            title.update(f"Cluster backlog ({len(jobs)}){self._stale_note()}")
+            self._title(title, f"Cluster backlog ({len(jobs)}){self._stale_note()}")
         self.queue.set_rows([job_row(j, store.nodes, store.machines, queue=True) for j in jobs])
 
     def _refresh_alerts(self) -> None:
         store = self.store
         now = self.console.server_clock.now()
         alerts = sort_alerts(store.active_alerts())
-        self.query_one("#alerts-title", Label).update(f"Active alerts ({len(alerts)}){self._stale_note()}")
+        self._title(self.query_one("#alerts-title", Label), f"Active alerts ({len(alerts)}){self._stale_note()}")
         self.alert_list.set_rows([alert_row(a, now, compact=True) for a in alerts])
 
     def _refresh_quality(self) -> None:
@@ -334,7 +372,10 @@ class DashboardScreen(ConsoleScreen):
         cluster_quality = next((q for q in store.quality.values() if q.scope == "cluster"), None)
         if cluster_quality is not None and (not self.oee_history or self.oee_history[-1] != cluster_quality.oee):
             self.oee_history.append(cluster_quality.oee)
-        self.query_one("#quality", QualityStrip).set_quality(cluster_quality, list(self.oee_history))
+        signature = (cluster_quality, tuple(self.oee_history))
+        if signature != self._quality_signature:
+            self._quality_signature = signature
+            self.query_one("#quality", QualityStrip).set_quality(cluster_quality, list(self.oee_history))
 
     # --- widget messages ------------------------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ def make_app(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Callab
             theme=theme,
             save_theme=False,
             refresh_ms=30,
+            panel_interval_s=0.0,
         )
         app = FactoryConsoleApp(
             settings,

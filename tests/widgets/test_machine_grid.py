@@ -44,7 +44,14 @@ async def test_offscreen_update_repaints_nothing_and_visible_update_repaints_its
             calls.append((y, n))
             original(y, n)
 
+        original_tile = grid.refresh_tile_lines
+
+        def counting_tile(column: int, y: int, n: int = 1) -> None:
+            calls.append((y, n))
+            original_tile(column, y, n)
+
         grid.refresh_lines = counting  # type: ignore[method-assign]
+        grid.refresh_tile_lines = counting_tile  # type: ignore[method-assign]
         grid.refreshed_lines = 0
         grid.update_rows({"M-04000": machine(4000, state="fault"), "M-99999": machine(99999)})
         assert calls == []

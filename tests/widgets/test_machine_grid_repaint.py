@@ -32,8 +32,15 @@ def _counting(grid: MachineGrid) -> list[tuple[int, int]]:
         calls.append((y, 1))
         refresh_line(y)
 
+    refresh_tile_lines = grid.refresh_tile_lines
+
+    def tile_lines(column: int, y: int, n: int = 1) -> None:
+        calls.append((y, n))
+        refresh_tile_lines(column, y, n)
+
     grid.refresh_lines = lines  # type: ignore[method-assign]
     grid.refresh_line = line  # type: ignore[method-assign]
+    grid.refresh_tile_lines = tile_lines  # type: ignore[method-assign]
     return calls
 
 
