@@ -127,10 +127,21 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return seen
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
-def test_a_dropped_ssh_session_ends_the_process_and_restores_the_terminal(tmp_path, sig):
-    """SIGHUP (the SSH session went away) or SIGTERM: exit promptly and leave the alternate screen."""
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+@pytest.mark.parametrize(
+    ("sig", "term"),
+    [
+        (signal.SIGHUP, "xterm-256color"),
+        (signal.SIGTERM, "xterm-256color"),
+        (signal.SIGHUP, "xterm"),
+        (signal.SIGHUP, "linux"),
+    ],
+    ids=["SIGHUP-256", "SIGTERM-256", "SIGHUP-xterm-16", "SIGHUP-linux-console"],
+)
+def test_a_dropped_ssh_session_ends_the_process_and_restores_the_terminal(tmp_path, sig, term):
+    """SIGHUP (the SSH session went away) or SIGTERM: exit promptly and leave the alternate screen; also in 16-colour
+    terminals (`xterm`, the Linux console), where the console runs and reaches live too."""
+    env = dict(os.environ, TERM=term, COLUMNS="120", LINES="40")
+    env.pop("COLORTERM", None)
     env["FACTORY_CONSOLE_CONFIG"] = str(tmp_path / "config.toml")
     env["FACTORY_CONSOLE_LOG_DIR"] = str(tmp_path / "log")
     main_fd, child_fd = pty.openpty()
