@@ -84,6 +84,21 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
         default=[],
         help="require bearer tokens; ROLE is viewer, operator or supervisor (repeatable)",
     )
+    parser.add_argument(
+        "--history",
+        metavar="N",
+        type=int,
+        default=10_000,
+        help="events kept for resume, at least (default and the contract's minimum: 10000)",
+    )
+    parser.add_argument(
+        "--history-seconds",
+        metavar="S",
+        type=float,
+        default=30.0,
+        help="also keep every event younger than S seconds, within 256 MB (default: 30; a 20,000-machine cluster "
+        "sends 10000 events in 1-2 s, less than a console needs to load its snapshot)",
+    )
     _add_sim_options(parser)
     return parser
 
@@ -109,7 +124,18 @@ def demo_server_main(argv: Sequence[str]) -> int:
     except ValueError as error:
         print(f"factory-console demo-server: {error}", file=sys.stderr)
         return 2
-    run_demo_server(host=args.host, port=args.port, config=_sim_config(args), tokens=tokens, node_id=args.node)
+    if args.history < 1 or args.history_seconds < 0:
+        print("factory-console demo-server: --history must be >= 1 and --history-seconds >= 0", file=sys.stderr)
+        return 2
+    run_demo_server(
+        host=args.host,
+        port=args.port,
+        config=_sim_config(args),
+        tokens=tokens,
+        node_id=args.node,
+        history=args.history,
+        history_s=args.history_seconds,
+    )
     return 0
 
 

@@ -20,32 +20,88 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import uuid
-from collections import deque
-from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
-from console.api.models import Cluster, ResetData
+from console.api.models import EVENT_MODELS, Cluster, ResetData
 from console.demo.state import ServedState
 from console.demo.views import NodeView, View
 
 DEFAULT_HISTORY = 10_000
+DEFAULT_HISTORY_S = 0.0
+"""The feed's own default time floor: none (tests provoke ``reset`` with a small ``history``). The demo-server's
+command line keeps 30 s (``factory-console demo-server --history-seconds``)."""
+DEFAULT_HISTORY_MAX_BYTES = 256 * 1024 * 1024
+"""The time floor's memory bound: frames plus ~120 bytes of bookkeeping per event."""
+EVENT_OVERHEAD_BYTES = 120
+_COMPACT_AT = 4096
 
 
-@dataclass(frozen=True, slots=True)
 class FeedEvent:
-    """One numbered event: its ``seq``, type, payload model, and its SSE frame ready to send."""
+    """One numbered event: its ``seq``, type, its SSE frame ready to send, and when it was published (monotonic)."""
 
-    seq: int
-    type: str
-    payload: Any
-    frame: bytes
+    __slots__ = ("at", "frame", "seq", "type")
+
+    def __init__(self, seq: int, type_: str, frame: bytes, at: float = 0.0) -> None:
+        self.seq = seq
+        self.type = type_
+        self.frame = frame
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"FeedEvent(seq={self.seq}, type={self.type!r})"
 
     @property
     def data(self) -> str:
         """The event's JSON ``data``."""
         return self.frame.decode().split("\ndata: ", 1)[1].rstrip("\n")
+
+    @property
+    def payload(self) -> Any:
+        """The payload, parsed from the frame (its model for a known event type, else plain JSON). Not kept: the
+        history holds tens of thousands of events, and only tests look at payloads."""
+        model = EVENT_MODELS.get(self.type)
+        data = self.data
+        return model.model_validate_json(data) if model is not None else json.loads(data)
+
+
+class EventRing:
+    """The kept events, oldest first, in a list with a moving head (slicing recent events is O(returned), unlike a
+    deque's ``islice`` which walks from the left end)."""
+
+    __slots__ = ("_head", "_items", "bytes")
+
+    def __init__(self) -> None:
+        self._items: list[FeedEvent] = []
+        self._head = 0
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items) - self._head
+
+    def __bool__(self) -> bool:
+        return len(self._items) > self._head
+
+    def append(self, event: FeedEvent) -> None:
+        self._items.append(event)
+        self.bytes += len(event.frame) + EVENT_OVERHEAD_BYTES
+
+    def oldest(self) -> FeedEvent:
+        return self._items[self._head]
+
+    def pop_oldest(self) -> None:
+        event = self._items[self._head]
+        self.bytes -= len(event.frame) + EVENT_OVERHEAD_BYTES
+        self._head += 1
+        if self._head >= _COMPACT_AT and self._head * 2 >= len(self._items):
+            del self._items[: self._head]
+            self._head = 0
+
+    def slice(self, start: int, stop: int | None) -> list[FeedEvent]:
+        """Events ``start`` to ``stop`` (indexes from the oldest kept)."""
+        end = len(self._items) if stop is None else min(len(self._items), self._head + stop)
+        return self._items[self._head + start : end]
 
 
 def sse_frame(type_: str, data_json: str, seq: int | None = None) -> bytes:
@@ -59,7 +115,8 @@ class EventFeed:
 
     ``EventFeed(sim)`` serves the whole cluster; ``EventFeed(sim, node_id="N-1")`` one node (a node agent); or pass
     a ready ``view``. ``history`` is how many events are kept for resume (at least 10,000 in production; tests set
-    it small to provoke ``reset``).
+    it small to provoke ``reset``); ``history_s`` keeps every event younger than that too, within
+    ``history_max_bytes`` (see the module docstring).
     """
 
     def __init__(
@@ -70,15 +127,21 @@ class EventFeed:
         view: View | None = None,
         history: int = DEFAULT_HISTORY,
         instance_id: str | None = None,
+        history_s: float = DEFAULT_HISTORY_S,
+        history_max_bytes: int = DEFAULT_HISTORY_MAX_BYTES,
     ) -> None:
         if history < 1:
             raise ValueError("history must be at least 1")
+        if history_s < 0:
+            raise ValueError("history_s must not be negative")
         self.sim = sim
         self.view: View = view or (NodeView(sim, node_id) if node_id is not None else View(sim))
         self.history = history
+        self.history_s = history_s
+        self.history_max_bytes = history_max_bytes
         self.instance_id = instance_id or uuid.uuid4().hex
         self.seq = 0
-        self._ring: deque[FeedEvent] = deque(maxlen=history)
+        self._ring = EventRing()
         self._waiters: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -112,18 +175,33 @@ class EventFeed:
             self.state.apply(str(type_), payload, data.encode())
         else:
             data = json.dumps(payload, separators=(",", ":"))
-        event = FeedEvent(seq, str(type_), payload, sse_frame(str(type_), data, seq))
-        self._ring.append(event)
+        now = time.monotonic()
+        event = FeedEvent(seq, str(type_), sse_frame(str(type_), data, seq), now)
+        ring = self._ring
+        ring.append(event)
+        if len(ring) > self.history:
+            self._trim(now)
         self.seq = seq
         self._wake()
         return event
+
+    def _trim(self, now: float) -> None:
+        """Drop the oldest events beyond ``history`` that are older than ``history_s`` (or over the memory bound)."""
+        ring, keep, oldest_kept = self._ring, self.history, now - self.history_s
+        while len(ring) > keep and (ring.oldest().at < oldest_kept or ring.bytes > self.history_max_bytes):
+            ring.pop_oldest()
+
+    @property
+    def history_bytes(self) -> int:
+        """About how much memory the kept events take (frames and bookkeeping)."""
+        return self._ring.bytes
 
     # --- reading ---------------------------------------------------------------------------------------------------
 
     @property
     def oldest_seq(self) -> int:
         """The ``seq`` of the oldest event kept (``seq + 1`` when none is kept yet)."""
-        return self._ring[0].seq if self._ring else self.seq + 1
+        return self._ring.oldest().seq if self._ring else self.seq + 1
 
     def can_resume(self, after: int) -> bool:
         """Whether every event after ``after`` is still here (and ``after`` is not ahead of the current ``seq``)."""
@@ -134,8 +212,7 @@ class EventFeed:
         if not self.can_resume(after):
             return None
         start = after - self.oldest_seq + 1
-        stop = None if limit is None else start + limit
-        return list(islice(self._ring, start, stop))
+        return self._ring.slice(start, None if limit is None else start + limit)
 
     def reset_frame(self) -> bytes:
         """The ``reset`` event a stream sends when it cannot resume (no ``id``: it is not part of the history)."""

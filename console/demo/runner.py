@@ -27,7 +27,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from console.demo.auth import TokenTable, parse_token
-from console.demo.feed import DEFAULT_HISTORY, EventFeed
+from console.demo.feed import DEFAULT_HISTORY, DEFAULT_HISTORY_S, EventFeed
 from console.demo.server import create_app
 from console.demo.views import NodeView, View
 
@@ -111,12 +111,14 @@ class DemoHost:
         tick_interval: float | None = DEFAULT_TICK_INTERVAL,
         log_level: str = "warning",
         gc_pacing: bool = False,
+        history_s: float = DEFAULT_HISTORY_S,
     ) -> None:
         self.sim = sim
         self.gc_pacing = gc_pacing  # only where the host owns its process (demo-server): gc.freeze is process-wide
         self.tokens = TokenTable(tokens)
         self.keepalive_s = keepalive_s
         self.history = history
+        self.history_s = history_s
         self.tick_interval = tick_interval
         self.log_level = log_level
         self.servers: list[ServedView] = []
@@ -128,7 +130,7 @@ class DemoHost:
     def add_server(self, host: str = "127.0.0.1", port: int = 0, node_id: str | None = None) -> ServedView:
         """Serve the whole cluster (``node_id`` None) or one node's agent on ``host:port`` (0: a free port)."""
         view = NodeView(self.sim, node_id, self.agent_urls) if node_id is not None else View(self.sim, self.agent_urls)
-        feed = EventFeed(self.sim, view=view, history=self.history)
+        feed = EventFeed(self.sim, view=view, history=self.history, history_s=self.history_s)
         app = create_app(self.sim, feed, self.tokens, keepalive_s=self.keepalive_s)
         config = uvicorn.Config(
             app,
@@ -336,6 +338,7 @@ async def serve_demo(
     log_level: str = "info",
     ready: Callable[[DemoHost], None] | None = None,
     gc_pacing: bool = False,
+    history_s: float = DEFAULT_HISTORY_S,
 ) -> None:
     """Serve the simulated cluster until SIGINT/SIGTERM (or the task is cancelled).
 
@@ -343,7 +346,8 @@ async def serve_demo(
     node agent per node on the next ports (``port+1``...; with ``port=0`` free ports). ``tokens`` are
     ``NAME:ROLE:SECRET`` strings or parsed triples (:func:`parse_token`); none means no auth. ``ready(host)`` is
     called once every server accepts connections (by default the URLs are printed). ``gc_pacing``: freeze the
-    garbage collector's survivors every second (only in a process of its own: see ``_pace_gc``).
+    garbage collector's survivors every second (only in a process of its own: see ``_pace_gc``). ``history`` events
+    are kept for resume, and every event younger than ``history_s`` seconds (``console.demo.feed``).
     """
     sim = make_simulation(config, clock)
     demo = DemoHost(
@@ -351,6 +355,7 @@ async def serve_demo(
         tokens=tokens,
         keepalive_s=keepalive_s,
         history=history,
+        history_s=history_s,
         tick_interval=tick_interval,
         log_level=log_level,
         gc_pacing=gc_pacing,

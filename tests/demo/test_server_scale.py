@@ -7,10 +7,13 @@ import itertools
 import json
 from collections import defaultdict
 
+from console.cli import build_demo_server_parser
+from console.demo.feed import EventFeed
 from console.demo.sim import SimConfig, Simulation, SteppedClock
 from console.demo.sim.engine import QUALITY_CHUNK, QUALITY_EVERY_S
 from console.demo.state import MachineTable, split_around_telemetry
 from tests.demo import fake_sim
+from tests.demo.fake_sim import FakeSim
 
 
 def _events(budget_s: float | None) -> tuple[list[tuple[str, str]], int]:
@@ -88,3 +91,36 @@ def test_a_text_that_looks_like_the_marker_does_not_confuse_the_patch() -> None:
     table.merge_telemetry("M-1", {"nozzle_c": 200.0})
     expected = tricky.model_copy(update={"telemetry": {"nozzle_c": 200.0}})
     assert json.loads(table.json_of("M-1")) == json.loads(expected.model_dump_json())
+
+
+def test_the_history_keeps_recent_events_beyond_its_count_within_a_memory_bound() -> None:
+    sim = FakeSim()
+    feed = EventFeed(sim, history=3, history_s=3600.0)
+    for i in range(6000):  # enough to compact the ring's list more than once
+        sim.emit("machine.telemetry", fake_sim.telemetry(f"M-{i % 3 + 1}"))
+    assert [e.seq for e in feed.events_after(5990)] == list(range(5991, 6001))
+    assert feed.can_resume(0) and feed.oldest_seq == 1  # all younger than an hour: all kept
+    feed.history_max_bytes = feed.history_bytes // 2  # over the memory bound: trimmed to it, never below `history`
+    sim.emit("machine.telemetry", fake_sim.telemetry("M-1"))
+    assert 3 < len(feed.events_after(feed.oldest_seq - 1)) < 3001
+    assert feed.history_bytes <= feed.history_max_bytes
+    feed.history_s = 0.0  # no time floor: exactly `history`
+    sim.emit("machine.telemetry", fake_sim.telemetry("M-2"))
+    assert [e.seq for e in feed.events_after(feed.oldest_seq - 1)] == [6000, 6001, 6002]
+    assert feed.events_after(5998) is None
+
+
+def test_a_kept_event_parses_its_payload_from_its_frame() -> None:
+    sim = FakeSim()
+    feed = EventFeed(sim)
+    sent = fake_sim.telemetry("M-2")
+    sim.emit("machine.telemetry", sent)
+    (event,) = feed.events_after(0)
+    assert event.payload == sent and event.type == "machine.telemetry"
+
+
+def test_demo_server_history_options() -> None:
+    args = build_demo_server_parser().parse_args(["--history", "20000", "--history-seconds", "45"])
+    assert (args.history, args.history_seconds) == (20000, 45.0)
+    defaults = build_demo_server_parser().parse_args([])
+    assert (defaults.history, defaults.history_seconds) == (10_000, 30.0)
