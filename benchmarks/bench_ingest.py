@@ -1,17 +1,21 @@
 """Benchmark 1, ingest: SSE bytes off the wire -> validated models -> applied to the store, on one core.
 
-The measured path is the console's real one: :meth:`ClusterClient.events` (httpx reading the response body,
-httpx-sse splitting it into messages, :func:`console.api.sse.parse_sse` validating each payload into a contract
-model) feeding :meth:`Store.apply_event`, exactly as ``ClusterSource._stream`` does. Only the socket is replaced: the
-response body comes from an in-memory byte buffer through ``httpx.MockTransport`` in 64 KiB chunks (what a busy
-loopback read returns), so the figure is the console's CPU cost per event, not the network's.
+The measured path is the one ``ClusterSource._stream`` really uses (console/sources/cluster.py):
+:meth:`ClusterClient.event_batches` (httpx reading the response body, :class:`console.api.sse.SseFramer` splitting
+each chunk into raw ``(id, event, data)`` messages), then for each message :func:`console.api.sse.parse_sse`
+(validation into a contract model) and :meth:`Store.apply_event`, with the source's own ``asyncio.sleep(0)`` every
+256 events. Only the socket is replaced: the response body comes from an in-memory byte buffer through
+``httpx.MockTransport`` in 64 KiB chunks (what a busy loopback read returns), so the figure is the console's CPU cost
+per event, not the network's.
 
 The payloads are the simulator's own (``machine.telemetry`` and ``machine.updated`` of a 2,000-machine cluster), framed
 by the demo server's :func:`console.demo.feed.sse_frame`, so the bytes are what the wire carries.
 
 Beside it, in the same run and on the same payloads: the parse-only limit (``model_validate_json`` alone, a loop over
-ready-made strings), ``parse_sse`` alone (validation + item building, no wire decoding) and wire decoding alone
-(httpx + httpx-sse, no validation), to show where the time goes.
+ready-made strings), ``parse_sse`` alone (validation + item building, no wire decoding), the framer alone
+(``SseFramer.feed`` over the chunks), wire decoding alone (``event_batches``: httpx + framer, no validation), and the
+per-event generator :meth:`ClusterClient.events` into the store (the route the source took before the framer and
+batches; kept for comparison), to show where the time goes.
 """
 
 from __future__ import annotations
@@ -25,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import aconnect_sse
 
 from benchmarks.harness import Target, print_table, print_targets, write_result
 from console.api.client import ClusterClient
 from console.api.errors import StreamLost
 from console.api.models import EVENT_MODELS, Event, Snapshot, dump_json
-from console.api.sse import parse_sse
+from console.api.sse import SseFramer, parse_sse
 from console.demo.feed import sse_frame
 from console.store.changes import ApplyOutcome
 from console.store.store import Store
@@ -111,15 +114,27 @@ def fresh_store(snapshot: Snapshot) -> Store:
     return store
 
 
+YIELD_EVERY = 256
+"""As ``console.sources.cluster.YIELD_EVERY``: the source gives the event loop a turn after this many events."""
+
+
 async def full_path(body: bytes, store: Store, expected: int) -> float:
-    """Seconds to stream ``body`` through the client into the store; checks every event was applied."""
+    """Seconds to stream ``body`` into the store the way ``ClusterSource._stream`` does; checks every event applied."""
     applied = 0
     client = ClusterClient("http://bench.invalid", transport=_transport(body))
+    apply_event = store.apply_event
+    countdown = YIELD_EVERY
     start = time.perf_counter()
     try:
-        async for item in client.events(after=0):
-            if type(item) is Event and store.apply_event(SOURCE, item) is ApplyOutcome.APPLIED:
-                applied += 1
+        async for batch in client.event_batches(after=0):
+            for message in batch:
+                item = parse_sse(*message)
+                if type(item) is Event and apply_event(SOURCE, item) is ApplyOutcome.APPLIED:
+                    applied += 1
+                countdown -= 1
+                if countdown <= 0:
+                    countdown = YIELD_EVERY
+                    await asyncio.sleep(0)
     except StreamLost:
         pass  # the buffer ended: the client reports that as a lost stream
     elapsed = time.perf_counter() - start
@@ -129,17 +144,52 @@ async def full_path(body: bytes, store: Store, expected: int) -> float:
     return elapsed
 
 
+async def events_path(body: bytes, store: Store, expected: int) -> float:
+    """Seconds through the per-event generator :meth:`ClusterClient.events` into the store (the source's old route)."""
+    applied = 0
+    client = ClusterClient("http://bench.invalid", transport=_transport(body))
+    start = time.perf_counter()
+    try:
+        async for item in client.events(after=0):
+            if type(item) is Event and store.apply_event(SOURCE, item) is ApplyOutcome.APPLIED:
+                applied += 1
+    except StreamLost:
+        pass
+    elapsed = time.perf_counter() - start
+    await client.aclose()
+    if applied != expected:
+        raise RuntimeError(f"events() path applied {applied} of {expected} events")
+    return elapsed
+
+
 async def wire_only(body: bytes, expected: int) -> float:
-    """Seconds for httpx + httpx-sse to turn ``body`` into SSE messages (no validation, no store)."""
+    """Seconds for ``event_batches`` (httpx + SseFramer) to turn ``body`` into raw messages (no validation)."""
     count = 0
-    async with httpx.AsyncClient(base_url="http://bench.invalid", transport=_transport(body)) as http:
-        start = time.perf_counter()
-        async with aconnect_sse(http, "GET", "/v1/events") as source:
-            async for _message in source.aiter_sse():
-                count += 1
-        elapsed = time.perf_counter() - start
+    client = ClusterClient("http://bench.invalid", transport=_transport(body))
+    start = time.perf_counter()
+    try:
+        async for batch in client.event_batches(after=0):
+            count += len(batch)
+    except StreamLost:
+        pass
+    elapsed = time.perf_counter() - start
+    await client.aclose()
     if count != expected:
         raise RuntimeError(f"wire decoding saw {count} of {expected} events")
+    return elapsed
+
+
+def framer_only(body: bytes, expected: int) -> float:
+    """Seconds for ``SseFramer.feed`` alone over the body in 64 KiB chunks (no httpx, no validation)."""
+    chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
+    feed = SseFramer().feed
+    count = 0
+    start = time.perf_counter()
+    for chunk in chunks:
+        count += len(feed(chunk))
+    elapsed = time.perf_counter() - start
+    if count != expected:
+        raise RuntimeError(f"framer saw {count} of {expected} events")
     return elapsed
 
 
@@ -176,7 +226,11 @@ def measure_type(type_: str, payloads: Payloads, repeats: int) -> dict[str, Any]
     stages: dict[str, tuple[float, float]] = {
         "parse_only": _best_and_median(lambda: parse_only(type_, data), repeats),
         "parse_sse": _best_and_median(lambda: parse_sse_only(type_, data), repeats),
+        "framer": _best_and_median(lambda: framer_only(body, n), repeats),
         "wire_decode": _best_and_median(lambda: asyncio.run(wire_only(body, n)), repeats),
+        "events_path": _best_and_median(
+            lambda: asyncio.run(events_path(body, fresh_store(payloads.snapshot), n)), repeats
+        ),
         "full_path": _best_and_median(lambda: asyncio.run(full_path(body, fresh_store(payloads.snapshot), n)), repeats),
     }
     for stage, (best, median) in stages.items():
@@ -205,8 +259,10 @@ def measure(
     ]
     return {
         "method": (
-            "ClusterClient.events() over httpx.MockTransport streaming an in-memory SSE buffer in 64 KiB chunks, "
-            "each Event applied with Store.apply_event (store preloaded with the snapshot); one process, one thread; "
+            "ClusterClient.event_batches() (httpx + SseFramer) over httpx.MockTransport streaming an in-memory SSE "
+            "buffer in 64 KiB chunks, each message through parse_sse and Store.apply_event with asyncio.sleep(0) "
+            "every 256 events, as ClusterSource._stream does (store preloaded with the snapshot); one process, one "
+            "thread; "
             f"median of {repeats} runs (best also given)"
         ),
         "cluster": {"nodes": nodes, "machines": nodes * machines_per_node},
@@ -221,8 +277,10 @@ def report(result: dict[str, Any]) -> None:
         for stage, label in (
             ("parse_only", "model_validate_json only (limit)"),
             ("parse_sse", "parse_sse only"),
-            ("wire_decode", "httpx + httpx-sse decode only"),
-            ("full_path", "wire -> models -> store"),
+            ("framer", "SseFramer.feed only"),
+            ("wire_decode", "event_batches only (httpx + framer)"),
+            ("events_path", "events() per-event generator -> store (old route)"),
+            ("full_path", "event_batches -> parse_sse -> store (source path)"),
         ):
             s = r[stage]
             rows.append([type_, label, s["events_per_s_median"], s["events_per_s_best"], round(s["us_per_event"], 2)])
