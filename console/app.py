@@ -188,7 +188,9 @@ class FactoryConsoleApp(App[int]):
             self.run_worker(printer.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
             return
         client = ClusterClient(spec.url, token=spec.token, verify=spec.verify)
-        source = ClusterSource(spec.source_id, client, self.store, kind=spec.kind)
+        source = ClusterSource(
+            spec.source_id, client, self.store, kind=spec.kind, stale_after=self.settings.stale_after_s
+        )
         self.clients[spec.source_id] = client
         self.sources[spec.source_id] = source
         self.run_worker(source.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
