@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
+from console.formatting import duration
 from console.screens.status_bar import SourceView, StatusHeader
 from console.store.query import Query, parse
 
@@ -147,7 +148,14 @@ class ConsoleScreen(Screen):
                 )
             )
         if agents_total:
-            views.append(SourceView(source_id=f"agents ● {agents_live}/{agents_total} live", state="summary"))
+            all_live = agents_live == agents_total
+            views.append(
+                SourceView(
+                    source_id=f"agents ● {agents_live}/{agents_total} live",
+                    state="summary" if all_live else "summary-warn",
+                )
+            )
+            views.append(SourceView(source_id=self._nodes_served(now), state="summary"))
         badges: list[str] = []
         if app.frozen:
             badges.append("FROZEN")
@@ -176,6 +184,22 @@ class ConsoleScreen(Screen):
         if role != self._last_role:
             self._last_role = role
             self.refresh_bindings()
+
+    def _nodes_served(self, now: float) -> str:
+        """Which kind of source serves the nodes, and the oldest data among them: ``nodes: agent 6 (≤3s)``."""
+        store = self.store
+        served: dict[str, int] = {}
+        oldest = 0.0
+        for node_id in store.nodes:
+            source_id = store.node_source(node_id)
+            status = store.sources.get(source_id) if source_id else None
+            kind = status.kind if status else "?"
+            served[kind] = served.get(kind, 0) + 1
+            silent = status.seconds_since_event(now) if status else None
+            if silent is not None:
+                oldest = max(oldest, silent)
+        parts = " ".join(f"{kind} {count}" for kind, count in sorted(served.items()))
+        return f"nodes: {parts} (≤{duration(oldest)})"
 
     # --- actions available everywhere ---------------------------------------------------------------------------
 

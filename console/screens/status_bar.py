@@ -32,8 +32,8 @@ def source_text(view: SourceView, stale_after_s: float) -> tuple[str, str]:
     """The words for one source's state and the style class that goes with them (never colour alone)."""
     name = clean(view.source_id, 24)
     state = view.state
-    if state == "summary":
-        return name, "ok" if name.endswith("live") else "warn"
+    if state in ("summary", "summary-warn"):
+        return name, "ok" if state == "summary" else "warn"
     if state == "live":
         # A live stream is current even when quiet: keep-alives prove it, and 45 s of nothing ends it.
         return f"{name} ● live", "ok"

@@ -31,6 +31,7 @@ async def test_failover_to_agents_and_back(make_app):
         await settle(pilot)
         assert "reconnecting" in header_text(app) or "stale" in header_text(app)
         assert grid(app).stale_ids == set(), "agents serve live data: nothing is stale"
+        await wait_for(pilot, lambda: f"nodes: agent {len(nodes)}" in header_text(app), what="the header to say so")
 
         # A command now goes to the node's agent and its effect comes back from the agent's stream.
         machine = next(m for m in sorted(app.store.machines.values(), key=lambda m: m.id) if m.state == "running")
