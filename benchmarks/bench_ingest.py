@@ -14,8 +14,8 @@ by the demo server's :func:`console.demo.feed.sse_frame`, so the bytes are what 
 Beside it, in the same run and on the same payloads: the parse-only limit (``model_validate_json`` alone, a loop over
 ready-made strings), ``parse_sse`` alone (validation + item building, no wire decoding), the framer alone
 (``SseFramer.feed`` over the chunks), wire decoding alone (``event_batches``: httpx + framer, no validation), and the
-per-event generator :meth:`ClusterClient.events` into the store (the route the source took before the framer and
-batches; kept for comparison), to show where the time goes.
+per-event generator :meth:`ClusterClient.events` into the store (built on the same batches; the source took
+this route before it applied batches; kept for comparison), to show where the time goes.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ async def full_path(body: bytes, store: Store, expected: int) -> float:
 
 
 async def events_path(body: bytes, store: Store, expected: int) -> float:
-    """Seconds through the per-event generator :meth:`ClusterClient.events` into the store (the source's old route)."""
+    """Seconds through the per-event generator :meth:`ClusterClient.events` (same batches, one async hop per event)."""
     applied = 0
     client = ClusterClient("http://bench.invalid", transport=_transport(body))
     start = time.perf_counter()
@@ -279,7 +279,7 @@ def report(result: dict[str, Any]) -> None:
             ("parse_sse", "parse_sse only"),
             ("framer", "SseFramer.feed only"),
             ("wire_decode", "event_batches only (httpx + framer)"),
-            ("events_path", "events() per-event generator -> store (old route)"),
+            ("events_path", "events() per-event generator -> store"),
             ("full_path", "event_batches -> parse_sse -> store (source path)"),
         ):
             s = r[stage]
