@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/factory-console --demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
