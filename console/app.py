@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -107,6 +108,7 @@ class FactoryConsoleApp(App[int]):
         self.printers: dict[str, Any] = {}
         """OctoPrint sources by source id; each carries its own commands."""
         self._flush_pending = False
+        self._snapshots_seen = 0
         self._install_signal_handlers = install_signal_handlers
         self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
         """How the console writes a local receipt time (tests freeze it)."""
@@ -219,6 +221,7 @@ class FactoryConsoleApp(App[int]):
         if self._exit or not self.screen_stack:
             return  # shutting down: nothing left to paint
         changes = self.store.take_changes()
+        self._freeze_after_big_snapshot()
         cluster = self.store.cluster
         if changes.cluster and cluster is not None:
             self.server_clock.reset(cluster.server_time)
@@ -236,6 +239,23 @@ class FactoryConsoleApp(App[int]):
                 screen.apply_changes(changes)
             else:
                 screen.needs_rebuild = True
+
+    BIG_SNAPSHOT_OBJECTS = 10_000
+
+    def _freeze_after_big_snapshot(self) -> None:
+        """After a big snapshot, move what is alive to the collector's permanent generation.
+
+        Why: with hundreds of thousands of long-lived models in the store, each full collection walks them all and
+        stalls the event loop for a good part of a second (keys feel dead). They hold no reference cycles of their
+        own, so reference counting still frees each one when the store replaces it; the collector need not look.
+        """
+        total = sum(status.snapshots_total for status in self.store.sources.values())
+        if total == self._snapshots_seen:
+            return
+        self._snapshots_seen = total
+        if len(self.store.machines) + len(self.store.jobs) >= self.BIG_SNAPSHOT_OBJECTS:
+            gc.collect()
+            gc.freeze()
 
     def _mode_screens(self) -> Iterable[ConsoleScreen]:
         for stack in self._screen_stacks.values():
