@@ -234,6 +234,9 @@ class FactoryConsoleApp(App[int]):
             if mode_screen is not screen:
                 mode_screen.needs_rebuild = True
         if isinstance(screen, ConsoleScreen):
+            if not screen.ready:
+                screen.needs_rebuild = True  # it rebuilds from the store when it is shown
+                return
             screen.update_status()
             if not self.frozen:
                 screen.apply_changes(changes)

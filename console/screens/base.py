@@ -71,6 +71,8 @@ class ConsoleScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.needs_rebuild = True
+        self.ready = False
+        """Composed and mounted: only then may a flush repaint it (a screen just switched to may not be yet)."""
         self.query_text = ""
         self.filter_query: Query = parse("")
         self.sort_index = 0
@@ -102,10 +104,18 @@ class ConsoleScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
+        self.ready = True
         self.update_status()
         self.set_interval(1.0, self.update_status, name="status")
+        self.call_after_refresh(self._rebuild_if_needed)
+
+    def _rebuild_if_needed(self) -> None:
+        if self.needs_rebuild and self.is_mounted:
+            self.rebuild()
 
     def on_screen_resume(self) -> None:
+        if not self.ready:
+            return  # not composed yet: on_mount rebuilds it
         self.update_status()
         if self.needs_rebuild:
             self.rebuild()

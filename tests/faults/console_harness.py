@@ -86,7 +86,7 @@ def status(app: FactoryConsoleApp) -> Any:
     return app.store.sources[SOURCE]
 
 
-async def until(pilot: Any, predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:  # noqa: ASYNC109
+async def until(pilot: Any, predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
     """Let the app run until ``predicate()`` holds; fail naming ``what`` (and the source's state) after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -98,7 +98,7 @@ async def until(pilot: Any, predicate: Callable[[], bool], what: str, timeout: f
         await pilot.pause(0.01)
 
 
-async def until_live_at(pilot: Any, seq: int, timeout: float = 8.0) -> None:  # noqa: ASYNC109
+async def until_live_at(pilot: Any, seq: int, timeout: float = 20.0) -> None:  # noqa: ASYNC109
     app = pilot.app
     await until(
         pilot,
