@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from widgets._styles import part_styles
 from widgets.glyphs import ascii_only
+from widgets.grid_message import GridMessage
 from widgets.safe_text import fit
 
 __all__ = ["ROW_STYLES", "Cell", "Column", "DataGrid", "RowData", "column_widths"]
@@ -153,41 +154,14 @@ class DataGrid(ScrollView, can_focus=True):
 
     show_header: reactive[bool] = reactive(True)
 
-    class Highlighted(Message):
+    class Highlighted(GridMessage):
         """The cursor moved to another row (``key`` is ``None`` when the grid is empty)."""
 
-        def __init__(self, grid: DataGrid, key: str | None) -> None:
-            super().__init__()
-            self.grid = grid
-            self.key = key
-
-        @property
-        def control(self) -> DataGrid:
-            return self.grid
-
-    class Selected(Message):
+    class Selected(GridMessage):
         """The operator opened a row (enter or double click)."""
 
-        def __init__(self, grid: DataGrid, key: str) -> None:
-            super().__init__()
-            self.grid = grid
-            self.key = key
-
-        @property
-        def control(self) -> DataGrid:
-            return self.grid
-
-    class MarkToggled(Message):
+    class MarkToggled(GridMessage):
         """Space on a row; the owner updates ``marked``."""
-
-        def __init__(self, grid: DataGrid, key: str) -> None:
-            super().__init__()
-            self.grid = grid
-            self.key = key
-
-        @property
-        def control(self) -> DataGrid:
-            return self.grid
 
     class HeaderClicked(Message):
         """A column header was clicked: the owner may sort by ``column_key`` (the grid does not sort)."""

@@ -20,7 +20,6 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -28,6 +27,7 @@ from textual.strip import Strip
 from console.api.models import Job, Machine
 from widgets._styles import part_styles
 from widgets.glyphs import ascii_only, kind_abbr, machine_state_look, telemetry_label
+from widgets.grid_message import GridMessage
 from widgets.safe_text import clean, fit
 
 __all__ = ["GridLayout", "MachineGrid", "progress_bar", "table_row_key", "tile_line_keys"]
@@ -173,41 +173,26 @@ class MachineGrid(ScrollView, can_focus=True):
     grid_layout: reactive[GridLayout] = reactive("tiles")
     """``tiles`` or ``table``. (Not ``layout``: that name is a Textual ``Widget`` property.)"""
 
-    class Highlighted(Message):
+    class Highlighted(GridMessage):
         """The cursor moved to another machine (or to none: ``machine_id`` is ``None`` when the grid is empty)."""
 
-        def __init__(self, grid: MachineGrid, machine_id: str | None) -> None:
-            super().__init__()
-            self.grid = grid
-            self.machine_id = machine_id
-
         @property
-        def control(self) -> MachineGrid:
-            return self.grid
+        def machine_id(self) -> str | None:
+            return self.key
 
-    class Selected(Message):
+    class Selected(GridMessage):
         """The operator opened a machine (enter or double click)."""
 
-        def __init__(self, grid: MachineGrid, machine_id: str) -> None:
-            super().__init__()
-            self.grid = grid
-            self.machine_id = machine_id
-
         @property
-        def control(self) -> MachineGrid:
-            return self.grid
+        def machine_id(self) -> str:
+            return self.key or ""
 
-    class MarkToggled(Message):
+    class MarkToggled(GridMessage):
         """The operator pressed space on a machine; the owner updates ``marked`` (the grid does not)."""
 
-        def __init__(self, grid: MachineGrid, machine_id: str) -> None:
-            super().__init__()
-            self.grid = grid
-            self.machine_id = machine_id
-
         @property
-        def control(self) -> MachineGrid:
-            return self.grid
+        def machine_id(self) -> str:
+            return self.key or ""
 
     def __init__(
         self,
