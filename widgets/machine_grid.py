@@ -93,6 +93,9 @@ def table_row_key(machine: Machine) -> tuple[object, ...]:
     )
 
 
+_BOLD = Style(bold=True)
+
+
 class MachineGrid(ScrollView, can_focus=True):
     """Machines as tiles (several per row, 5 lines each) or as a dense table (one line each, with a header)."""
 
@@ -618,11 +621,20 @@ class MachineGrid(ScrollView, can_focus=True):
 
     def _tile_line(self, index: int, within: int, width: int, styles: dict[str, Style]) -> list[Segment]:
         machine = self._rows[index]
-        base = styles["cursor"] if index == self._cursor else styles["tile"]
+        at_cursor = index == self._cursor
+        base = styles["cursor"] if at_cursor else styles["tile"]
+
+        def part(key: str) -> Style:
+            # On the cursor the cursor's own colours win (a theme's part colour could vanish into its background,
+            # e.g. white on white in mono); words and glyphs still tell the state.
+            if at_cursor:
+                return base + _BOLD if key == "name" else base
+            return base + styles[key]
+
         marked, stale, alerts, job = self._row_facts(machine)
         look = machine_state_look(machine.state)
-        state_style = base + self._state_style(styles, look.style)
-        muted = base + styles["muted"]
+        state_style = base if at_cursor else base + self._state_style(styles, look.style)
+        muted = part("muted")
         parts: list[tuple[str, Style]]
         if within == 0:
             mark = ("*" if ascii_only() else "●") if marked else " "
@@ -630,8 +642,8 @@ class MachineGrid(ScrollView, can_focus=True):
             kind_width = min(max(4, len(kind)), 8)
             name_width = max(1, width - kind_width - 3)
             parts = [
-                (mark, base + styles["mark"]),
-                (fit(self._clean(machine.name), name_width, cleaned=True), base + styles["name"]),
+                (mark, part("mark")),
+                (fit(self._clean(machine.name), name_width, cleaned=True), part("name")),
                 (" ", base),
                 (fit(kind, kind_width, align="right", cleaned=True), muted),
                 (" ", base),
@@ -642,7 +654,7 @@ class MachineGrid(ScrollView, can_focus=True):
                 (" ", base),
                 (fit(look.label, label_width, cleaned=True), state_style),
                 (" ", base),
-                (progress_bar(machine.progress, 9), base + styles["progress"]),
+                (progress_bar(machine.progress, 9), part("progress")),
                 (" ", base),
                 (_percent(machine.progress), muted),
             ]  # exactly ``width`` cells (no trailing space: it was cropped off on every draw)
@@ -656,14 +668,14 @@ class MachineGrid(ScrollView, can_focus=True):
                 (" ", base),
                 (
                     fit(tele, max(1, width - job_width - 6), align="right", cleaned=True),
-                    base + styles["stale"] if stale else muted,
+                    part("stale") if stale else muted,
                 ),
                 (" ", base),
-                (fit(alert_text, 3, align="right", cleaned=True), base + styles["alerts"] if alerts else base),
+                (fit(alert_text, 3, align="right", cleaned=True), part("alerts") if alerts else base),
             ]  # exactly ``width`` cells, as above
         else:
             detail, detail_style = self._detail(machine, look.style, styles)
-            parts = [(" ", base), (fit(detail, width - 2), base + detail_style), (" ", base)]
+            parts = [(" ", base), (fit(detail, width - 2), base if at_cursor else base + detail_style), (" ", base)]
         return self._fit_parts(parts, width, base)
 
     def _detail(self, machine: Machine, style_class: str, styles: dict[str, Style]) -> tuple[str, Style]:
