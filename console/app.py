@@ -267,6 +267,9 @@ class FactoryConsoleApp(App[int]):
                     yield screen
 
     def watch_frozen(self, frozen: bool) -> None:
+        if frozen:
+            for mode_screen in self._mode_screens():
+                mode_screen.freeze_view()
         screen = self.screen
         if isinstance(screen, ConsoleScreen):
             screen.update_status()

@@ -1,9 +1,12 @@
 """The machine grid: every machine of the (filtered, sorted) view, as tiles or as a dense table.
 
-A Line-API ``ScrollView``: it keeps the machines in a list plus an id -> index map and draws only the lines that are
-on screen, so a cluster of 20,000 machines costs what the visible ~50 lines cost. When the store says which machines
-changed, :meth:`MachineGrid.update_rows` swaps those rows in and repaints only their lines *if they are visible*
-(no full refresh). Sorting and filtering belong to the caller; :meth:`MachineGrid.set_machines` only indexes (O(n)).
+A Line-API ``ScrollView``: it keeps the ids of the shown machines in a list plus an id -> index map and draws only
+the lines that are on screen, so a cluster of 20,000 machines costs what the visible ~50 lines cost. The machines
+themselves are read, when drawn, from a mapping by id: the store's own (``set_machines(rows, machines=store.machines)``)
+or, for simple owners, a private copy. When the store says which machines changed,
+:meth:`MachineGrid.machines_changed` repaints only the changed lines of those that are *visible* (no full refresh);
+an off-screen change costs a dict lookup and two integer compares, because the grid holds no copy of it to replace.
+Sorting and filtering belong to the caller; :meth:`MachineGrid.set_machines` only indexes (O(n)).
 
 Looks follow ISA-101: idle and running are calm (``state-normal``), colour only marks the abnormal, and a state is
 always a word and a glyph too. Every server string is cleaned (``widgets.safe_text``) and drawn as plain segments,
@@ -13,6 +16,7 @@ never parsed as markup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import ClassVar, Literal
 
 from rich.segment import Segment
@@ -208,8 +212,14 @@ class MachineGrid(ScrollView, can_focus=True):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._rows: list[Machine] = []
+        self._ids: list[str] = []
         self._index: dict[str, int] = {}
+        self._machines: Mapping[str, Machine] = {}
+        self._own_machines: dict[str, Machine] | None = {}
+        self._drawn_keys: dict[str, tuple[object, ...]] = {}
+        """Render keys of visible machines as last painted: what a change is compared with (see machines_changed)."""
+        self._drawn_range = (0, 0)
+        """The visible index range ``_drawn_keys`` belongs to."""
         self._cursor = 0
         self._style_cache: dict[str, Style] | None = None
         self._style_theme: tuple[str, bool] | None = None
@@ -237,22 +247,37 @@ class MachineGrid(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self._ids)
 
     @property
     def machine_ids(self) -> list[str]:
-        return [row.id for row in self._rows]
+        return list(self._ids)
 
-    def set_machines(self, rows: Sequence[Machine]) -> None:
-        """Show ``rows`` (already filtered and sorted). The cursor stays on the same machine if it is still there."""
+    def set_machines(self, rows: Sequence[Machine], machines: Mapping[str, Machine] | None = None) -> None:
+        """Show ``rows`` (already filtered and sorted). The cursor stays on the same machine if it is still there.
+
+        ``machines``, when given, is a live mapping of machines by id that its owner keeps current (the store's
+        ``machines``): the grid then keeps only the order of ``rows`` and draws each machine as the mapping has it
+        now; the owner reports changes with :meth:`machines_changed`. Why: holding no copy of its own, the grid does
+        no work for a change that is off screen, not even releasing the replaced version (at 20,000 machines that
+        release was most of a refresh). Without ``machines`` the grid keeps a private copy of ``rows``, which
+        :meth:`update_rows` keeps current.
+        """
         old_id = self.cursor_id
         was_visible = self._index_visible(self._cursor)
-        self._rows = list(rows)
-        self._index = {row.id: i for i, row in enumerate(self._rows)}
+        self._ids = [row.id for row in rows]
+        self._index = {machine_id: i for i, machine_id in enumerate(self._ids)}
+        if machines is None:
+            self._own_machines = {row.id: row for row in rows}
+            self._machines = self._own_machines
+        else:
+            self._own_machines = None
+            self._machines = machines
+        self._drawn_keys.clear()
         if old_id is not None and old_id in self._index:
             self._cursor = self._index[old_id]
         else:
-            self._cursor = min(self._cursor, max(0, len(self._rows) - 1))
+            self._cursor = min(self._cursor, max(0, len(self._ids) - 1))
         self._update_virtual_size()
         self.refresh()
         if was_visible:
@@ -261,26 +286,55 @@ class MachineGrid(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, self.cursor_id))
 
     def update_rows(self, changed: Mapping[str, Machine]) -> None:
-        """Swap in new versions of machines already shown and repaint only those that are visible.
+        """Swap new versions of machines already shown into the grid's private copy, then repaint as
+        :meth:`machines_changed` does. With a live mapping (``set_machines(..., machines=...)``) its owner has
+        already swapped them in, and this is :meth:`machines_changed` of the ids.
 
         Machines not in the view are ignored (the caller re-filters with :meth:`set_machines` when membership or
-        order must change). The visible index range is computed once per call, so a change that is off screen costs
-        a dict lookup, a list store and two integer compares: with 20,000 machines most of a store flush is that.
-        A visible change repaints only the lines whose render key (:func:`tile_line_keys`, :func:`table_row_key`)
-        differs between the old and the new version: a telemetry tick repaints one tile line, not five.
+        order must change).
         """
-        index = self._index
-        rows = self._rows
+        own = self._own_machines
+        if own is not None:
+            index = self._index
+            drawn = self._drawn_keys
+            lo, hi = self._visible_index_range()
+            if (lo, hi) != self._drawn_range:
+                drawn.clear()
+                self._drawn_range = (lo, hi)
+            keys_of = self._render_keys
+            for machine_id, machine in changed.items():
+                i = index.get(machine_id)
+                if i is None:
+                    continue
+                if lo <= i < hi and machine_id not in drawn and (old := own.get(machine_id)) is not None:
+                    drawn[machine_id] = keys_of(old)  # what is on screen now, to compare the new version with
+                own[machine_id] = machine
+        self.machines_changed(changed.keys())
+
+    def machines_changed(self, ids: Iterable[str]) -> None:
+        """The machines ``ids`` have new versions in the grid's mapping: repaint the changed lines of visible ones.
+
+        Cost follows the screen, not the change set: given a set (or a dict's keys) larger than the visible range,
+        the grid walks the ~50 visible items and asks the set about each, so 1 % of 20,000 machines changing costs
+        what 1 % of 200 does; otherwise each id costs a dict lookup and two integer compares. A visible change
+        repaints only the lines whose render key (:func:`tile_line_keys`, :func:`table_row_key`) differs from what
+        was painted: a telemetry tick repaints one tile line, not five.
+        """
         lo, hi = self._visible_index_range()
-        replaced: list[tuple[int, Machine, Machine]] = []
-        for machine_id, machine in changed.items():
-            i = index.get(machine_id)
-            if i is not None:
-                if lo <= i < hi:
-                    replaced.append((i, rows[i], machine))
-                rows[i] = machine
-        if replaced:
-            self._refresh_changed(replaced)
+        drawn = self._drawn_keys
+        if (lo, hi) != self._drawn_range:
+            # Scrolled (or resized): the painted keys on record belong to items now off screen or were painted
+            # before changes the grid skipped while they were away; repaint such items whole on their next change.
+            drawn.clear()
+            self._drawn_range = (lo, hi)
+        shown = self._ids
+        if isinstance(ids, AbstractSet) and len(ids) > hi - lo:
+            visible = [(i, shown[i]) for i in range(lo, hi) if shown[i] in ids]
+        else:
+            index = self._index
+            visible = [(i, machine_id) for machine_id in ids if (i := index.get(machine_id, -1)) >= lo and i < hi]
+        if visible:
+            self._refresh_changed(visible)
 
     def refresh_ids(self, ids: Iterable[str]) -> None:
         """Repaint the machines ``ids`` if visible (after a change of ``jobs``, ``alert_counts``, ``stale_ids``...)."""
@@ -290,18 +344,29 @@ class MachineGrid(ScrollView, can_focus=True):
         if visible:
             self._refresh_indices(visible)
 
+    def keep_copy(self) -> None:
+        """Stop reading the owner's live mapping: keep the machines as they are now in a private copy (a frozen
+        view). :meth:`set_machines` with a mapping reattaches."""
+        if self._own_machines is None:
+            machines = self._machines
+            self._own_machines = {i: m for i in self._ids if (m := machines.get(i)) is not None}
+            self._machines = self._own_machines
+
     def get_machine(self, machine_id: str) -> Machine | None:
-        i = self._index.get(machine_id)
-        return None if i is None else self._rows[i]
+        return self._machines.get(machine_id) if machine_id in self._index else None
+
+    def _machine_at(self, index: int) -> Machine | None:
+        """The machine shown at ``index``, as the mapping has it now (``None`` if it has just left the mapping)."""
+        return self._machines.get(self._ids[index])
 
     # --- cursor ----------------------------------------------------------------------------------------------------
 
     @property
     def cursor_id(self) -> str | None:
         """The id of the highlighted machine, ``None`` when the grid is empty."""
-        if not self._rows:
+        if not self._ids:
             return None
-        return self._rows[min(self._cursor, len(self._rows) - 1)].id
+        return self._ids[min(self._cursor, len(self._ids) - 1)]
 
     @property
     def cursor_index(self) -> int:
@@ -316,9 +381,9 @@ class MachineGrid(ScrollView, can_focus=True):
         return True
 
     def _set_cursor(self, index: int) -> None:
-        if not self._rows:
+        if not self._ids:
             return
-        index = max(0, min(index, len(self._rows) - 1))
+        index = max(0, min(index, len(self._ids) - 1))
         old = self._cursor
         if index == old:
             self._scroll_to_index(index)
@@ -326,7 +391,7 @@ class MachineGrid(ScrollView, can_focus=True):
         self._cursor = index
         self._refresh_indices([old, index])
         self._scroll_to_index(index)
-        self.post_message(self.Highlighted(self, self._rows[index].id))
+        self.post_message(self.Highlighted(self, self._ids[index]))
 
     # --- geometry --------------------------------------------------------------------------------------------------
 
@@ -350,7 +415,7 @@ class MachineGrid(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         cols = self._columns
-        n_lines = -(-len(self._rows) // cols) * self._row_height + self._header_height
+        n_lines = -(-len(self._ids) // cols) * self._row_height + self._header_height
         self.virtual_size = Size(self.scrollable_content_region.width, max(n_lines, 1 + self._header_height))
 
     def _geometry(self) -> tuple[int, int, int, int]:
@@ -371,7 +436,7 @@ class MachineGrid(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         first_row = top // row_height
         end_row = -(-(top + max(0, height - header)) // row_height)
-        return first_row * cols, min(end_row * cols, len(self._rows))
+        return first_row * cols, min(end_row * cols, len(self._ids))
 
     def _index_visible(self, index: int) -> bool:
         """Whether the first line of item ``index`` is in the scrolled body."""
@@ -396,31 +461,49 @@ class MachineGrid(ScrollView, can_focus=True):
             self.refreshed_lines += height
             self.refresh_lines(line, height)
 
-    def _refresh_changed(self, replaced: list[tuple[int, Machine, Machine]]) -> None:
-        """Repaint the lines of visible items whose render key changed from ``old`` to ``new``.
+    def _render_keys(self, machine: Machine) -> tuple[object, ...]:
+        """What decides how ``machine`` looks in the current layout: a key per tile line, or the table row's key."""
+        return table_row_key(machine) if self.grid_layout == "table" else tile_line_keys(machine)
+
+    def _refresh_changed(self, visible: list[tuple[int, str]]) -> None:
+        """Repaint the lines of the visible items ``(index, id)`` whose render key differs from what was painted.
 
         Only the machine's own fields are compared: marks, stale flags, alert counts and jobs are set on the grid by
-        its owner, who then calls :meth:`refresh_ids` (whole tiles) or ``refresh``.
+        its owner, who then calls :meth:`refresh_ids` (whole tiles) or ``refresh``. An item with no painted keys on
+        record (the grid scrolled since) is repainted whole.
         """
+        machines = self._machines
+        drawn = self._drawn_keys
         _, _, cols, header = self._geometry()
         if self.grid_layout == "table":
-            lines = {
-                header + i for i, old, new in replaced if old is not new and table_row_key(old) != table_row_key(new)
-            }
+            lines: set[int] = set()
+            for i, machine_id in visible:
+                machine = machines.get(machine_id)
+                new_key = None if machine is None else table_row_key(machine)
+                if new_key is None or drawn.get(machine_id) != new_key:
+                    lines.add(header + i)
+                if new_key is None:
+                    drawn.pop(machine_id, None)
+                else:
+                    drawn[machine_id] = new_key
             for line in lines:
                 self.refresh_line(line)
             self.refreshed_lines += len(lines)
             return
         height = self.TILE_HEIGHT
         dirty: set[tuple[int, int]] = set()  # (column of tiles, line)
-        for i, old, new in replaced:
-            if old is new:
-                continue
+        for i, machine_id in visible:
             first = (i // cols) * height
             column = i % cols
-            old_keys, new_keys = tile_line_keys(old), tile_line_keys(new)
-            for within in range(len(old_keys)):
-                if old_keys[within] != new_keys[within]:
+            machine = machines.get(machine_id)
+            old_keys = drawn.get(machine_id)
+            if machine is None:
+                drawn.pop(machine_id, None)
+                new_keys: tuple[object, ...] | None = None
+            else:
+                new_keys = drawn[machine_id] = tile_line_keys(machine)
+            for within in range(height - 1):
+                if old_keys is None or new_keys is None or old_keys[within] != new_keys[within]:
                     dirty.add((column, first + within))
         self.refreshed_lines += len(dirty)
         # Repaint only the changed tile's own cells, not the whole screen line: over SSH a telemetry tick of one
@@ -451,6 +534,7 @@ class MachineGrid(ScrollView, can_focus=True):
             self.scroll_to(y=line + self._row_height - body_height, animate=False, immediate=True)
 
     def watch_grid_layout(self) -> None:
+        self._drawn_keys.clear()  # keys of the other layout
         self._update_virtual_size()
         self._scroll_to_index(self._cursor)
         self.refresh()
@@ -486,7 +570,7 @@ class MachineGrid(ScrollView, can_focus=True):
         self._set_cursor(0)
 
     def action_last(self) -> None:
-        self._set_cursor(len(self._rows) - 1)
+        self._set_cursor(len(self._ids) - 1)
 
     def action_select(self) -> None:
         machine_id = self.cursor_id
@@ -509,7 +593,7 @@ class MachineGrid(ScrollView, can_focus=True):
         cols = self._columns
         col = min(x // max(1, self.scrollable_content_region.width // cols), cols - 1)
         index = row * cols + col
-        return index if 0 <= index < len(self._rows) else None
+        return index if 0 <= index < len(self._ids) else None
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -520,7 +604,7 @@ class MachineGrid(ScrollView, can_focus=True):
             return
         self._set_cursor(index)
         if event.chain >= 2:
-            self.post_message(self.Selected(self, self._rows[index].id))
+            self.post_message(self.Selected(self, self._ids[index]))
 
     # --- rendering -------------------------------------------------------------------------------------------------
 
@@ -578,23 +662,27 @@ class MachineGrid(ScrollView, can_focus=True):
         if self.grid_layout == "table":
             if y == 0:
                 return self._table_header(width, styles)
-            if not self._rows:
+            if not self._ids:
                 return self._empty_line(y - 1, width, styles)
             index = scroll_y + y - 1
-            if index >= len(self._rows):
+            if index >= len(self._ids):
                 return Strip.blank(width, styles["_base"])
-            return self._table_row(index, width, styles)
-        if not self._rows:
+            machine = self._machine_at(index)
+            if machine is None:
+                return Strip.blank(width, styles["_base"])
+            return self._table_row(index, machine, width, styles)
+        if not self._ids:
             return self._empty_line(y, width, styles)
         tile_row, within = divmod(scroll_y + y, self.TILE_HEIGHT)
         slot = width // cols
         segments: list[Segment] = []
         for col in range(cols):
             index = tile_row * cols + col
-            if index >= len(self._rows) or within == self.TILE_HEIGHT - 1:
+            machine = None if index >= len(self._ids) or within == self.TILE_HEIGHT - 1 else self._machine_at(index)
+            if machine is None:
                 segments.append(Segment(" " * slot, styles["_base"]))
                 continue
-            segments.extend(self._tile_line(index, within, slot - 1, styles))
+            segments.extend(self._tile_line(index, machine, within, slot - 1, styles))
             segments.append(Segment(" ", styles["_base"]))
         used = slot * cols
         if used < width:
@@ -619,8 +707,9 @@ class MachineGrid(ScrollView, can_focus=True):
             self._clean(machine.job_id or "—"),
         )
 
-    def _tile_line(self, index: int, within: int, width: int, styles: dict[str, Style]) -> list[Segment]:
-        machine = self._rows[index]
+    def _tile_line(
+        self, index: int, machine: Machine, within: int, width: int, styles: dict[str, Style]
+    ) -> list[Segment]:
         at_cursor = index == self._cursor
         base = styles["cursor"] if at_cursor else styles["tile"]
 
@@ -729,8 +818,7 @@ class MachineGrid(ScrollView, can_focus=True):
             text += fit("NODE", node_w)
         return Strip([Segment(fit(text, width, cleaned=True), styles["_base"] + styles["header"])], width)
 
-    def _table_row(self, index: int, width: int, styles: dict[str, Style]) -> Strip:
-        machine = self._rows[index]
+    def _table_row(self, index: int, machine: Machine, width: int, styles: dict[str, Style]) -> Strip:
         base = styles["cursor"] if index == self._cursor else styles["_base"] + styles["state-normal"]
         marked, stale, alerts, job = self._row_facts(machine)
         look = machine_state_look(machine.state)

@@ -132,6 +132,11 @@ class ConsoleScreen(Screen):
         """Recompute everything this screen shows from the store."""
         self.needs_rebuild = False
 
+    def freeze_view(self) -> None:
+        """The app froze the view: stop showing the store's live data. Widgets that read the store's mappings
+        directly (the machine grid) must take a copy now, or a scroll would show what arrived after the freeze.
+        Unfreezing rebuilds the screen, which reattaches them."""
+
     def update_status(self) -> None:
         """Refresh the header (cheap: it repaints only when its text changes)."""
         app = self.console

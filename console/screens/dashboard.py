@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -149,11 +149,19 @@ class DashboardScreen(ConsoleScreen):
         grid.alert_counts = self._alert_counts()
         grid.marked = self.marked
         grid.stale_ids = self._stale_machine_ids()
-        grid.set_machines(machines)
+        grid.set_machines(machines, self._live_machines())
         self._refresh_nodes()
         self._refresh_queue()
         self._refresh_alerts()
         self._refresh_quality()
+
+    def _live_machines(self) -> Mapping[str, Machine] | None:
+        """The mapping the grid reads machines from: the store's own, or none (a private copy) while frozen."""
+        return None if self.console.frozen else self.store.machines
+
+    def freeze_view(self) -> None:
+        if self.ready:
+            self.grid.keep_copy()
 
     def apply_changes(self, changes: ChangeSet) -> None:
         """Repaint what changed: swap changed machines into the grid in place (it repaints only visible rows whose
@@ -167,8 +175,9 @@ class DashboardScreen(ConsoleScreen):
         if self._grid_needs_placing(changes):
             self._place_machines()
         elif changes.machines or changes.telemetry_only:
-            ids = changes.machines | changes.telemetry_only
-            grid.update_rows({i: m for i in ids if i in self._shown_ids and (m := store.machines.get(i))})
+            # The grid reads machines from the store's mapping: it repaints the visible ones among these.
+            grid.machines_changed(changes.machines)
+            grid.machines_changed(changes.telemetry_only)
         if changes.sources:
             stale = self._stale_machine_ids()
             if stale != grid.stale_ids:
@@ -230,7 +239,7 @@ class DashboardScreen(ConsoleScreen):
         self._shown_ids = {m.id for m in machines}
         key = machine_sort_key(self.sort_key)
         self._sort_values = {m.id: key(m) for m in machines}
-        self.grid.set_machines(machines)
+        self.grid.set_machines(machines, self._live_machines())
 
     def _states_changed(self, changes: ChangeSet) -> bool:
         """The node strip counts machines by state: only a state change (or a machine coming or going) moves it."""

@@ -113,6 +113,89 @@ async def test_unchanged_render_key_refreshes_nothing() -> None:
             assert grid.refreshed_lines == 0 and grid.rendered_lines == 0, layout
 
 
+# --- a live mapping: the grid reads machines from its owner's dict (as the dashboard does with the store's) ---------
+
+
+async def test_live_mapping_changes_repaint_only_visible_changed_lines() -> None:
+    app, grid = _make("tiles")
+    async with app.run_test(size=SIZE) as pilot:
+        rows = machines(5000)
+        live = {m.id: m for m in rows}
+        grid.set_machines(rows, live)
+        await pilot.pause()
+        calls = _counting(grid)
+        grid.refreshed_lines = grid.rendered_lines = 0
+        # off screen: the owner swaps new versions in; the grid draws and asks for nothing
+        for i in range(1000, 1200):
+            live[f"M-{i:05d}"] = machine(i, state="fault", name="ZZ-CHANGED")
+        grid.machines_changed(f"M-{i:05d}" for i in range(1000, 1200))
+        await pilot.pause()
+        assert calls == [] and grid.rendered_lines == 0
+        # on screen, telemetry only: the first change of a tile with no painted keys repaints the whole tile once...
+        fdm = live["M-00005"]
+        live[fdm.id] = fdm.model_copy(update={"telemetry": {**fdm.telemetry, "nozzle_c": 231.0}})
+        grid.machines_changed([fdm.id])
+        assert calls == [(MachineGrid.TILE_HEIGHT, 4)]
+        await pilot.pause()
+        assert "nozzle 231°C" in "\n".join(screen_lines(app))
+        # ...after that only its changed line
+        calls.clear()
+        live[fdm.id] = live[fdm.id].model_copy(update={"telemetry": {**fdm.telemetry, "nozzle_c": 232.0}})
+        grid.machines_changed([fdm.id])
+        assert calls == [(MachineGrid.TILE_HEIGHT + 2, 1)]
+        await pilot.pause()
+        assert "nozzle 232°C" in "\n".join(screen_lines(app))
+        # the changed machines show their new version when scrolled to
+        grid.move_cursor_to("M-01000")
+        await pilot.pause()
+        assert grid.get_machine("M-01000").name == "ZZ-CHANGED"  # type: ignore[union-attr]
+        assert "ZZ-CHANGED" in "\n".join(screen_lines(app))
+
+
+async def test_live_mapping_change_while_off_screen_is_not_compared_with_stale_keys() -> None:
+    """Painted keys of a machine that changes while scrolled away are forgotten: back on screen, its next change
+    repaints the whole tile, not just the lines that differ from a version the screen no longer shows."""
+    app, grid = _make("tiles")
+    async with app.run_test(size=SIZE) as pilot:
+        rows = machines(3000)
+        live = {m.id: m for m in rows}
+        grid.set_machines(rows, live)
+        await pilot.pause()
+        first = live["M-00000"]
+        live[first.id] = first.model_copy(update={"progress": 0.11})
+        grid.machines_changed([first.id])  # painted keys now on record
+        await pilot.pause()
+        grid.move_cursor_to("M-02000")  # scroll away
+        await pilot.pause()
+        live[first.id] = first.model_copy(update={"progress": 0.55, "name": "Renamed-away"})
+        grid.machines_changed([first.id])  # off screen
+        grid.move_cursor_to("M-00000")  # back: drawn fresh, "Renamed-away" at 55 %
+        await pilot.pause()
+        assert "Renamed-away" in "\n".join(screen_lines(app))
+        calls = _counting(grid)
+        live[first.id] = live[first.id].model_copy(update={"progress": 0.11})  # back to the first progress
+        grid.machines_changed([first.id])
+        assert calls == [(0, 4)]  # the whole tile, since what is painted is not on record
+        await pilot.pause()
+        assert " 11%" in "\n".join(screen_lines(app))
+
+
+async def test_live_mapping_machine_gone_before_the_owner_replaces_the_rows_draws_a_blank_tile() -> None:
+    for layout in ("tiles", "table"):
+        app, grid = _make(layout)
+        async with app.run_test(size=SIZE) as pilot:
+            rows = machines(10)
+            live = {m.id: m for m in rows}
+            grid.set_machines(rows, live)
+            await pilot.pause()
+            gone = live.pop("M-00001")
+            grid.machines_changed([gone.id])
+            await pilot.pause()
+            assert gone.name not in "\n".join(screen_lines(app)), layout
+            assert rows[2].name in "\n".join(screen_lines(app)), layout
+            assert grid.get_machine(gone.id) is None
+
+
 # --- the keys cover what is drawn ----------------------------------------------------------------------------------
 
 _VARIANTS: list[dict[str, object]] = [
@@ -144,14 +227,12 @@ _VARIANTS: list[dict[str, object]] = [
 
 
 def _tile_lines(grid: MachineGrid, m: Machine) -> list[list[Segment]]:
-    grid._rows[0] = m
     styles = grid._styles()
-    return [grid._tile_line(0, within, 31, styles) for within in range(4)]
+    return [grid._tile_line(0, m, within, 31, styles) for within in range(4)]
 
 
 def _table_line(grid: MachineGrid, m: Machine) -> list[Segment]:
-    grid._rows[0] = m
-    return list(grid._table_row(0, 120, grid._styles()))
+    return list(grid._table_row(0, m, 120, grid._styles()))
 
 
 async def test_render_keys_change_whenever_a_drawn_line_changes() -> None:
