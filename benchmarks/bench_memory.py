@@ -86,14 +86,19 @@ store.take_changes()
 del data, snapshot
 mark("store")
 # Where it goes. Objects are counted once each (job designs are shared between jobs), and so are pydantic's
-# ``__pydantic_fields_set__`` sets: the store gives every object of one shape one shared read-only set, so summing
-# the set of each object (as this line once did) would count the same set thousands of times.
+# ``__pydantic_fields_set__`` sets: the store gives every model object of one shape one shared read-only set, so
+# summing the set of each object (as this line once did) would count the same set thousands of times. Jobs and
+# designs are lean records (slotted pydantic dataclasses: no ``__dict__``, no fields set).
 objects = {id(o): o for o in [*store.machines.values(), *store.jobs.values(), *(j.design for j in store.jobs.values())]}
-field_sets = {id(o.__pydantic_fields_set__): o.__pydantic_fields_set__ for o in objects.values()}
+field_sets = {
+    id(fs): fs for o in objects.values() if (fs := getattr(o, "__pydantic_fields_set__", None)) is not None
+}
 counts["objects"] = len(objects)
+counts["lean_objects"] = sum(1 for o in objects.values() if not hasattr(o, "__dict__"))
 counts["distinct_fields_sets"] = len(field_sets)
 counts["fields_set_bytes"] = sum(sys.getsizeof(f) for f in field_sets.values())
-counts["instance_dict_bytes"] = sum(sys.getsizeof(o.__dict__) for o in objects.values())
+counts["instance_dict_bytes"] = sum(sys.getsizeof(o.__dict__) for o in objects.values() if hasattr(o, "__dict__"))
+counts["object_bytes"] = sum(sys.getsizeof(o) for o in objects.values())
 del objects, field_sets
 
 if history_len:
@@ -168,6 +173,8 @@ def measure(n_machines: int, n_jobs: int, history_len: int, with_app: bool = Tru
         "snapshot_json_mb": round(child["counts"]["snapshot_bytes"] / MB, 1),
         "rss_mb": stages_mb,
         "objects": child["counts"]["objects"],
+        "lean_objects": child["counts"]["lean_objects"],
+        "object_mb": round(child["counts"]["object_bytes"] / MB, 1),
         "distinct_fields_sets": child["counts"]["distinct_fields_sets"],
         "pydantic_fields_set_mb": round(child["counts"]["fields_set_bytes"] / MB, 2),
         "instance_dict_mb": round(child["counts"]["instance_dict_bytes"] / MB, 1),
@@ -184,8 +191,10 @@ def report(result: dict[str, Any]) -> None:
         rows,
     )
     print(
-        f"  of which: instance __dict__ {result['instance_dict_mb']} MB ({result['objects']:,} distinct machines, "
-        f"jobs, job designs); {result['distinct_fields_sets']:,} distinct __pydantic_fields_set__ sets "
+        f"  of which: {result['objects']:,} distinct machines, jobs and job designs "
+        f"({result['lean_objects']:,} of them "
+        f"lean records), the objects themselves {result['object_mb']} MB, instance __dict__s "
+        f"{result['instance_dict_mb']} MB; {result['distinct_fields_sets']:,} distinct __pydantic_fields_set__ sets "
         f"({result['pydantic_fields_set_mb']} MB: shared per shape)"
     )
     print_targets(result["targets"])

@@ -24,6 +24,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from console.api.lean import LeanModel, WeakLeanModel, lean
+
 __all__ = [
     "EVENT_MODELS",
     "AckBody",
@@ -232,12 +234,19 @@ class MachineTelemetry(ApiModel):
     values: dict[str, float]
 
 
-class Design(ApiModel):
+@lean
+class Design(WeakLeanModel):
+    """A job's design file. Lean (see ``console.api.lean``) and weakly referenceable: the store shares one object
+    among the jobs that make the same design."""
+
     file: str
     sha256: str
 
 
-class Job(ApiModel):
+@lean
+class Job(LeanModel):
+    """A job. Lean (``console.api.lean``): the console may hold 100,000 of them."""
+
     id: str
     order_id: str
     part: str

@@ -11,6 +11,10 @@ model raises ``TypeError`` (pydantic records the name in the fields set, and the
 pydantic has already written the value by then, so this is a bug detector, not a guard). ``model_copy(update=...)``
 and ``copy.copy`` still work: copying a :class:`SharedFieldsSet` gives an ordinary ``set`` for the copy to own.
 
+Jobs, the most numerous objects, are not ``BaseModel``s but lean records (``console.api.lean``: slotted, frozen,
+without a fields set); compacting one means interning its strings and sharing its design and size with equal ones,
+written with ``object.__setattr__`` before the store lets anyone see the job.
+
 Strings that repeat across thousands of objects (node ids, states, kinds, statuses, materials, processes, regions)
 are interned with :func:`sys.intern`, so each distinct value is kept once. Only field values are replaced, by equal
 strings, before the object is visible to anyone: nothing observable changes.
@@ -118,19 +122,32 @@ _DESIGNS: weakref.WeakValueDictionary[tuple[str, str], Design] = weakref.WeakVal
 stored job uses any more is freed."""
 
 
+_SIZES: dict[tuple[float, ...], tuple[float, ...]] = {}
+"""One ``size_mm`` tuple per distinct size among stored jobs (a part's size repeats across its jobs); bounded."""
+
+
 def _job(job: Job) -> None:
-    share_fields(job)
-    _intern_fields(job, _JOB_STRINGS)
+    # Jobs are lean records (``console.api.lean``): slots, frozen, no fields set. Replace values by equal shared
+    # ones before the store lets anyone see the job.
+    for name in _JOB_STRINGS:
+        value = getattr(job, name)
+        if type(value) is str:
+            _OBJECT_SETATTR(job, name, _intern(value))
+    size = job.size_mm
+    shared_size = _SIZES.get(size)
+    if shared_size is None:
+        if len(_SIZES) >= 65_536:
+            _SIZES.clear()
+        shared_size = _SIZES[size] = size
+    _OBJECT_SETATTR(job, "size_mm", shared_size)
     design: Design = job.design
-    values = design.__dict__
-    if type(design) is Design and len(values) == 2:
-        key = (values["file"], values["sha256"])
+    if type(design) is Design:
+        key = (design.file, design.sha256)
         known = _DESIGNS.get(key)
-        if known is not None and known.__pydantic_fields_set__ == design.__pydantic_fields_set__:
-            job.__dict__["design"] = known  # equal and never changed in place: shared
-            return
-        _DESIGNS[key] = design
-    share_fields(design)
+        if known is not None:
+            _OBJECT_SETATTR(job, "design", known)  # equal and never changed in place: shared
+        else:
+            _DESIGNS[key] = design
 
 
 def _node(node: Node) -> None:

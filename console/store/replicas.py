@@ -222,7 +222,15 @@ def merged_cluster(replicas: list[Replica]) -> Cluster | None:
 _QUIET_FIELDS = frozenset({"telemetry", "last_seen"})
 
 
+def field_values(obj: Any) -> dict[str, Any]:
+    """A contract object's fields by name: a ``BaseModel``'s ``__dict__``, or a lean record's slots."""
+    values = getattr(obj, "__dict__", None)
+    if values is not None:
+        return values  # type: ignore[no-any-return]
+    return {name: getattr(obj, name) for name in type(obj).__slots__}
+
+
 def differing_fields(a: Any, b: Any) -> list[str]:
     """The fields in which two versions of an object differ (telemetry and ``last_seen`` aside)."""
-    da, db = a.__dict__, b.__dict__
+    da, db = field_values(a), field_values(b)
     return sorted(name for name in da.keys() | db.keys() if name not in _QUIET_FIELDS and da.get(name) != db.get(name))
