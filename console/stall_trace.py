@@ -9,6 +9,10 @@ is late, it samples the loop thread's stack (``sys._current_frames``) every ``in
 Stalls longer than ``threshold_s`` are appended to a JSON-lines file, one record each. ``gc.callbacks`` note every
 collection (start, stop, generation) so a record says whether the collector ran during the stall.
 
+Each record also says how much CPU the loop thread used during the stall (``loop_cpu_s``, and ``cpu_s`` per
+collection): far less than the duration means the process was waiting (for a core on a busy machine, or in a sleep),
+not computing.
+
 Caveat, and why ``sampler_max_gap_s`` exists: the sampler thread needs the GIL to take a sample. Work that holds the
 GIL without releasing it (a collection, a long call into C such as pydantic-core or ``re``) gets no samples while it
 runs; the sampler wakes when it ends, so its first sample shows the Python caller of that work, and the long gap
@@ -74,7 +78,9 @@ class _GcEvent:
     generation: int
     start: float
     on_loop: bool
+    cpu_start: float
     stop: float | None = None
+    cpu_s: float | None = None
     collected: int | None = None
 
 
@@ -83,6 +89,7 @@ class _Stall:
     """What the sampler gathers while one stall lasts."""
 
     last_beat: float
+    last_cpu: float
     stacks: collections.Counter[tuple[str, ...]] = field(default_factory=collections.Counter)
     owners: collections.Counter[str] = field(default_factory=collections.Counter)
     samples: int = 0
@@ -111,7 +118,8 @@ class StallTracer:
         self.top = top
         self.records = 0
         """Stall records written so far."""
-        self._beat = time.monotonic()
+        self._beat: tuple[float, float] = (time.monotonic(), 0.0)
+        """(monotonic time, loop thread's CPU time) of the last beat: one tuple, so the sampler reads both at once."""
         self._loop_thread: int | None = None
         self._stopped = threading.Event()
         self._gc_events: collections.deque[_GcEvent] = collections.deque(maxlen=2000)
@@ -120,25 +128,26 @@ class StallTracer:
     # --- on the loop --------------------------------------------------------------------------------------------
 
     def _heartbeat(self) -> None:
-        self._beat = time.monotonic()
+        self._beat = (time.monotonic(), time.thread_time())
         if not self._stopped.is_set():
             self.loop.call_later(self.interval_s, self._heartbeat)
 
     def _on_gc(self, phase: str, info: Mapping[str, Any]) -> None:
         """Runs in whichever thread collects (nearly always the loop's); cheap, no allocation beyond one record."""
-        now = time.monotonic()
+        now, cpu = time.monotonic(), time.thread_time()
         if phase == "start":
             on_loop = threading.get_ident() == self._loop_thread
-            self._gc_events.append(_GcEvent(int(info.get("generation", -1)), now, on_loop))
+            self._gc_events.append(_GcEvent(int(info.get("generation", -1)), now, on_loop, cpu))
         elif self._gc_events and self._gc_events[-1].stop is None:
             event = self._gc_events[-1]
             event.stop = now
+            event.cpu_s = cpu - event.cpu_start
             event.collected = int(info.get("collected", 0))
 
     def start(self) -> StallTracer:
         """Start from the loop's own thread (e.g. in ``on_mount``): that thread is the one sampled."""
         self._loop_thread = threading.get_ident()
-        self._beat = time.monotonic()
+        self._beat = (time.monotonic(), time.thread_time())
         gc.callbacks.append(self._on_gc)
         self.loop.call_soon(self._heartbeat)
         self._thread.start()
@@ -160,23 +169,25 @@ class StallTracer:
         while not self._stopped.wait(self.interval_s):
             now = time.monotonic()
             gap, last_wake = now - last_wake, now
-            beat = self._beat
+            beat, beat_cpu = self._beat
             if stall is not None and beat != stall.last_beat:
-                self._finish(stall, beat)
+                self._finish(stall, beat, beat_cpu)
                 stall = None
             late = now - beat
             if late <= 2 * self.interval_s:
                 continue
             if stall is None:
-                stall = _Stall(beat)
+                stall = _Stall(beat, beat_cpu)
             self._sample(stall, gap)
-        if stall is not None and self._beat != stall.last_beat:
-            self._finish(stall, self._beat)  # stopped just after a stall: keep it
+        if stall is not None and self._beat[0] != stall.last_beat:
+            self._finish(stall, *self._beat)  # stopped just after a stall: keep it
 
     def _sample(self, stall: _Stall, gap: float) -> None:
         frame = sys._current_frames().get(self._loop_thread) if self._loop_thread is not None else None
         if frame is None:
             return
+        while frame is not None and frame.f_code.co_filename == __file__:
+            frame = frame.f_back  # the loop thread is in our gc callback: show what it was doing
         stack: list[str] = []
         owner: str | None = None
         depth = 0
@@ -196,7 +207,7 @@ class StallTracer:
         if gap > stall.max_gap:
             stall.max_gap, stall.stack_after_max_gap = gap, key
 
-    def _finish(self, stall: _Stall, beat: float) -> None:
+    def _finish(self, stall: _Stall, beat: float, beat_cpu: float) -> None:
         duration = beat - stall.last_beat - self.interval_s
         if duration < self.threshold_s:
             return
@@ -206,6 +217,7 @@ class StallTracer:
                 "generation": e.generation,
                 "start_offset_s": round(e.start - start, 4),
                 "duration_s": round((e.stop or end) - e.start, 4),
+                "cpu_s": None if e.cpu_s is None else round(e.cpu_s, 4),
                 "collected": e.collected,
                 "on_loop_thread": e.on_loop,
             }
@@ -216,6 +228,7 @@ class StallTracer:
             "start_monotonic": round(start, 4),
             "start_wall": round(time.time() - (time.monotonic() - start), 3),
             "duration_s": round(duration, 4),
+            "loop_cpu_s": round(beat_cpu - stall.last_cpu, 4),
             "samples": stall.samples,
             "gc": gcs,
             "gc_s": round(sum(g["duration_s"] for g in gcs), 4),

@@ -37,6 +37,7 @@ async def test_a_blocked_loop_gives_one_record_with_the_blocking_function(tmp_pa
     first, second = records
     assert 0.25 <= first["duration_s"] < 1.0
     assert first["samples"] > 0
+    assert first["loop_cpu_s"] < 0.15  # the loop slept: off the CPU for most of the stall
     top = first["stacks"][0]["stack"]
     assert top[-1].endswith("sleep") or "_hold_the_loop" in top[-1]
     assert any("_hold_the_loop" in frame for frame in top)
