@@ -1,26 +1,29 @@
 """Benchmark 1, ingest: SSE bytes off the wire -> validated models -> applied to the store, on one core.
 
-The measured path is the one ``ClusterSource._stream`` really uses (console/sources/cluster.py):
+The measured path is ``ClusterSource._stream`` itself (console/sources/cluster.py), run on a real source and store:
 :meth:`ClusterClient.event_batches` (httpx reading the response body, :class:`console.api.sse.SseFramer` splitting
-each chunk into raw ``(id, event, data)`` messages), then for each message :func:`console.api.sse.parse_sse`
-(validation into a contract model) and :meth:`Store.apply_event`, with the source's own ``asyncio.sleep(0)`` every
-256 events. Only the socket is replaced: the response body comes from an in-memory byte buffer through
-``httpx.MockTransport`` in 64 KiB chunks (what a busy loopback read returns), so the figure is the console's CPU cost
-per event, not the network's.
+each chunk into raw ``(id, event, data)`` messages), then per read of the stream :func:`console.api.sse.parse_sse` on
+each message (validation into a contract model by the model's pydantic-core validator) and :meth:`Store.apply_events`
+on the batch (runs of plain next events in one call; anything else goes through the source's per-item checks), with
+the source's own ``asyncio.sleep(0)`` every 256 events. Only the socket is replaced: the response body comes from an
+in-memory byte buffer through ``httpx.MockTransport`` in 64 KiB chunks (what a busy loopback read returns), so the
+figure is the console's CPU cost per event, not the network's.
 
-The payloads are the simulator's own (``machine.telemetry`` and ``machine.updated`` of a 2,000-machine cluster), framed
-by the demo server's :func:`console.demo.feed.sse_frame`, so the bytes are what the wire carries.
+The payloads are the simulator's own (``machine.telemetry`` and ``machine.updated`` of a 2,000-machine cluster),
+framed by the demo server's :func:`console.demo.feed.sse_frame`, so the bytes are what the wire carries.
 
 Beside it, in the same run and on the same payloads: the parse-only limit (``model_validate_json`` alone, a loop over
-ready-made strings), ``parse_sse`` alone (validation + item building, no wire decoding), the framer alone
-(``SseFramer.feed`` over the chunks), wire decoding alone (``event_batches``: httpx + framer, no validation), and the
-per-event generator :meth:`ClusterClient.events` into the store (built on the same batches; the source took
-this route before it applied batches; kept for comparison), to show where the time goes.
+ready-made strings; the target's reference), the model's pydantic-core validator alone (``model_validate_json``
+without its Python wrapper: what ``parse_sse`` calls), ``parse_sse`` alone (validation + item building, no wire
+decoding), the framer alone (``SseFramer.feed`` over the chunks), wire decoding alone (``event_batches``: httpx +
+framer, no validation), and the per-event generator :meth:`ClusterClient.events` into the store (built on the same
+batches; the source took this route before it applied batches; kept for comparison), to show where the time goes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import statistics
 import time
@@ -36,6 +39,7 @@ from console.api.errors import StreamLost
 from console.api.models import EVENT_MODELS, Event, Snapshot, dump_json
 from console.api.sse import SseFramer, parse_sse
 from console.demo.feed import sse_frame
+from console.sources.cluster import ClusterSource
 from console.store.changes import ApplyOutcome
 from console.store.store import Store
 
@@ -114,31 +118,19 @@ def fresh_store(snapshot: Snapshot) -> Store:
     return store
 
 
-YIELD_EVERY = 256
-"""As ``console.sources.cluster.YIELD_EVERY``: the source gives the event loop a turn after this many events."""
-
-
 async def full_path(body: bytes, store: Store, expected: int) -> float:
-    """Seconds to stream ``body`` into the store the way ``ClusterSource._stream`` does; checks every event applied."""
-    applied = 0
+    """Seconds for the source's own loop (``ClusterSource._stream``) to stream ``body`` into the store; checks that
+    every event was applied. Only the socket is replaced (``httpx.MockTransport``)."""
     client = ClusterClient("http://bench.invalid", transport=_transport(body))
-    apply_event = store.apply_event
-    countdown = YIELD_EVERY
+    source = ClusterSource(SOURCE, client, store)
+    status = store.sources[SOURCE]
+    before = status.events_total
     start = time.perf_counter()
-    try:
-        async for batch in client.event_batches(after=0):
-            for message in batch:
-                item = parse_sse(*message)
-                if type(item) is Event and apply_event(SOURCE, item) is ApplyOutcome.APPLIED:
-                    applied += 1
-                countdown -= 1
-                if countdown <= 0:
-                    countdown = YIELD_EVERY
-                    await asyncio.sleep(0)
-    except StreamLost:
-        pass  # the buffer ended: the client reports that as a lost stream
+    with contextlib.suppress(StreamLost):  # the buffer ended: the client reports that as a lost stream
+        await source._stream()
     elapsed = time.perf_counter() - start
     await client.aclose()
+    applied = status.events_total - before - status.ignored_total
     if applied != expected:
         raise RuntimeError(f"ingest applied {applied} of {expected} events")
     return elapsed
@@ -202,6 +194,15 @@ def parse_only(type_: str, payloads: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def validator_only(type_: str, payloads: list[str]) -> float:
+    """Seconds for the model's pydantic-core validator alone (``model_validate_json`` minus its Python wrapper)."""
+    validate = EVENT_MODELS[type_].__pydantic_validator__.validate_json
+    start = time.perf_counter()
+    for data in payloads:
+        validate(data)
+    return time.perf_counter() - start
+
+
 def parse_sse_only(type_: str, payloads: list[str]) -> float:
     ids = [str(i) for i in range(1, len(payloads) + 1)]
     start = time.perf_counter()
@@ -225,6 +226,7 @@ def measure_type(type_: str, payloads: Payloads, repeats: int) -> dict[str, Any]
     results: dict[str, Any] = {"events": n, "wire_bytes": len(body), "mean_event_bytes": round(len(body) / n, 1)}
     stages: dict[str, tuple[float, float]] = {
         "parse_only": _best_and_median(lambda: parse_only(type_, data), repeats),
+        "validator_only": _best_and_median(lambda: validator_only(type_, data), repeats),
         "parse_sse": _best_and_median(lambda: parse_sse_only(type_, data), repeats),
         "framer": _best_and_median(lambda: framer_only(body, n), repeats),
         "wire_decode": _best_and_median(lambda: asyncio.run(wire_only(body, n)), repeats),
@@ -239,6 +241,9 @@ def measure_type(type_: str, payloads: Payloads, repeats: int) -> dict[str, Any]
             "events_per_s_best": n / best,
             "us_per_event": median / n * 1e6,
         }
+    results["full_over_validator_only"] = (  # for information: the target is judged against model_validate_json
+        results["full_path"]["events_per_s_median"] / results["validator_only"]["events_per_s_median"]
+    )
     results["full_over_parse_only"] = (
         results["full_path"]["events_per_s_median"] / results["parse_only"]["events_per_s_median"]
     )
@@ -276,6 +281,7 @@ def report(result: dict[str, Any]) -> None:
     for type_, r in result["results"].items():
         for stage, label in (
             ("parse_only", "model_validate_json only (limit)"),
+            ("validator_only", "pydantic-core validator only"),
             ("parse_sse", "parse_sse only"),
             ("framer", "SseFramer.feed only"),
             ("wire_decode", "event_batches only (httpx + framer)"),

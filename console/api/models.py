@@ -297,7 +297,10 @@ class Alert(ApiModel):
     shelved_until: Timestamp | None = None
 
 
-class SpcSeries(ApiModel):
+@lean
+class SpcSeries(LeanModel):
+    """One SPC chart's recent values. Lean (``console.api.lean``): every machine's quality carries some."""
+
     characteristic: str
     unit: str
     nominal: float
@@ -310,7 +313,11 @@ class SpcSeries(ApiModel):
     cpk: float | None = None
 
 
-class Quality(ApiModel):
+@lean
+class Quality(LeanModel):
+    """OEE, yield and SPC of the cluster, a node or a machine. Lean (``console.api.lean``): there is one per machine,
+    and parsing 20,000 of them as ``BaseModel``s was the largest part of a 20,000-machine snapshot's parse."""
+
     scope: str
     id: str
     window_h: Annotated[float, Field(gt=0)]
@@ -458,11 +465,12 @@ EVENT_MODELS: dict[str, type[ApiModel]] = {
 """Which model each known event type carries. A client ignores event types that are not here."""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Event:
     """One event of a source's stream: its ``seq`` (the SSE ``id``), its type and its validated payload.
 
-    A plain dataclass, not a model: the payload is already validated, and ingest creates thousands a second.
+    A plain dataclass, not a model: the payload is already validated, and ingest creates thousands a second. Not
+    ``frozen`` for the same reason (a frozen dataclass's ``__init__`` costs ~0.2 µs more); never change one.
     """
 
     seq: int

@@ -14,7 +14,9 @@ types, and so the decoding rules can be tested without a network. The rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -82,8 +84,31 @@ def _validation_reason(error: ValidationError) -> str:
     return f"{where}: {first[0].get('msg', 'invalid')} ({error.error_count()} error(s))"
 
 
+_VALIDATORS: dict[str, Callable[[str], Any]] = {
+    str(event_type): model.__pydantic_validator__.validate_json
+    for event_type, model in EVENT_MODELS.items()
+    if event_type != EventType.RESET
+}
+"""The pydantic-core validator of each event type's model: what ``model_validate_json`` calls after its Python
+wrapper (~0.3 µs an event, a quarter of a telemetry payload's validation)."""
+
+
 def parse_sse(event_id: str, event_type: str, data: str) -> StreamItem:
-    """Decode one SSE message (its ``id``, ``event`` and ``data`` fields) into a stream item; never raises."""
+    """Decode one SSE message (its ``id``, ``event`` and ``data`` fields) into a stream item; never raises.
+
+    The usual message (a known type, an id of at most 18 ASCII digits) takes the short path: the id straight to
+    ``int``, the payload to its model's validator. Anything else takes :func:`_parse_sse_general`.
+    """
+    validate = _VALIDATORS.get(event_type)
+    if validate is not None and len(event_id) <= 18 and event_id.isdigit() and event_id.isascii():
+        try:
+            return Event(int(event_id), event_type, validate(data))
+        except ValidationError as error:
+            return MalformedEvent(int(event_id), event_type, _validation_reason(error), excerpt(data))
+    return _parse_sse_general(event_id, event_type, data)
+
+
+def _parse_sse_general(event_id: str, event_type: str, data: str) -> StreamItem:
     seq = parse_seq(event_id)
     if event_type == EventType.RESET:
         try:

@@ -86,6 +86,13 @@ class _Boot:
             )
 
 
+def _slices(items: list[SseMessage], size: int) -> list[list[SseMessage]]:
+    """``items`` in slices of at most ``size`` (the loop gets a turn between slices)."""
+    if len(items) <= size:
+        return [items]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 class ClusterSource:
     """Feeds ``store`` from one cluster API (or node agent) through ``client``. See the module docstring."""
 
@@ -249,6 +256,18 @@ class ClusterSource:
         self._down_since = None
         self.store.set_source_state(self.source_id, SourceState.LIVE, reason=f"streaming after seq {self.status.seq}")
 
+    def _take_batch(self, items: list[StreamItem]) -> None:
+        """Apply the items of one read of the stream: runs of plain next events in one store call each, and
+        anything else (a gap, a repeat, a reset, a malformed event, ``cluster.updated``) through :meth:`_take`."""
+        apply_events, take = self.store.apply_events, self._take
+        source_id = self.source_id
+        i, end = 0, len(items)
+        while i < end:
+            i = apply_events(source_id, items, i)
+            if i < end:
+                take(items[i])
+                i += 1
+
     def _take(self, item: StreamItem) -> None:
         """Apply one stream item; raises ``_Resync`` when the stream cannot be continued."""
         store, source_id, status = self.store, self.source_id, self.status
@@ -285,16 +304,15 @@ class ClusterSource:
         else:
             after, on_open = boot.after, None
         batches = self.client.event_batches(after, silence_timeout=self.silence_timeout, on_open=on_open)
-        take = self._take
         countdown = YIELD_EVERY
         async with contextlib.aclosing(batches) as stream:
             async for batch in stream:
                 if boot is not None and boot.buffering:
                     boot.add(batch)
                     continue
-                for message in batch:
-                    take(parse_sse(*message))
-                    countdown -= 1
+                for part in _slices(batch, YIELD_EVERY):
+                    self._take_batch([parse_sse(*message) for message in part])
+                    countdown -= len(part)
                     if countdown <= 0:
                         countdown = YIELD_EVERY
                         await asyncio.sleep(0)

@@ -129,10 +129,7 @@ _SIZES: dict[tuple[float, ...], tuple[float, ...]] = {}
 def _job(job: Job) -> None:
     # Jobs are lean records (``console.api.lean``): slots, frozen, no fields set. Replace values by equal shared
     # ones before the store lets anyone see the job.
-    for name in _JOB_STRINGS:
-        value = getattr(job, name)
-        if type(value) is str:
-            _OBJECT_SETATTR(job, name, _intern(value))
+    _intern_slots(job, _JOB_STRINGS)
     size = job.size_mm
     shared_size = _SIZES.get(size)
     if shared_size is None:
@@ -163,13 +160,20 @@ def _alert(alert: Alert) -> None:
     _intern_fields(source, ("kind", "id"))
 
 
+def _intern_slots(obj: Any, names: tuple[str, ...]) -> None:
+    """Intern the string fields ``names`` of a lean record (frozen: written with ``object.__setattr__``)."""
+    for name in names:
+        value = getattr(obj, name)
+        if type(value) is str:
+            _OBJECT_SETATTR(obj, name, _intern(value))
+
+
 def _quality(quality: Quality) -> None:
-    share_fields(quality)
-    _intern_fields(quality, _QUALITY_STRINGS)
+    # A lean record, as are its SPC series (``console.api.lean``): no fields set to share.
+    _intern_slots(quality, _QUALITY_STRINGS)
     series: SpcSeries
     for series in quality.spc:
-        share_fields(series)
-        _intern_fields(series, _SPC_STRINGS)
+        _intern_slots(series, _SPC_STRINGS)
 
 
 _COMPACTORS: dict[type[BaseModel], Any] = {

@@ -94,6 +94,19 @@ class SourceStatus:
             self._bucket = second
             self._bucket_count = 1
 
+    def note_events(self, count: int, now: float) -> None:
+        """Count ``count`` events that arrived together (one read of the stream) at monotonic time ``now``."""
+        self.events_total += count
+        self.last_event_monotonic = now
+        self.last_event_epoch = time.time()
+        second = int(now)
+        if second == self._bucket:
+            self._bucket_count += count
+        else:
+            self._last_rate = self._bucket_count if second == self._bucket + 1 else 0
+            self._bucket = second
+            self._bucket_count = count
+
     def events_per_second(self, now: float | None = None) -> int:
         """Events in the last complete second (0 if the source went quiet)."""
         second = int(time.monotonic() if now is None else now)

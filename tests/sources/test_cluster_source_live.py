@@ -39,6 +39,11 @@ class RecordingStore(Store):
             self.taken.append(event.seq)
         return outcome
 
+    def apply_events(self, source_id: str, items: list[Any], start: int = 0) -> int:
+        end = super().apply_events(source_id, items, start)
+        self.taken.extend(item.seq for item in items[start:end])
+        return end
+
     def record_malformed(self, source_id: str, item: MalformedEvent) -> ApplyOutcome:
         outcome = super().record_malformed(source_id, item)
         if outcome is ApplyOutcome.IGNORED and item.seq is not None:
