@@ -9,6 +9,13 @@ is late, it samples the loop thread's stack (``sys._current_frames``) every ``in
 Stalls longer than ``threshold_s`` are appended to a JSON-lines file, one record each. ``gc.callbacks`` note every
 collection (start, stop, generation) so a record says whether the collector ran during the stall.
 
+A record: ``start_monotonic``, ``start_wall``, ``duration_s``, ``loop_cpu_s``, ``samples``; ``gc`` (each collection
+that overlapped: generation, offset, duration, CPU, objects collected) and ``gc_s``; ``owners``: per sample, the
+innermost function of *ours* inside the loop callback that was running (``(library) f`` when that callback had no
+frame of ours), most common first; ``stacks``: the most common stacks (``file:line function``, innermost last, the
+innermost ``max_frames``); ``sampler_max_gap_s`` and ``stack_after_max_gap`` (see the caveat below). A collection's
+stack is where an allocation happened to trigger it, not a cause: read ``gc_s`` against ``duration_s`` first.
+
 Each record also says how much CPU the loop thread used during the stall (``loop_cpu_s``, and ``cpu_s`` per
 collection): far less than the duration means the process was waiting (for a core on a busy machine, or in a sleep),
 not computing.
@@ -51,6 +58,16 @@ _LIBRARY_DIRS = tuple(
 
 def _is_own(filename: str) -> bool:
     return not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<") and "site-packages" not in filename
+
+
+_HANDLE_FILE = asyncio.events.__file__
+"""Where ``Handle._run`` lives: the frame that runs each loop callback."""
+
+
+def _function(frame: FrameType) -> str:
+    """``file:first-line function``: the function, whichever line of it is running."""
+    code = frame.f_code
+    return f"{_short(code.co_filename)}:{code.co_firstlineno} {code.co_name}"
 
 
 def _where(frame: FrameType) -> str:
@@ -190,11 +207,15 @@ class StallTracer:
             frame = frame.f_back  # the loop thread is in our gc callback: show what it was doing
         stack: list[str] = []
         owner: str | None = None
+        in_callback = True  # until the walk passes asyncio's Handle._run: frames below it only started the loop
+        innermost = _function(frame) if frame is not None else ""
         depth = 0
         while frame is not None:
             code = frame.f_code
-            if owner is None and _is_own(code.co_filename):
-                owner = f"{_short(code.co_filename)}:{code.co_firstlineno} {code.co_name}"
+            if owner is None and in_callback and _is_own(code.co_filename):
+                owner = _function(frame)
+            if code.co_name == "_run" and code.co_filename == _HANDLE_FILE:
+                in_callback = False
             if depth < self.max_frames:
                 stack.append(_where(frame))
             depth += 1
@@ -202,7 +223,7 @@ class StallTracer:
         stack.reverse()  # innermost last
         key = tuple(stack)
         stall.stacks[key] += 1
-        stall.owners[owner or "(no frame of ours)"] += 1
+        stall.owners[owner or f"(library) {innermost}"] += 1
         stall.samples += 1
         if gap > stall.max_gap:
             stall.max_gap, stall.stack_after_max_gap = gap, key
