@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import gc
 import json
 import os
 import sys
-import sysconfig
 import threading
 import time
 from collections.abc import Mapping
@@ -50,14 +50,21 @@ __all__ = ["ENV_VAR", "StallTracer", "start_stall_trace", "start_stall_trace_fro
 
 ENV_VAR = "FACTORY_CONSOLE_STALL_TRACE"
 
-_LIBRARY_DIRS = tuple(
-    {str(Path(p).resolve()) for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]) if p}
-)
-"""Frames under these directories are not ours: the standard library and installed packages (Textual, rich ...)."""
+
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    """Frames under these directories are not ours: the standard library and installed packages (Textual, rich ...).
+
+    Computed on first use, not at import: importing this module must cost the app nothing when tracing is off.
+    """
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return tuple({str(Path(paths[key]).resolve()) for key in ("stdlib", "purelib") if paths.get(key)})
 
 
 def _is_own(filename: str) -> bool:
-    return not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<") and "site-packages" not in filename
+    return not filename.startswith(_library_dirs()) and not filename.startswith("<") and "site-packages" not in filename
 
 
 _HANDLE_FILE = asyncio.events.__file__
@@ -81,7 +88,7 @@ def _short(filename: str) -> str:
     index = filename.rfind(marker)
     if index >= 0:
         return filename[index + len(marker) :]
-    for base in _LIBRARY_DIRS:
+    for base in _library_dirs():
         if filename.startswith(base):
             return "stdlib/" + filename[len(base) :].lstrip("/")
     try:
