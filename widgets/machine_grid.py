@@ -15,7 +15,7 @@ never parsed as markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import ClassVar, Literal
 
@@ -62,7 +62,7 @@ def _percent(progress: float | None) -> str:
     return "  – " if progress is None else f"{round(progress * 100):3d}%"
 
 
-def tile_line_keys(machine: Machine) -> tuple[tuple[object, ...], ...]:
+def tile_line_keys(machine: Machine, telemetry: Mapping[str, float] | None = None) -> tuple[tuple[object, ...], ...]:
     """What each of a tile's four content lines shows *of the machine itself*; equal keys mean an equal line.
 
     Why: a telemetry tick (the most frequent change) then repaints one tile line instead of five, and a change
@@ -76,12 +76,12 @@ def tile_line_keys(machine: Machine) -> tuple[tuple[object, ...], ...]:
     return (
         (machine.name, kind),
         (machine.state, progress_bar(progress, 9), _percent(progress)),
-        (machine.job_id, telemetry_label(kind, machine.telemetry)),
+        (machine.job_id, telemetry_label(kind, machine.telemetry if telemetry is None else telemetry)),
         (machine.state, machine.state_reason, machine.fault_code, machine.draining, machine.job_id),
     )
 
 
-def table_row_key(machine: Machine) -> tuple[object, ...]:
+def table_row_key(machine: Machine, telemetry: Mapping[str, float] | None = None) -> tuple[object, ...]:
     """What a table line shows of the machine itself (see :func:`tile_line_keys`; ``_table_row`` reads these)."""
     progress = machine.progress
     kind = machine.kind
@@ -92,12 +92,16 @@ def table_row_key(machine: Machine) -> tuple[object, ...]:
         progress_bar(progress, 6),
         _percent(progress),
         machine.job_id,
-        telemetry_label(kind, machine.telemetry),
+        telemetry_label(kind, machine.telemetry if telemetry is None else telemetry),
         machine.node_id,
     )
 
 
 _BOLD = Style(bold=True)
+
+
+def _own_telemetry(machine: Machine) -> Mapping[str, float]:
+    return machine.telemetry
 
 
 class MachineGrid(ScrollView, can_focus=True):
@@ -236,6 +240,9 @@ class MachineGrid(ScrollView, can_focus=True):
         """Active alerts per machine id."""
         self.marked: set[str] = set()
         """Marked machine ids (owned by the screen; set it and call :meth:`refresh_ids` or ``refresh``)."""
+        self.telemetry_of: Callable[[Machine], Mapping[str, float]] = _own_telemetry
+        """A machine's current telemetry values: by default its own ``telemetry`` field; the dashboard gives the
+        store's :meth:`~console.store.Store.machine_telemetry` (telemetry is kept apart from the machine objects)."""
         self.node_names: Mapping[str, str] = {}
         """Node names by id for the table's node column (the id is shown when a name is missing)."""
         # Instrumentation for tests and benchmarks: lines drawn and lines asked to repaint.
@@ -351,6 +358,10 @@ class MachineGrid(ScrollView, can_focus=True):
             machines = self._machines
             self._own_machines = {i: m for i in self._ids if (m := machines.get(i)) is not None}
             self._machines = self._own_machines
+        telemetry_of = self.telemetry_of
+        if telemetry_of is not _own_telemetry:  # live values, updated in place by their owner: keep them as now
+            frozen = {i: dict(telemetry_of(m)) for i, m in self._own_machines.items()}
+            self.telemetry_of = lambda machine: frozen.get(machine.id, machine.telemetry)
 
     def get_machine(self, machine_id: str) -> Machine | None:
         return self._machines.get(machine_id) if machine_id in self._index else None
@@ -463,7 +474,8 @@ class MachineGrid(ScrollView, can_focus=True):
 
     def _render_keys(self, machine: Machine) -> tuple[object, ...]:
         """What decides how ``machine`` looks in the current layout: a key per tile line, or the table row's key."""
-        return table_row_key(machine) if self.grid_layout == "table" else tile_line_keys(machine)
+        telemetry = self.telemetry_of(machine)
+        return table_row_key(machine, telemetry) if self.grid_layout == "table" else tile_line_keys(machine, telemetry)
 
     def _refresh_changed(self, visible: list[tuple[int, str]]) -> None:
         """Repaint the lines of the visible items ``(index, id)`` whose render key differs from what was painted.
@@ -479,7 +491,7 @@ class MachineGrid(ScrollView, can_focus=True):
             lines: set[int] = set()
             for i, machine_id in visible:
                 machine = machines.get(machine_id)
-                new_key = None if machine is None else table_row_key(machine)
+                new_key = None if machine is None else table_row_key(machine, self.telemetry_of(machine))
                 if new_key is None or drawn.get(machine_id) != new_key:
                     lines.add(header + i)
                 if new_key is None:
@@ -501,7 +513,7 @@ class MachineGrid(ScrollView, can_focus=True):
                 drawn.pop(machine_id, None)
                 new_keys: tuple[object, ...] | None = None
             else:
-                new_keys = drawn[machine_id] = tile_line_keys(machine)
+                new_keys = drawn[machine_id] = tile_line_keys(machine, self.telemetry_of(machine))
             for within in range(height - 1):
                 if old_keys is None or new_keys is None or old_keys[within] != new_keys[within]:
                     dirty.add((column, first + within))
@@ -748,7 +760,7 @@ class MachineGrid(ScrollView, can_focus=True):
                 (_percent(machine.progress), muted),
             ]  # exactly ``width`` cells (no trailing space: it was cropped off on every draw)
         elif within == 2:
-            tele = "stale" if stale else telemetry_label(machine.kind, machine.telemetry)
+            tele = "stale" if stale else telemetry_label(machine.kind, self.telemetry_of(machine))
             alert_text = f"!{alerts}" if alerts else ""
             job_width = max(1, min(11, width - 18))
             parts = [
@@ -824,7 +836,7 @@ class MachineGrid(ScrollView, can_focus=True):
         look = machine_state_look(machine.state)
         muted = base + styles["muted"]
         name_w, node_w = self._table_widths(width)
-        tele = "stale" if stale else telemetry_label(machine.kind, machine.telemetry)
+        tele = "stale" if stale else telemetry_label(machine.kind, self.telemetry_of(machine))
         mark = ("*" if ascii_only() else "●") if marked else " "
         parts: list[tuple[str, Style]] = [
             (mark, base + styles["mark"]),

@@ -141,7 +141,8 @@ class MachineDetailScreen(ConsoleScreen):
         box = self.query_one("#telemetry", VerticalScroll)
         if machine is None:
             return
-        names = sorted(machine.telemetry)
+        telemetry = self.store.machine_telemetry(self.machine_id)
+        names = sorted(telemetry)
         if names != self._telemetry_names:
             self._telemetry_names = names
             box.remove_children()
@@ -152,7 +153,7 @@ class MachineDetailScreen(ConsoleScreen):
             self.call_after_refresh(self._show_telemetry)
             return
         for index, name in enumerate(names):
-            value = machine.telemetry.get(name)
+            value = telemetry.get(name)
             self.query_one(f"#tl-{index}", Label).update(Content(f"{clean(name, 16)} {value:,.1f}"))
             self.query_one(f"#ts-{index}", Sparkline).data = list(self.store.telemetry_series(machine.id, name))
 

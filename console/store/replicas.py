@@ -68,9 +68,21 @@ class Replica:
     jobs: dict[str, Job] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
     quality: dict[tuple[str, str], Quality] = field(default_factory=dict)
+    telemetry: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Each machine's current telemetry values, as this source said them: the machine's own values from its last
+    snapshot or ``machine.updated``, merged with every ``machine.telemetry`` since, in place (see the store's
+    docstring: this is the one mutable table)."""
 
     def table(self, name: str) -> dict[Any, Any]:
         return getattr(self, name)  # type: ignore[no-any-return]
+
+    def current_machine(self, machine_id: str) -> Machine | None:
+        """The machine as this source says it is now: its object with the current telemetry values (a copy)."""
+        machine = self.machines.get(machine_id)
+        values = self.telemetry.get(machine_id)
+        if machine is None or values is None or values == machine.telemetry:
+            return machine
+        return machine.model_copy(update={"telemetry": dict(values)})
 
 
 @dataclass(slots=True, frozen=True)

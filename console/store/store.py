@@ -19,9 +19,13 @@ value, and an identity check tells it whether anything changed). The store relie
 shared, read-only pydantic fields set and interns repeated strings; setting an attribute on a stored model raises
 ``TypeError`` (use ``model_copy(update=...)``, which still works, and store the copy).
 
-The ingest path is lean on purpose (the target is 100,000 telemetry events a second, parsing included, on one core):
-``machine.telemetry`` makes one shallow copy (``compact.with_telemetry``) with the merged values, appends to a
-compact history, and tracks the change with a set ``add`` and a flag check.
+The ingest path is lean on purpose (the target is 100,000 telemetry events a second, parsing included, on one core).
+Telemetry is the one exception to "never mutated": a machine's current values live in its source's replica
+(``Replica.telemetry``), a plain dict of floats per machine that ``machine.telemetry`` updates in place, appending to
+a compact history and tracking the change with a set ``add`` and a flag check. No new ``Machine`` per telemetry event
+(that copy, and the garbage collector's walks over the long-lived copies, were most of an event's cost). A stored
+``Machine``'s own ``telemetry`` field is therefore what its last snapshot or ``machine.updated`` said; read current
+values with :meth:`Store.machine_telemetry` (the grid and the machine detail do), and :meth:`Store.dump` merges them.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,7 +57,7 @@ from console.api.models import (
 )
 from console.api.sse import MalformedEvent
 from console.store.changes import ApplyOutcome, ChangeSet
-from console.store.compact import compact, release_free_memory, with_telemetry
+from console.store.compact import compact, release_free_memory
 from console.store.history import MachineEvent, MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
 from console.store.replicas import (
@@ -437,6 +441,7 @@ class Store:
         replica.cluster = snapshot.cluster
         replica.nodes = {n.id: n for n in snapshot.nodes}
         replica.machines = {m.id: m for m in snapshot.machines}
+        replica.telemetry = {m.id: dict(m.telemetry) for m in snapshot.machines}
         replica.jobs = {j.id: j for j in snapshot.jobs}
         replica.alerts = {a.id: a for a in snapshot.alerts if a.state != RESOLVED}
         replica.quality = {q.key: q for q in snapshot.quality}
@@ -633,18 +638,13 @@ class Store:
 
     def _on_telemetry(self, source_id: str, telemetry: MachineTelemetry) -> None:
         machine_id = telemetry.machine_id
-        held = self._replicas[source_id].machines
-        machine = held.get(machine_id)
-        if machine is None:
-            return
+        current = self._replicas[source_id].telemetry.get(machine_id)
+        if current is None:
+            return  # a machine this source never showed
         values = telemetry.values
-        # A copy, not an in-place update: objects in the tables are never mutated (a screen may hold one, and a
-        # change is always a new object). ``with_telemetry`` copies the __dict__ and reuses the shared fields set:
-        # ~0.5 µs where model_copy took ~1.5 µs and made a new 1 KB fields set per event.
-        machine = held[machine_id] = with_telemetry(machine, {**machine.telemetry, **values})
+        current.update(values)  # the one in-place update in the store (see the module docstring)
         if self._machine_owners.get(machine_id) != source_id:
             return  # shown from another source (telemetry moves neither last_seen nor the node: still not ours)
-        self.machines[machine_id] = machine
         self.telemetry_history.add(machine_id, values)
         self._pending.telemetry_only.add(machine_id)
         if not self._dirty:
@@ -652,9 +652,11 @@ class Store:
 
     def _on_machine(self, source_id: str, machine: Machine) -> None:
         compact(machine)
-        held = self._replicas[source_id].machines
+        replica = self._replicas[source_id]
+        held = replica.machines
         old = held.get(machine.id)
         held[machine.id] = machine
+        replica.telemetry[machine.id] = dict(machine.telemetry)  # its values now; later telemetry merges in
         if len(self._replica_list) == 1:
             self._put_machine(source_id, machine)
             return
@@ -969,6 +971,28 @@ class Store:
             counts[state] = counts.get(state, 0) + 1
         return counts
 
+    def machine_telemetry(self, machine_id: str) -> Mapping[str, float]:
+        """A machine's current telemetry values, from the source that shows it (empty if none).
+
+        Read-only, and live: the store updates it in place as telemetry arrives (copy it to keep a moment's values).
+        """
+        owner = self._machine_owners.get(machine_id)
+        replica = None if owner is None else self._replicas.get(owner)
+        if replica is not None:
+            values = replica.telemetry.get(machine_id)
+            if values is not None:
+                return values
+        machine = self.machines.get(machine_id)
+        return {} if machine is None else machine.telemetry
+
+    def current_machine(self, machine_id: str) -> Machine | None:
+        """The machine shown, with its current telemetry values (a copy when they moved since its last update)."""
+        machine = self.machines.get(machine_id)
+        if machine is None:
+            return None
+        values = self.machine_telemetry(machine_id)
+        return machine if values == machine.telemetry else machine.model_copy(update={"telemetry": dict(values)})
+
     def telemetry_series(self, machine_id: str, name: str) -> list[float]:
         """Recent values of one telemetry name of a machine, oldest first (for a sparkline)."""
         return self.telemetry_history.get(machine_id, name)
@@ -992,10 +1016,12 @@ class Store:
                 "/".join(k) if isinstance(k, tuple) else k: v.model_dump(mode="json") for k, v in sorted(table.items())
             }
 
+        machines = {machine_id: self.current_machine(machine_id) for machine_id in self.machines}
+
         return {
             "cluster": None if self.cluster is None else self.cluster.model_dump(mode="json"),
             "nodes": dump(self.nodes),
-            "machines": dump(self.machines),
+            "machines": dump(machines),
             "jobs": dump(self.jobs),
             "alerts": dump(self.alerts),
             "quality": dump(self.quality),

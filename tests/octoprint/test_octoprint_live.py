@@ -116,8 +116,8 @@ async def test_print_pause_resume_cancel(
     assert store.machines[MID].job_id == job_id  # still the same print
 
     # Temperatures arrive as telemetry (the file set the nozzle to 200 °C).
-    await until(lambda: store.machines[MID].telemetry.get("nozzle_target_c") == 200.0, "the nozzle target")
-    assert store.machines[MID].telemetry["bed_c"] > 0
+    await until(lambda: store.machine_telemetry(MID).get("nozzle_target_c") == 200.0, "the nozzle target")
+    assert store.machine_telemetry(MID)["bed_c"] > 0
 
     # Cancel: OctoPrint goes back to Operational; the job is cancelled and the machine idle.
     outcome = await service.run(Command("job.cancel", job_id, {}))

@@ -102,7 +102,7 @@ async def test_a_temperature_change_is_a_telemetry_event_only(
     await source.poll_once()
     assert events_of(store) == seq + 1
     after = store.machines[MID]
-    assert after.telemetry["bed_c"] == 55.5 and after.state_since == before.state_since
+    assert store.machine_telemetry(MID)["bed_c"] == 55.5 and after.state_since == before.state_since
     assert store.telemetry_series(MID, "bed_c")[-1] == 55.5
 
 

@@ -69,7 +69,9 @@ def test_telemetry_merges_and_keeps_history() -> None:
     store = fresh()
     store.apply_event("c", f.ev(11, "machine.telemetry", f.telemetry("M-1", bed_c=55.0)))
     store.apply_event("c", f.ev(12, "machine.telemetry", f.telemetry("M-1", bed_c=56.0, nozzle_c=200.0)))
-    assert store.machines["M-1"].telemetry == {"nozzle_c": 200.0, "bed_c": 56.0}
+    assert store.machine_telemetry("M-1") == {"nozzle_c": 200.0, "bed_c": 56.0}
+    assert store.tables_as_json()["machines"]["M-1"]["telemetry"] == {"nozzle_c": 200.0, "bed_c": 56.0}
+    assert store.current_machine("M-1").telemetry == {"nozzle_c": 200.0, "bed_c": 56.0}  # type: ignore[union-attr]
     assert store.telemetry_series("M-1", "bed_c") == [55.0, 56.0]
     assert store.telemetry_series("M-2", "bed_c") == []
     changes = store.take_changes()

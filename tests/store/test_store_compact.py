@@ -67,7 +67,7 @@ def test_events_are_compacted_too() -> None:
     updated = store.machines["M-1"]
     assert updated.state == "running" and type(updated.__pydantic_fields_set__) is SharedFieldsSet
     store.apply_event("c", f.ev(2, "machine.telemetry", f.telemetry("M-1", bed_c=60.0)))
-    assert store.machines["M-1"].telemetry["bed_c"] == 60.0
+    assert store.machine_telemetry("M-1")["bed_c"] == 60.0
     with pytest.raises(TypeError):
         store.machines["M-1"].state = "idle"
 

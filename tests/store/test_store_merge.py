@@ -156,16 +156,16 @@ def test_telemetry_of_the_source_not_shown_changes_nothing_visible() -> None:
     store = two_sources()
     store.apply_event("a1", f.ev(501, "machine.telemetry", f.telemetry("M-1", bed_c=60.0)))
     assert store.take_changes().telemetry_only == set()
-    assert "bed_c" not in store.machines["M-1"].telemetry and store.telemetry_series("M-1", "bed_c") == []
+    assert "bed_c" not in store.machine_telemetry("M-1") and store.telemetry_series("M-1", "bed_c") == []
     store.apply_event("c", f.ev(11, "machine.telemetry", f.telemetry("M-1", bed_c=61.0)))
     assert store.take_changes().telemetry_only == {"M-1"}
-    assert store.machines["M-1"].telemetry["bed_c"] == 61.0 and store.telemetry_series("M-1", "bed_c") == [61.0]
+    assert store.machine_telemetry("M-1")["bed_c"] == 61.0 and store.telemetry_series("M-1", "bed_c") == [61.0]
     store.set_source_state("c", RECONNECTING)
-    assert store.machines["M-1"].telemetry["bed_c"] == 60.0  # the agent's own, kept in its replica
+    assert store.machine_telemetry("M-1")["bed_c"] == 60.0  # the agent's own, kept in its replica
     store.apply_event("a1", f.ev(502, "machine.telemetry", f.telemetry("M-1", bed_c=62.0)))
     assert store.telemetry_series("M-1", "bed_c") == [61.0, 62.0]
     replica = store.replica("c")
-    assert replica is not None and replica.machines["M-1"].telemetry["bed_c"] == 61.0
+    assert replica is not None and replica.telemetry["M-1"]["bed_c"] == 61.0
 
 
 def test_alerts_follow_their_machines_node() -> None:

@@ -40,7 +40,7 @@ def node_part(store: Store, source_id: str, node_id: str) -> dict[str, Any]:
     assert replica is not None
     return {
         "node": replica.nodes[node_id],
-        "machines": {k: m for k, m in replica.machines.items() if m.node_id == node_id},
+        "machines": {k: replica.current_machine(k) for k, m in replica.machines.items() if m.node_id == node_id},
         "jobs": {k: j for k, j in replica.jobs.items() if j.node_id == node_id},
     }
 
@@ -48,7 +48,7 @@ def node_part(store: Store, source_id: str, node_id: str) -> dict[str, Any]:
 def merged_part(store: Store, node_id: str) -> dict[str, Any]:
     return {
         "node": store.nodes[node_id],
-        "machines": {m.id: m for m in store.machines_by_node(node_id)},
+        "machines": {m.id: store.current_machine(m.id) for m in store.machines_by_node(node_id)},
         "jobs": {j.id: j for j in store.jobs_for_node(node_id)},
     }
 
