@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -173,6 +174,10 @@ class FactoryConsoleApp(App[int]):
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(sig, self._on_terminate_signal)
+        if os.environ.get("FACTORY_CONSOLE_STALL_TRACE"):  # opt-in: what stalls the loop (docs/performance.md §3)
+            from console.stall_trace import start_stall_trace_from_env
+
+            self._stall_trace = start_stall_trace_from_env(asyncio.get_running_loop())
 
     def _on_terminate_signal(self) -> None:
         """SIGTERM or SIGHUP (a dropped SSH session): leave at once and give the terminal back."""

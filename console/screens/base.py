@@ -79,6 +79,7 @@ class ConsoleScreen(Screen):
         self.sort_reverse = False
         self.marked: set[str] = set()
         self._last_role: str | None = None
+        self._offered_actions: tuple[bool | None, ...] | None = None
 
     # --- plumbing -----------------------------------------------------------------------------------------------
 
@@ -234,6 +235,19 @@ class ConsoleScreen(Screen):
     def command_actions(self) -> dict[str, tuple[str, ...]]:
         """Screen action -> the command actions it may send; an action none of which is allowed is hidden."""
         return {}
+
+    def target_changed(self) -> None:
+        """The cursor moved to another target: refresh the footer's keys only if which actions are offered changed.
+
+        Why not ``refresh_bindings()`` on every move: Textual's ``Footer`` rebuilds all its keys each time, and each
+        old key's data-binding watcher stays in the footer's watcher list (Textual issue #6666), so every arrow press
+        leaked ~19 widgets; at 20,000 machines the collector's full passes over them grew to over a second
+        (docs/performance.md §3). Only the target-dependent actions can change here.
+        """
+        offered = tuple(self.check_action(action, ()) for action in self.command_actions())
+        if offered != self._offered_actions:
+            self._offered_actions = offered
+            self.refresh_bindings()
 
     def action_filter(self) -> None:
         bar = self.query_one("#filter-bar")

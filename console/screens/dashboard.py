@@ -149,7 +149,10 @@ class DashboardScreen(ConsoleScreen):
         grid.alert_counts = self._alert_counts()
         grid.marked = self.marked
         grid.stale_ids = self._stale_machine_ids()
+        grid.telemetry_of = self._machine_telemetry
         grid.set_machines(machines, self._live_machines())
+        if self.console.frozen:
+            grid.keep_copy()
         self._refresh_nodes()
         self._refresh_queue()
         self._refresh_alerts()
@@ -158,6 +161,10 @@ class DashboardScreen(ConsoleScreen):
     def _live_machines(self) -> Mapping[str, Machine] | None:
         """The mapping the grid reads machines from: the store's own, or none (a private copy) while frozen."""
         return None if self.console.frozen else self.store.machines
+
+    def _machine_telemetry(self, machine: Machine) -> Mapping[str, float]:
+        """Current telemetry values (the store keeps them apart from the machine objects)."""
+        return self.store.machine_telemetry(machine.id)
 
     def freeze_view(self) -> None:
         if self.ready:
@@ -391,11 +398,11 @@ class DashboardScreen(ConsoleScreen):
     def on_machine_grid_highlighted(self, event: MachineGrid.Highlighted) -> None:
         event.stop()
         self._refresh_queue()
-        self.refresh_bindings()
+        self.target_changed()
 
     def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
         event.stop()
-        self.refresh_bindings()
+        self.target_changed()
 
     def current_target(self) -> tuple[str, str | None]:
         focused = self.focused

@@ -53,7 +53,7 @@ class JobsScreen(ListScreen):
 
     def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
         event.stop()
-        self.refresh_bindings()
+        self.target_changed()
 
     def command_actions(self) -> dict[str, tuple[str, ...]]:
         return {"pause": ("job.pause", "job.resume"), "cancel_job": ("job.cancel",), "reroute": ("job.reroute",)}

@@ -478,3 +478,28 @@ async def test_command_palette_jumps_to_a_machine(make_app):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, MachineDetailScreen), what="the machine detail")
         assert app.screen.machine_id == target
+
+
+async def test_cursor_moves_do_not_rebuild_the_footer_unless_the_offered_actions_change(make_app):
+    """Each refresh_bindings rebuilds Textual's footer and leaks its old keys (Textual #6666): moving the cursor
+    between machines that offer the same actions must not call it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        screen = app.screen
+        calls: list[int] = []
+        original = screen.refresh_bindings
+
+        def counting() -> None:
+            calls.append(1)
+            original()
+
+        screen.refresh_bindings = counting  # type: ignore[method-assign]
+        await pilot.press("right", "down", "right", "left", "up", "down", "right", "down")
+        await pilot.pause()
+        assert len(calls) <= 1  # at most the first, which records what is offered
+        before = len(calls)
+        screen._offered_actions = ()  # as if another set of actions had been offered
+        await pilot.press("right")
+        await pilot.pause()
+        assert len(calls) == before + 1 and screen._offered_actions != ()
