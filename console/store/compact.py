@@ -32,7 +32,7 @@ from pydantic import BaseModel
 
 from console.api.models import Alert, Design, Job, Machine, Node, Quality, SourceRef, SpcSeries
 
-__all__ = ["SharedFieldsSet", "compact", "release_free_memory", "share_fields", "with_telemetry"]
+__all__ = ["SharedFieldsSet", "compact", "release_free_memory", "share_fields"]
 
 _intern = sys.intern
 
@@ -217,32 +217,3 @@ def release_free_memory() -> None:
     """
     if _TRIM is not None:
         _TRIM(0)
-
-
-_NEW = object.__new__
-
-
-def with_telemetry(machine: Machine, telemetry: dict[str, float]) -> Machine:
-    """A new ``Machine`` equal to ``machine`` but with ``telemetry``: the hot path of ``machine.telemetry`` events.
-
-    A third of ``model_copy(update=...)``'s cost (~0.5 µs instead of ~1.5 µs): one ``__dict__`` copy, and the
-    stored object's shared fields set reused (the copy is stored too, so it must never be changed in place either).
-    """
-    fields_set = machine.__pydantic_fields_set__
-    if (
-        type(fields_set) is not SharedFieldsSet
-        or "telemetry" not in fields_set
-        or machine.__pydantic_extra__ is not None
-        or machine.__pydantic_private__ is not None
-    ):
-        copied = machine.model_copy(update={"telemetry": telemetry})
-        share_fields(copied)
-        return copied
-    new = _NEW(type(machine))
-    values = machine.__dict__.copy()
-    values["telemetry"] = telemetry
-    _OBJECT_SETATTR(new, "__dict__", values)
-    _OBJECT_SETATTR(new, "__pydantic_fields_set__", fields_set)
-    _OBJECT_SETATTR(new, "__pydantic_extra__", None)
-    _OBJECT_SETATTR(new, "__pydantic_private__", None)
-    return new
