@@ -1,8 +1,9 @@
 """An opt-in sampler of event-loop stalls: what held the loop, for how long, and whether the collector ran.
 
-Why: under live load the console answers most keys in ~25 ms but about one in ten waits 0.3-0.5 s behind a single
-piece of work (docs/performance.md §3). A profiler over the whole run drowns that in the steady ingest; what is needed
-is the main thread's stack *while the loop is stuck*, and only then.
+Why: under live load at 20,000 machines the console once answered most keys in ~25 ms but about one in ten waited
+0.3-1.5 s behind a single piece of work (docs/performance.md §3: full garbage collections over a leak). A profiler over
+the whole run drowns that in the steady ingest; what is needed is the main thread's stack *while the loop is stuck*,
+and only then.
 
 How: the loop beats a heartbeat (a ``call_later`` chain every ``interval_s``). A daemon thread watches it; once a beat
 is late, it samples the loop thread's stack (``sys._current_frames``) every ``interval_s`` until the loop beats again.
