@@ -503,3 +503,64 @@ async def test_cursor_moves_do_not_rebuild_the_footer_unless_the_offered_actions
         await pilot.press("right")
         await pilot.pause()
         assert len(calls) == before + 1 and screen._offered_actions != ()
+
+
+def screen_text(app: Any) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_tiles_and_detail_show_current_telemetry_and_freeze_keeps_it(make_app):
+    """Telemetry is kept apart from the machine objects (updated in place in the store): the tiles and the machine
+    detail must show the current values, and a frozen view the values of the moment it froze."""
+    from widgets.glyphs import telemetry_label
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        store = app.store
+        on_screen = grid(app).machine_ids[:20]
+
+        def moved() -> list[str]:
+            return [
+                i
+                for i in on_screen
+                if telemetry_label(store.machines[i].kind, store.machine_telemetry(i))
+                != telemetry_label(store.machines[i].kind, store.machines[i].telemetry)
+            ]
+
+        app.test_server.advance(30)
+        await wait_for(pilot, lambda: bool(moved()), timeout=20, what="telemetry to move past the machine objects")
+        await settle(pilot)
+        machine_id = moved()[0]
+        machine = store.machines[machine_id]
+        current = telemetry_label(machine.kind, store.machine_telemetry(machine_id))
+        assert current in screen_text(app)
+        # frozen: the values of that moment stay, even when the grid repaints (cursor moves)
+        await pilot.press("f")
+        await pilot.pause()
+        frozen = {i: telemetry_label(store.machines[i].kind, store.machine_telemetry(i)) for i in on_screen}
+
+        def moved_while_frozen() -> list[str]:
+            return [
+                i for i in on_screen if telemetry_label(store.machines[i].kind, store.machine_telemetry(i)) != frozen[i]
+            ]
+
+        app.test_server.advance(120)
+        await wait_for(pilot, lambda: bool(moved_while_frozen()), timeout=20, what="telemetry to move on while frozen")
+        await pilot.press("right", "left")
+        await pilot.pause()
+        g = grid(app)
+        for i in moved_while_frozen():
+            assert telemetry_label(store.machines[i].kind, g.telemetry_of(store.machines[i])) == frozen[i]
+            assert frozen[i] in screen_text(app)
+        await pilot.press("f")
+        await settle(pilot)
+        assert telemetry_label(machine.kind, store.machine_telemetry(machine_id)) in screen_text(app)
+        # the machine detail reads the current values too
+        await focus_machine(pilot, machine_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MachineDetailScreen), what="machine detail")
+        await settle(pilot)
+        values = store.machine_telemetry(machine_id)
+        name = sorted(values)[0]
+        assert f"{values[name]:,.1f}" in screen_text(app)
