@@ -1,6 +1,7 @@
 """The one in-memory picture of the cluster: tables of contract objects, kept in ``seq`` order, with indexes.
 
-Sources call :meth:`Store.apply_snapshot` and :meth:`Store.apply_event`; screens read the tables and the helper
+Sources call :meth:`Store.apply_snapshot` and :meth:`Store.apply_events` (a read of the stream at a time; or
+:meth:`Store.apply_event` one by one); screens read the tables and the helper
 queries, and call :meth:`Store.take_changes` to learn what to repaint. Everything runs on the app's asyncio loop, so
 there is no locking. The store knows nothing about HTTP: it only sees models and ``seq`` numbers.
 
@@ -17,7 +18,8 @@ Objects in the tables are never mutated: every change stores a new object (so a 
 value, and an identity check tells it whether anything changed). The store relies on it to save memory: objects are
 :func:`~console.store.compact.compact`-ed as they enter (snapshot or event), which gives all objects of one shape one
 shared, read-only pydantic fields set and interns repeated strings; setting an attribute on a stored model raises
-``TypeError`` (use ``model_copy(update=...)``, which still works, and store the copy).
+``TypeError`` (use ``model_copy(update=...)``, which still works, and store the copy). Jobs, quality records and SPC
+series are lean records (``console.api.lean``), frozen by their type.
 
 The ingest path is lean on purpose (the target is 100,000 telemetry events a second, parsing included, on one core).
 Telemetry is the one exception to "never mutated": a machine's current values live in its source's replica
@@ -25,7 +27,8 @@ Telemetry is the one exception to "never mutated": a machine's current values li
 a compact history and tracking the change with a set ``add`` and a flag check. No new ``Machine`` per telemetry event
 (that copy, and the garbage collector's walks over the long-lived copies, were most of an event's cost). A stored
 ``Machine``'s own ``telemetry`` field is therefore what its last snapshot or ``machine.updated`` said; read current
-values with :meth:`Store.machine_telemetry` (the grid and the machine detail do), and :meth:`Store.dump` merges them.
+values with :meth:`Store.machine_telemetry` (the grid and the machine detail do); :meth:`Store.current_machine` and
+:meth:`Store.tables_as_json` merge them back.
 """
 
 from __future__ import annotations
