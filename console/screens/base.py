@@ -16,11 +16,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from console.formatting import duration
 from console.screens.status_bar import SourceView, StatusHeader
 from console.store.query import Query, parse
+from widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
     from console.app import FactoryConsoleApp
@@ -98,7 +99,7 @@ class ConsoleScreen(Screen):
             yield Label("filter /")
             yield FilterInput(placeholder="text, state:fault kind:cnc node:leeds material:petg  (escape clears)")
             yield Label("", classes="errors", id="filter-errors")
-        yield Footer()
+        yield ConsoleFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the header and the filter bar."""
@@ -239,10 +240,11 @@ class ConsoleScreen(Screen):
     def target_changed(self) -> None:
         """The cursor moved to another target: refresh the footer's keys only if which actions are offered changed.
 
-        Why not ``refresh_bindings()`` on every move: Textual's ``Footer`` rebuilds all its keys each time, and each
-        old key's data-binding watcher stays in the footer's watcher list (Textual issue #6666), so every arrow press
-        leaked ~19 widgets; at 20,000 machines the collector's full passes over them grew to over a second
-        (docs/performance.md §3). Only the target-dependent actions can change here.
+        Why not ``refresh_bindings()`` on every move: the footer rebuilds all its ~19 keys each time (a few hundred
+        widgets' worth of work a second while an operator holds an arrow key). With Textual's own ``Footer`` every
+        rebuild also leaked its old keys (Textual issue #6666; ``widgets.footer.ConsoleFooter`` now prunes them), and
+        at 20,000 machines the collector's full passes over them grew past a second (docs/performance.md §3). Only
+        the target-dependent actions can change here.
         """
         offered = tuple(self.check_action(action, ()) for action in self.command_actions())
         if offered != self._offered_actions:
