@@ -12,7 +12,7 @@ the theme through this widget's component classes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -33,7 +33,7 @@ from widgets.glyphs import ascii_only
 from widgets.grid_message import GridMessage
 from widgets.safe_text import fit
 
-__all__ = ["ROW_STYLES", "Cell", "Column", "DataGrid", "RowData", "column_widths"]
+__all__ = ["ROW_STYLES", "Cell", "Column", "DataGrid", "LazyRows", "RowData", "column_widths"]
 
 Cell = str | Text | Content
 Align = Literal["left", "right", "center"]
@@ -76,6 +76,37 @@ class RowData:
     style: str = ""
     extra: dict[str, object] = field(default_factory=dict)
     """Free for the caller (e.g. the model the row was built from); the grid ignores it."""
+
+
+class LazyRows(Sequence[RowData]):
+    """Rows built on demand: ``keys`` in order, and ``row_of(key)`` for a row when it is first drawn (then kept until
+    :meth:`DataGrid.rows_changed` says it changed). Why: formatting 100,000 job rows takes a second; a screen shows
+    fifty. Never iterate one (that would build every row); the grid only indexes it."""
+
+    __slots__ = ("cache", "keys", "row_of")
+
+    CACHE_LIMIT = 4096
+
+    def __init__(self, keys: list[str], row_of: Callable[[str], RowData | None]) -> None:
+        self.keys = keys
+        self.row_of = row_of
+        self.cache: dict[str, RowData] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index: int) -> RowData:  # type: ignore[override]  # ints only: the grid never slices
+        key = self.keys[index]
+        row = self.cache.get(key)
+        if row is None:
+            row = self.row_of(key) or RowData(key, [])
+            if len(self.cache) >= self.CACHE_LIMIT:  # bounded: a few screens' worth
+                self.cache.clear()
+            self.cache[key] = row
+        return row
+
+    def __setitem__(self, index: int, row: RowData) -> None:
+        self.cache[self.keys[index]] = row
 
 
 def column_widths(columns: Sequence[Column], total: int, gap: int = 1) -> list[int]:
@@ -187,7 +218,7 @@ class DataGrid(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._columns: list[Column] = list(columns)
-        self._rows: list[RowData] = []
+        self._rows: list[RowData] | LazyRows = []
         self._index: dict[str, int] = {}
         self._cursor = 0
         self._widths: list[int] = []
@@ -219,7 +250,8 @@ class DataGrid(ScrollView, can_focus=True):
 
     @property
     def keys(self) -> list[str]:
-        return [row.key for row in self._rows]
+        rows = self._rows
+        return list(rows.keys) if isinstance(rows, LazyRows) else [row.key for row in rows]
 
     def set_sort(self, key: str | None, reverse: bool = False) -> None:
         """Show ``key`` as the sorted column (▲ ascending, ▼ descending); the caller sorts the rows."""
@@ -234,7 +266,11 @@ class DataGrid(ScrollView, can_focus=True):
         caller may hand over the whole list on every change without sending the whole table to the terminal again.
         """
         old = self._rows
-        if len(rows) == len(old) and all(new.key == prev.key for new, prev in zip(rows, old, strict=True)):
+        if (
+            not isinstance(old, LazyRows)
+            and len(rows) == len(old)
+            and all(new.key == prev.key for new, prev in zip(rows, old, strict=True))
+        ):
             changed = [
                 row
                 for row, prev in zip(rows, old, strict=True)
@@ -244,10 +280,32 @@ class DataGrid(ScrollView, can_focus=True):
             if changed:
                 self.update_rows(changed)
             return
+        self._show(list(rows), {row.key: i for i, row in enumerate(rows)})
+
+    def set_keys(self, keys: Sequence[str], row_of: Callable[[str], RowData | None]) -> None:
+        """Show the rows of ``keys`` (already filtered and sorted), each built by ``row_of`` only when it is drawn.
+
+        For long lists: the cost is the keys (an index by key), not formatting every row. The caller reports rows
+        whose content changed with :meth:`rows_changed`; the cursor stays on the same key if it is still there.
+        """
+        key_list = list(keys)
+        self._show(LazyRows(key_list, row_of), {key: i for i, key in enumerate(key_list)})
+
+    def rows_changed(self, keys: Iterable[str]) -> None:
+        """The rows ``keys`` have new content (built again when next drawn): repaint those that are visible."""
+        rows = self._rows
+        keys = list(keys)
+        if isinstance(rows, LazyRows):
+            cache = rows.cache
+            for key in keys:
+                cache.pop(key, None)
+        self.refresh_keys(keys)
+
+    def _show(self, rows: list[RowData] | LazyRows, index: dict[str, int]) -> None:
         old_key = self.cursor_key
         was_visible = self._index_visible(self._cursor)
-        self._rows = list(rows)
-        self._index = {row.key: i for i, row in enumerate(self._rows)}
+        self._rows = rows
+        self._index = index
         if old_key is not None and old_key in self._index:
             self._cursor = self._index[old_key]
         else:
@@ -266,7 +324,7 @@ class DataGrid(ScrollView, can_focus=True):
         """
         index = self._index
         data = self._rows
-        top, bottom = self._visible_range()
+        top, bottom = self._visible_range()  # (a LazyRows keeps the row until it changes again)
         touched: list[int] = []
         for row in rows:
             i = index.get(row.key)

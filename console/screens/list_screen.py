@@ -68,8 +68,12 @@ class ListScreen(ConsoleScreen):
         grid = self.grid
         grid.marked = self.marked
         grid.set_sort(self.sort_column(), self.sort_reverse)
-        grid.set_rows(self.build_rows())
+        self.fill_grid(grid)
         self.after_rebuild()
+
+    def fill_grid(self, grid: DataGrid) -> None:
+        """Put the rows in the grid (all of them, formatted: fine for lists of hundreds; long ones do better)."""
+        grid.set_rows(self.build_rows())
 
     def after_rebuild(self) -> None:
         """Update anything beside the list (banners, titles, charts)."""

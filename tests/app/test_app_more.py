@@ -173,3 +173,48 @@ async def test_losing_the_server_marks_everything_stale_and_says_so(make_app):
         await pilot.press("2")
         await pilot.pause()
         assert app.current_mode == "jobs"
+
+
+async def test_jobs_list_moves_only_changed_jobs_and_stays_equal_to_a_full_sort(make_app):
+    """The jobs screen keeps its order incrementally (changed jobs only) and formats rows only when drawn: after
+    minutes of simulated changes, with and without a filter and reversed, its keys equal a fresh filter and sort."""
+    from console.rows import sort_jobs
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        list_grid = screen.query_one("#list", DataGrid)
+        built: list[str] = []
+        row_of = screen._row_of
+
+        def counting(job_id: str):  # type: ignore[no-untyped-def]
+            built.append(job_id)
+            return row_of(job_id)
+
+        screen._row_of = counting  # type: ignore[method-assign]
+
+        def expected(status: str | None = None, reverse: bool = False) -> list[str]:
+            jobs = [j for j in app.store.jobs.values() if status is None or j.status == status]
+            return [j.id for j in sort_jobs(jobs, screen.sort_key, reverse)]
+
+        for step in range(4):
+            seq = app.store.sources["cluster"].seq
+            app.test_server.advance(90)
+            await wait_for(pilot, lambda s=seq: app.store.sources["cluster"].seq > s + 20, what="job changes")  # type: ignore[misc]
+            await settle(pilot)
+            if step == 1:
+                await pilot.press("O")  # reversed
+                await settle(pilot)
+            if step == 2:
+                await pilot.press("slash")
+                await type_text(pilot, "status:queued")
+                await pilot.press("enter")
+                await settle(pilot)
+            status = "queued" if step >= 2 else None
+            assert list_grid.keys == expected(status, reverse=step >= 1), step
+        # rows formatted: those drawn after each change of order (~40 each), not every job on every flush (which
+        # formatting all rows did: at least 6 flushes x all jobs here)
+        assert len(app.store.jobs) > 100 and 0 < len(built) < 3 * len(app.store.jobs)

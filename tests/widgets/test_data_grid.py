@@ -91,3 +91,37 @@ async def test_empty_and_hostile_cells() -> None:
         for segment in screen_segments(app):
             if segment.style is not None:
                 assert segment.style.link is None
+
+
+async def test_lazy_rows_are_built_only_when_drawn_and_again_only_when_changed() -> None:
+    built: list[str] = []
+    labels = {f"K-{i}": "first" for i in range(100_000)}
+
+    def row_of(key: str) -> RowData:
+        built.append(key)
+        return RowData(key, [key, labels[key], Text("1")])
+
+    grid = DataGrid(COLUMNS)
+    app = WidgetApp(grid)
+    async with app.run_test(size=(60, 12)) as pilot:
+        grid.set_keys(list(labels), row_of)
+        await pilot.pause()
+        assert grid.row_count == 100_000 and grid.keys[:2] == ["K-0", "K-1"]
+        first_screen = len(built)
+        assert 0 < first_screen <= 12  # the rows on screen, not 100,000
+        assert "K-3" in "\n".join(screen_lines(app))
+        # a change off screen builds nothing; a visible one is built again and repainted
+        built.clear()
+        labels["K-50000"] = labels["K-3"] = "second"
+        grid.refreshed_lines = 0
+        grid.rows_changed(["K-50000", "K-3"])
+        await pilot.pause()
+        assert built == ["K-3"] and grid.refreshed_lines == 1
+        assert "second" in "\n".join(screen_lines(app))
+        # a new order keeps the cursor on its key and builds only what is then on screen
+        grid.move_cursor_to("K-5")
+        built.clear()
+        grid.set_keys(list(reversed(list(labels))), row_of)
+        await pilot.pause()
+        assert grid.cursor_key == "K-5" and grid.cursor_index == 99_994
+        assert 0 < len(built) <= 12
