@@ -6,6 +6,7 @@ node at once (``v`` picks the characteristic), beside the SPC chart of the row u
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -51,6 +52,8 @@ class QualityScreen(ListScreen):
         super().__init__()
         self.characteristic: str | None = None
         self._compare_nodes: list[str] = []
+        self._last_rebuild = 0.0
+        self._rebuild_pending = False
 
     def compose_below(self) -> ComposeResult:
         with Horizontal(id="charts"):
@@ -74,7 +77,8 @@ class QualityScreen(ListScreen):
                 labels[key] = f"  {machine.name if machine else ident} ({ident})"
         return labels
 
-    def build_rows(self) -> list[RowData]:
+    def _ordered(self) -> tuple[list[Quality], dict[tuple[str, str], str]]:
+        """The shown quality records in display order, and every record's label."""
         store = self.store
         labels = self._labels()
         items = list(store.quality.values())
@@ -85,14 +89,57 @@ class QualityScreen(ListScreen):
         items.sort(key=quality_sort_key(self.sort_key, labels), reverse=self.sort_reverse)
         # The cluster first; every node, then the rest in the chosen order.
         items.sort(key=lambda q: {"cluster": 0, "node": 1}.get(q.scope, 2))
+        return items, labels
+
+    def build_rows(self) -> list[RowData]:
+        items, labels = self._ordered()
         return [quality_row(q, labels.get(q.key, q.id)) for q in items]
+
+    def fill_grid(self, grid: DataGrid) -> None:
+        """One record per machine (20,000 at that scale): order them all, but format only the rows drawn."""
+        items, labels = self._ordered()
+        quality = self.store.quality
+
+        def row_of(key: str) -> RowData | None:
+            scope, _, ident = key.partition(":")
+            record = quality.get((scope, ident))
+            return None if record is None else quality_row(record, labels.get(record.key, record.id))
+
+        grid.set_keys([f"{q.scope}:{q.id}" for q in items], row_of)
 
     def sort_column(self) -> str | None:
         return {"oee": "oee", "name": "name", "fpy": "fpy", "scrap": "scrap", "cpk": "cpk"}.get(self.sort_key)
 
     def apply_changes(self, changes: ChangeSet) -> None:
-        if self.needs_rebuild or changes.quality or "quality" in changes.structure_tables:
+        """Quality moves slowly and the list re-sorts on any change: rebuild at most once per ``panel_interval_s``."""
+        if self.needs_rebuild:
             self.rebuild()
+        elif changes.quality or "quality" in changes.structure_tables:
+            self._rebuild_soon()
+
+    def _rebuild_soon(self) -> None:
+        if self._rebuild_pending:
+            return
+        wait = self._last_rebuild + self.console.settings.panel_interval_s - time.monotonic()
+        if wait <= 0:
+            self.rebuild()
+            return
+        self._rebuild_pending = True
+
+        def later() -> None:
+            self._rebuild_pending = False
+            if not self.is_mounted:
+                return
+            if self.console.frozen or not self.is_current:
+                self.needs_rebuild = True  # done when unfrozen or shown again
+            else:
+                self.rebuild()
+
+        self.set_timer(wait, later)
+
+    def rebuild(self) -> None:
+        self._last_rebuild = time.monotonic()
+        super().rebuild()
 
     def after_rebuild(self) -> None:
         chars = characteristics(list(self.store.quality.values()))

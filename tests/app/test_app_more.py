@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,3 +219,33 @@ async def test_jobs_list_moves_only_changed_jobs_and_stays_equal_to_a_full_sort(
         # rows formatted: those drawn after each change of order (~40 each), not every job on every flush (which
         # formatting all rows did: at least 6 flushes x all jobs here)
         assert len(app.store.jobs) > 100 and 0 < len(built) < 3 * len(app.store.jobs)
+
+
+async def test_quality_list_rebuilds_at_most_once_a_second_under_a_stream_of_changes(make_app):
+    """At 20,000 machines the quality list holds 20,000 records and re-sorts on any change: a burst of quality
+    updates rebuilds it once now and once when the second is up, not once per flush."""
+    app = make_app()
+    app.settings.panel_interval_s = 1.0  # the default (the test fixture sets 0 for immediate panels)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        screen = app.screen
+        rebuilds: list[float] = []
+        original = screen.rebuild
+
+        def counting() -> None:
+            rebuilds.append(1.0)
+            original()
+
+        screen.rebuild = counting  # type: ignore[method-assign]
+        began = time.monotonic()
+        flushes = 8
+        for _ in range(flushes):  # flushes carrying quality changes, a fraction of a second apart
+            seq = app.store.sources["cluster"].seq
+            app.test_server.advance(120)
+            await wait_for(pilot, lambda s=seq: app.store.sources["cluster"].seq > s, what="events")  # type: ignore[misc]
+            await settle(pilot)
+        elapsed = time.monotonic() - began
+        # one now, then at most one per second (a slow machine stretches the seconds, and so the allowance)
+        assert 1 <= len(rebuilds) <= int(elapsed) + 2 < flushes
