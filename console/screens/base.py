@@ -8,7 +8,7 @@ hand plain models down to widgets; they never do I/O themselves (actions go thro
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult, SystemCommand
@@ -81,6 +81,8 @@ class ConsoleScreen(Screen):
         self.marked: set[str] = set()
         self._last_role: str | None = None
         self._offered_actions: tuple[bool | None, ...] | None = None
+        self._soon_last: dict[str, float] = {}
+        self._soon_pending: set[str] = set()
 
     # --- plumbing -----------------------------------------------------------------------------------------------
 
@@ -133,6 +135,36 @@ class ConsoleScreen(Screen):
     def rebuild(self) -> None:
         """Recompute everything this screen shows from the store."""
         self.needs_rebuild = False
+
+    def soon(self, refresh: Callable[[], None]) -> None:
+        """Run ``refresh`` now if it has not run in the last ``panel_interval_s``, else once when that time is up.
+
+        For views that are dear to compute and need not follow every flush (side panels, lists that re-sort on any
+        change). A deferred run that comes while the view is frozen, or the screen is not the current one, marks the
+        screen for a rebuild instead of showing newer data.
+        """
+        name = refresh.__name__
+        if name in self._soon_pending:
+            return
+        now = time.monotonic()
+        wait = self._soon_last.get(name, 0.0) + self.console.settings.panel_interval_s - now
+        if wait <= 0:
+            self._soon_last[name] = now
+            refresh()
+            return
+        self._soon_pending.add(name)
+
+        def later() -> None:
+            self._soon_pending.discard(name)
+            self._soon_last[name] = time.monotonic()
+            if not self.is_mounted:
+                return
+            if self.console.frozen or not self.is_current:
+                self.needs_rebuild = True  # done when unfrozen or shown again
+            else:
+                refresh()
+
+        self.set_timer(wait, later)
 
     def freeze_view(self) -> None:
         """The app froze the view: stop showing the store's live data. Widgets that read the store's mappings

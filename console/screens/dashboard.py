@@ -7,9 +7,8 @@ grid repaints only the visible ones; when objects came, went or moved, it re-fil
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -79,8 +78,6 @@ class DashboardScreen(ConsoleScreen):
         self._sort_values: dict[str, object] = {}
         self._strip_signature: object = None
         self._titles: dict[str | None, str] = {}
-        self._panel_last: dict[str, float] = {}
-        self._panel_pending: set[str] = set()
         self._quality_signature: object = None
         self._layout_chosen = False
 
@@ -191,8 +188,8 @@ class DashboardScreen(ConsoleScreen):
                 flipped = stale ^ grid.stale_ids
                 grid.stale_ids = stale
                 grid.refresh_ids(flipped)
-            self._soon(self._refresh_queue)
-            self._soon(self._refresh_alerts)
+            self.soon(self._refresh_queue)
+            self.soon(self._refresh_alerts)
         if changes.nodes:
             names = {n.id: n.name for n in store.nodes.values()}
             if names != grid.node_names:
@@ -202,7 +199,7 @@ class DashboardScreen(ConsoleScreen):
             grid.jobs = store.jobs
             grid.refresh_ids({j.machine_id for i in changes.jobs if (j := store.jobs.get(i)) and j.machine_id})
             if self._queue_touched(changes.jobs):
-                self._soon(self._refresh_queue)
+                self.soon(self._refresh_queue)
         if changes.alerts:
             counts = self._alert_counts()
             if counts != grid.alert_counts:
@@ -211,9 +208,9 @@ class DashboardScreen(ConsoleScreen):
                 }
                 grid.alert_counts = counts
                 grid.refresh_ids(flipped)
-            self._soon(self._refresh_alerts)
+            self.soon(self._refresh_alerts)
         if changes.nodes or changes.alerts or changes.sources or self._states_changed(changes):
-            self._soon(self._refresh_nodes)
+            self.soon(self._refresh_nodes)
         if changes.quality:
             self._refresh_quality()
 
@@ -327,27 +324,6 @@ class DashboardScreen(ConsoleScreen):
             job = store.jobs.get(ident)
             return job.node_id if job else None
         return None
-
-    def _soon(self, refresh: Callable[[], None]) -> None:
-        """Run ``refresh`` now if it has not run in the last second, else once when the second is up."""
-        name = refresh.__name__
-        if name in self._panel_pending:
-            return
-        now = time.monotonic()
-        wait = self._panel_last.get(name, 0.0) + self.console.settings.panel_interval_s - now
-        if wait <= 0:
-            self._panel_last[name] = now
-            refresh()
-            return
-        self._panel_pending.add(name)
-
-        def later() -> None:
-            self._panel_pending.discard(name)
-            self._panel_last[name] = time.monotonic()
-            if self.is_mounted:
-                refresh()
-
-        self.set_timer(wait, later)
 
     def _title(self, label: Label, text: str) -> None:
         """Set a panel title, repainting only when its words changed."""

@@ -6,7 +6,6 @@ node at once (``v`` picks the characteristic), beside the SPC chart of the row u
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -52,8 +51,6 @@ class QualityScreen(ListScreen):
         super().__init__()
         self.characteristic: str | None = None
         self._compare_nodes: list[str] = []
-        self._last_rebuild = 0.0
-        self._rebuild_pending = False
 
     def compose_below(self) -> ComposeResult:
         with Horizontal(id="charts"):
@@ -115,31 +112,7 @@ class QualityScreen(ListScreen):
         if self.needs_rebuild:
             self.rebuild()
         elif changes.quality or "quality" in changes.structure_tables:
-            self._rebuild_soon()
-
-    def _rebuild_soon(self) -> None:
-        if self._rebuild_pending:
-            return
-        wait = self._last_rebuild + self.console.settings.panel_interval_s - time.monotonic()
-        if wait <= 0:
-            self.rebuild()
-            return
-        self._rebuild_pending = True
-
-        def later() -> None:
-            self._rebuild_pending = False
-            if not self.is_mounted:
-                return
-            if self.console.frozen or not self.is_current:
-                self.needs_rebuild = True  # done when unfrozen or shown again
-            else:
-                self.rebuild()
-
-        self.set_timer(wait, later)
-
-    def rebuild(self) -> None:
-        self._last_rebuild = time.monotonic()
-        super().rebuild()
+            self.soon(self.rebuild)
 
     def after_rebuild(self) -> None:
         chars = characteristics(list(self.store.quality.values()))
