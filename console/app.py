@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -39,10 +40,14 @@ from console.server_clock import ServerClock
 from console.settings import Settings, SourceSpec
 from console.sources.cluster import ClusterSource
 from console.store.store import Store
+from widgets.safe_text import clean, clean_multiline
 from themes import DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS, register_themes
 
 if TYPE_CHECKING:
     from console.audit_log import AuditLog
+
+MAX_TOAST_CHARS = 2_000
+"""A toast longer than this is cut: it is read at a glance, and a server may send megabytes of ``detail``."""
 
 SCREEN_KEYS = (
     ("1", "dashboard", "Dashboard"),
@@ -132,6 +137,26 @@ class FactoryConsoleApp(App[int]):
         )
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast goes through the one sanitiser: a toast often carries server text (a problem's ``detail``, a
+        reason, an id), and an ESC in it would reach the terminal (OSC 52 clipboard writes, window titles). Toasts are
+        never parsed as markup: the console's own toasts have none, and server text must not be interpreted."""
+        super().notify(
+            clean_multiline(message, MAX_TOAST_CHARS),
+            title=clean(title, 120),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Our widgets' custom variables, so Textual's own themes (from the palette) work with them too."""

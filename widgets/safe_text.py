@@ -26,7 +26,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
-__all__ = ["ELLIPSIS", "clean", "content", "fit", "plain"]
+__all__ = ["ELLIPSIS", "clean", "clean_multiline", "content", "fit", "plain"]
 
 ELLIPSIS = "…"
 
@@ -109,6 +109,23 @@ def clean(text: object, max_len: int | None = None) -> str:
             text = _fix_combining(text)
     if max_len is not None and len(text) > max_len:
         text = text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
+    return text
+
+
+def clean_multiline(text: object, max_len: int | None = None) -> str:
+    """:func:`clean` for text of several lines (a toast listing bulk outcomes): each line is cleaned, the line breaks
+    between them are kept, and ``max_len`` cuts the whole."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    joined = "\n".join(clean(line) for line in text.split("\n"))
+    return _cut(joined, max_len)
+
+
+def _cut(text: str, max_len: int | None) -> str:
+    if max_len is not None and len(text) > max_len:
+        return text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
     return text
 
 
