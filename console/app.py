@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
-from textual.notifications import SeverityLevel
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -40,8 +40,8 @@ from console.server_clock import ServerClock
 from console.settings import Settings, SourceSpec
 from console.sources.cluster import ClusterSource
 from console.store.store import Store
-from widgets.safe_text import clean, clean_multiline
 from themes import DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS, register_themes
+from widgets.safe_text import clean, clean_multiline
 
 if TYPE_CHECKING:
     from console.audit_log import AuditLog
@@ -443,6 +443,8 @@ class FactoryConsoleApp(App[int]):
         self.run_worker(self._send(commands, what), group="commands", exit_on_error=False)
 
     async def _send(self, commands: list[Command], what: str) -> list[CommandOutcome]:
+        if len(commands) == 1 and self.commands_service.is_pending(commands[0].action, commands[0].target_id):
+            self.notify(f"{what}: already on its way; not sent again", title="Command", timeout=4)
         try:
             if len(commands) == 1:
                 outcomes = [await self.commands_service.run(commands[0])]
@@ -456,8 +458,12 @@ class FactoryConsoleApp(App[int]):
 
     def report_outcomes(self, outcomes: list[CommandOutcome], what: str) -> None:
         """Tell the operator what happened, item by item for bulk actions; a partial failure never looks fine."""
+        joined = sum(1 for o in outcomes if o.joined)
+        outcomes = [o for o in outcomes if not o.joined]  # the first press of each intent reports it
         if not outcomes:
             return
+        if joined:
+            what = f"{what} ({joined} already on their way, not sent again)"
         if len(outcomes) == 1:
             outcome = outcomes[0]
             if outcome.ok:

@@ -9,6 +9,7 @@ other change, so the screen shows what the server did, not what we hoped it woul
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +109,9 @@ class CommandOutcome:
     audit_id: str | None = None
     command_id: str | None = None
     source: str | None = None
+    joined: bool = False
+    """This press repeated an intent already in flight: it sent nothing and shares the first press's outcome (the
+    first press reports it; a joined one must not report it again)."""
 
     @property
     def ok(self) -> bool:
@@ -158,6 +162,8 @@ class CommandService:
         self.read_only = read_only
         self._is_connected = is_connected
         self.in_flight = 0
+        self._pending: dict[tuple[str, str], asyncio.Future[CommandOutcome]] = {}
+        """Intents on their way, by (action, target): a second press of the same intent joins the first."""
 
     # --- permissions ------------------------------------------------------------------------------------------------
 
@@ -200,7 +206,33 @@ class CommandService:
                 stop_reason = f"not sent: an earlier command failed ({outcome.detail})"
         return outcomes
 
+    def is_pending(self, action: str, target_id: str) -> bool:
+        """Is this intent (the same action on the same target) already on its way to the server?"""
+        return (action, target_id) in self._pending
+
     async def _send(self, command: Command) -> CommandOutcome:
+        """Send one command, once per intent: while an action on a target is in flight, pressing it again (a second
+        Enter at 3 a.m., a bulk list that names the target twice) sends nothing and waits for the first answer. One
+        operator intent, one idempotency key, one outcome."""
+        intent = (command.action, command.target_id)
+        pending = self._pending.get(intent)
+        if pending is not None:
+            first = await asyncio.shield(pending)
+            return dataclasses.replace(first, command=command, joined=True)
+        future: asyncio.Future[CommandOutcome] = asyncio.get_running_loop().create_future()
+        self._pending[intent] = future
+        try:
+            outcome = await self._send_once(command)
+        except BaseException as error:
+            future.set_result(CommandOutcome(command, "failed", detail=f"not sent: {error or type(error).__name__}"))
+            raise
+        else:
+            future.set_result(outcome)
+            return outcome
+        finally:
+            del self._pending[intent]
+
+    async def _send_once(self, command: Command) -> CommandOutcome:
         routed = self._route(command)
         if routed is None:
             outcome = CommandOutcome(command, "failed", detail="no connected source serves this target")
