@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def duration(seconds: float) -> str:
@@ -40,11 +40,25 @@ def until(then: datetime | None, now: datetime | None) -> str:
     return duration(-delta) + " ago"
 
 
+UTC_MIN = datetime.min.replace(tzinfo=UTC)
+UTC_MAX = datetime.max.replace(tzinfo=UTC)
+
+
+def in_utc(value: datetime) -> datetime:
+    """``value`` in UTC, for any aware time the models accept: ``0001-01-01T00:00+05:00`` is before the first UTC
+    instant Python can hold and ``astimezone`` raises ``OverflowError``; such a time is pinned to the calendar's end."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        offset = value.utcoffset()
+        return UTC_MIN if offset is not None and offset > timedelta(0) else UTC_MAX
+
+
 def clock(value: datetime | None) -> str:
     """``HH:MM`` in UTC, the way shift reports write times."""
     if value is None:
         return "--:--"
-    return value.astimezone(UTC).strftime("%H:%M")
+    return in_utc(value).strftime("%H:%M")
 
 
 def percent(value: float | None, digits: int = 0) -> str:

@@ -11,6 +11,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from widgets.safe_text import clean
 
@@ -18,6 +20,20 @@ if TYPE_CHECKING:
     from console.app import FactoryConsoleApp
 
 MAX_HITS = 40
+
+
+def highlight(matcher: Matcher, shown: str) -> Content:
+    """``matcher.highlight`` without the markup: Textual's own builds the hit with ``Content.from_markup``, so a
+    machine named ``[@click=app.quit]X`` would become a link and ``M17[/]`` would raise ``MarkupError`` (and the
+    whole search would silently return nothing). Server names are plain text here, always."""
+    content = Content(shown)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, shown)
+    if not score:
+        return content
+    for offset in offsets:
+        if offset < len(shown) and not shown[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class EntityProvider(Provider):
@@ -57,7 +73,8 @@ class EntityProvider(Provider):
         for text, display, jump in self._entities():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(clean(display, 120)), jump, help="jump to it")
+                shown = clean(display, 120)
+                yield Hit(score, highlight(matcher, shown), jump, text=shown, help="jump to it")
                 found += 1
                 if found >= MAX_HITS:
                     return
@@ -65,7 +82,8 @@ class EntityProvider(Provider):
     async def discover(self) -> Hits:
         store = self.console.store
         for node in sorted(store.nodes.values(), key=lambda n: n.name):
-            yield DiscoveryHit(clean(f"Node {node.name} ({node.id})", 120), partial(self._node, node.id))
+            shown = clean(f"Node {node.name} ({node.id})", 120)
+            yield DiscoveryHit(Content(shown), partial(self._node, node.id), text=shown)
 
     # --- jumps ----------------------------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ class ServerClock:
         if current is None:
             self.reset(at)
             return
-        if current < at <= current + MAX_JUMP:
+        if current < at and at - current <= MAX_JUMP:
             self._base = at
             self._base_mono = self._monotonic()
 
@@ -46,4 +46,7 @@ class ServerClock:
             return None
         if not self._extrapolate:
             return self._base
-        return self._base + timedelta(seconds=self._monotonic() - self._base_mono)
+        try:
+            return self._base + timedelta(seconds=self._monotonic() - self._base_mono)
+        except OverflowError:  # a server time at the end of the calendar (9999-12-31T23:59:59Z) stays there
+            return self._base

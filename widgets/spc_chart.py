@@ -9,7 +9,8 @@ the operator sees them even if the local detection (an approximation from the li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.style import Style
@@ -38,7 +39,10 @@ def rule_breaking_points(values: Sequence[float], centre: float, sigma: float) -
     marked: set[int] = set()
     if sigma <= 0:
         return marked
-    z = [(v - centre) / sigma for v in values]
+    half = sigma / 2
+    if not half > 0 or not math.isfinite(half):
+        return marked
+    z = [(v / 2 - centre / 2) / half for v in values]
     for i, zi in enumerate(z):
         if abs(zi) > 3:
             marked.add(i)
@@ -50,6 +54,27 @@ def rule_breaking_points(values: Sequence[float], centre: float, sigma: float) -
             if i >= 7 and all(side * zj > 0 for zj in z[i - 7 : i + 1]):
                 marked.add(i)
     return marked
+
+
+def _row_mapper(low: float, high: float, rows: int) -> Callable[[float], int]:
+    """Map a value to its chart row (0 at the top), with a 5 % margin above and below, for any finite floats.
+
+    Computed on halves so no step overflows (the span of +/-1.7e308 is infinite), and clamped, so a value always
+    lands on a row of the chart however the limits and the data disagree.
+    """
+    half_span = high / 2 - low / 2
+    last = rows - 1
+
+    def row_of(value: float) -> int:
+        if not half_span > 0:
+            return last // 2
+        fraction = (high / 2 - value / 2) / half_span
+        if not math.isfinite(fraction):
+            return last // 2
+        row = round((fraction + 0.05) / 1.1 * last)
+        return min(last, max(0, row))
+
+    return row_of
 
 
 class SpcChart(Widget):
@@ -126,8 +151,9 @@ class SpcChart(Widget):
         plot_width = max(1, width - _LABEL_WIDTH - 1)
         values = series.values[-plot_width:]
         offset = len(series.values) - len(values)
-        centre = (series.ucl + series.lcl) / 2
-        sigma = (series.ucl - series.lcl) / 6
+        # Halves everywhere: a server may send any finite float, and (1.7e308 - -1.7e308) is infinity.
+        centre = series.ucl / 2 + series.lcl / 2
+        sigma = series.ucl / 6 - series.lcl / 6
         breaking = {i - offset for i in rule_breaking_points(series.values, centre, sigma) if i >= offset}
         lines = [
             (series.usl, "USL", "spec", "─"),
@@ -136,14 +162,9 @@ class SpcChart(Widget):
             (series.lcl, "LCL", "limit", "┄"),
             (series.lsl, "LSL", "spec", "─"),
         ]
-        low = min([*values, *(v for v, *_ in lines)])
-        high = max([*values, *(v for v, *_ in lines)])
-        span = (high - low) or 1.0
-        low -= span * 0.05
-        high += span * 0.05
-
-        def row_of(value: float) -> int:
-            return round((high - value) / (high - low) * (rows - 1))
+        row_of = _row_mapper(
+            min([*values, *(v for v, *_ in lines)]), max([*values, *(v for v, *_ in lines)]), rows
+        )
 
         # Per row: the line it carries (the first listed wins: spec over control over nominal) and its label.
         row_line: dict[int, tuple[str, str]] = {}

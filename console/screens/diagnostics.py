@@ -7,14 +7,14 @@ try is, what the console did about it, and what garbage a server sent (shown ine
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Label
 
-from console.formatting import duration
+from console.formatting import duration, in_utc
 from console.screens.base import ConsoleScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import Column, DataGrid, RowData
@@ -53,7 +53,7 @@ STATE_STYLE = {"live": "", "connecting": "row-medium", "reconnecting": "row-high
 
 
 def _hms(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%H:%M:%S")
+    return in_utc(value).strftime("%H:%M:%S")
 
 
 class DiagnosticsScreen(ConsoleScreen):
