@@ -42,6 +42,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from console.theme_names import THEME_NAMES, describe_themes
+
 __all__ = [
     "APP_NAME",
     "CONFIG_ENV",
@@ -108,9 +110,17 @@ def _check_not_blank(value: str) -> str:
     return value
 
 
+def _check_theme(value: str) -> str:
+    # Not quoted back: the value is the operator's, but it is text from a file and the line goes to a terminal.
+    if value not in THEME_NAMES:
+        raise PydanticCustomError("theme", "no such theme ({themes})", {"themes": describe_themes()})
+    return value
+
+
 HttpUrlStr = Annotated[str, Field(strict=True), AfterValidator(_check_http_url)]
 EnvName = Annotated[str, Field(strict=True), AfterValidator(_check_env_name)]
 NonBlank = Annotated[str, Field(strict=True), AfterValidator(_check_not_blank)]
+ThemeName = Annotated[str, Field(strict=True), AfterValidator(_check_theme)]
 StrictBool = Annotated[bool, Field(strict=True)]
 
 
@@ -182,7 +192,7 @@ class Profile(_Model):
 class Config(_Model):
     """The whole config file. Every field has a default, so a missing file is a valid config."""
 
-    theme: NonBlank = "factory-dark"
+    theme: ThemeName = "factory-dark"
     default_profile: NonBlank | None = None
     refresh_ms: Annotated[int, Field(strict=True, ge=50, le=2000)] = 100
     stale_after_s: Annotated[float, Field(strict=True, gt=0)] = 30.0

@@ -14,10 +14,16 @@ from contextlib import ExitStack
 from typing import Any
 
 from console.settings import Settings, SourceSpec
+from console.theme_names import THEME_NAMES, describe_themes
 
 
 class LaunchError(Exception):
     """The console cannot start as asked; the message is one line that says why."""
+
+
+def _shown(text: str) -> str:
+    """A value the operator typed, quoted so that no control character in it reaches the terminal."""
+    return ascii(text)
 
 
 def _token_from_env(var: str | None, environ: dict[str, str]) -> str | None:
@@ -49,6 +55,8 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     except ConfigError as error:
         raise LaunchError(str(error)) from None
 
+    if args.theme is not None and args.theme not in THEME_NAMES:
+        raise LaunchError(f"--theme {_shown(args.theme)}: no such theme ({describe_themes()})")
     settings = Settings(
         theme=args.theme or config.theme,
         keymap=dict(config.keys),

@@ -93,9 +93,9 @@ def test_missing_file_gives_defaults(tmp_path: Path) -> None:
 
 
 def test_load_uses_env_path_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    path = write(tmp_path, 'theme = "light"\n')
+    path = write(tmp_path, 'theme = "factory-light"\n')
     monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(path))
-    assert load_config().theme == "light"
+    assert load_config().theme == "factory-light"
 
 
 def test_full_valid_file(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_wrong_type_deep_in_profile_points_at_its_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         """\
-        theme = "x"
+        theme = "mono"
 
         [profiles.leeds]
         api = "https://a.example"
@@ -158,7 +158,7 @@ def test_unknown_key_is_an_error_at_its_line(tmp_path: Path) -> None:
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
-    assert "line 2: colour: unknown key" in error_of(write(tmp_path, 'theme = "a"\ncolour = "red"\n'))
+    assert "line 2: colour: unknown key" in error_of(write(tmp_path, 'theme = "mono"\ncolour = "red"\n'))
 
 
 def test_quoted_and_dotted_keys_are_located(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_out_of_range_refresh(tmp_path: Path) -> None:
 
 
 def test_profile_without_source(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path, 'theme = "a"\n[profiles.empty]\ninsecure = true\n'))
+    message = error_of(write(tmp_path, 'theme = "mono"\n[profiles.empty]\ninsecure = true\n'))
     assert "line 2: profiles.empty:" in message and "api" in message
 
 
@@ -267,55 +267,55 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 
 def test_save_theme_preserves_comments_and_other_keys(tmp_path: Path) -> None:
     path = write(tmp_path, FULL, mode=0o640)
-    save_theme("solarized light", path)
+    save_theme("solarized-light", path)
     text = path.read_text()
     assert text == FULL.replace(
-        'theme = "factory-dark"          # default theme', 'theme = "solarized light"          # default theme'
+        'theme = "factory-dark"          # default theme', 'theme = "solarized-light"          # default theme'
     )
-    assert load_config(path).theme == "solarized light"
+    assert load_config(path).theme == "solarized-light"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # an existing file keeps its mode
 
 
 def test_save_theme_adds_line_when_missing(tmp_path: Path) -> None:
     path = write(tmp_path, '# mine\nrefresh_ms = 200 # fast\n\n[profiles.a]\napi = "https://a"\n')
-    save_theme("amber", path)
+    save_theme("nord", path)
     text = path.read_text()
-    assert text == '# mine\nrefresh_ms = 200 # fast\ntheme = "amber"\n\n[profiles.a]\napi = "https://a"\n'
-    assert load_config(path).theme == "amber"
+    assert text == '# mine\nrefresh_ms = 200 # fast\ntheme = "nord"\n\n[profiles.a]\napi = "https://a"\n'
+    assert load_config(path).theme == "nord"
     assert load_config(path).refresh_ms == 200
 
 
 def test_save_theme_into_file_with_only_tables(tmp_path: Path) -> None:
     path = write(tmp_path, '[profiles.a]\napi = "https://a"\n')
-    save_theme("amber", path)
+    save_theme("nord", path)
     config = load_config(path)
-    assert config.theme == "amber" and config.profiles["a"].api == "https://a"
+    assert config.theme == "nord" and config.profiles["a"].api == "https://a"
 
 
 def test_save_theme_creates_private_file_and_dirs(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "dir" / "config.toml"
-    save_theme('we"ird\\name\x7f', path)
-    assert load_config(path).theme == 'we"ird\\name\x7f'
+    save_theme("isa101", path)
+    assert load_config(path).theme == "isa101"
     if os.name != "nt":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_save_theme_uses_env_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "c.toml"))
-    save_theme("x")
-    assert tomllib.loads((tmp_path / "c.toml").read_text()) == {"theme": "x"}
+    save_theme("dracula")
+    assert tomllib.loads((tmp_path / "c.toml").read_text()) == {"theme": "dracula"}
 
 
 def test_save_theme_ignores_theme_keys_inside_tables(tmp_path: Path) -> None:
-    path = write(tmp_path, 'theme = "a"\n[keys]\ntheme = "t"\n')
-    save_theme("b", path)
-    assert path.read_text() == 'theme = "b"\n[keys]\ntheme = "t"\n'
+    path = write(tmp_path, 'theme = "mono"\n[keys]\ntheme = "t"\n')
+    save_theme("isa101", path)
+    assert path.read_text() == 'theme = "isa101"\n[keys]\ntheme = "t"\n'
 
 
 def test_save_replaces_multiline_value(tmp_path: Path) -> None:
     path = write(tmp_path, 'theme = """\nold\n""" # c\nread_only = false\n')
-    save_theme("new", path)
-    assert path.read_text() == 'theme = "new" # c\nread_only = false\n'
+    save_theme("isa101", path)
+    assert path.read_text() == 'theme = "isa101" # c\nread_only = false\n'
 
 
 def test_save_setting_other_scalars_and_refusals(tmp_path: Path) -> None:
@@ -334,15 +334,22 @@ def test_save_setting_other_scalars_and_refusals(tmp_path: Path) -> None:
 def test_save_refuses_broken_file(tmp_path: Path) -> None:
     path = write(tmp_path, "theme = = 1\n")
     with pytest.raises(ConfigError, match="line 1"):
-        save_theme("x", path)
+        save_theme("mono", path)
     assert path.read_text() == "theme = = 1\n"
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symlinks")
 def test_save_through_symlink_keeps_the_link(tmp_path: Path) -> None:
-    real = write(tmp_path, 'theme = "a"\n', name="real.toml")
+    real = write(tmp_path, 'theme = "mono"\n', name="real.toml")
     link = tmp_path / "link.toml"
     link.symlink_to(real)
-    save_theme("b", link)
+    save_theme("isa101", link)
     assert link.is_symlink()
-    assert load_config(real).theme == "b"
+    assert load_config(real).theme == "isa101"
+
+
+def test_save_setting_escapes_quotes_backslashes_and_controls(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    save_setting("default_profile", 'we"ird\\name\x7f\x1b', path)
+    assert tomllib.loads(path.read_text())["default_profile"] == 'we"ird\\name\x7f\x1b'
+    assert "\x1b" not in path.read_text() and "\x7f" not in path.read_text()
