@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Label
 
 from console.api.models import Machine
@@ -329,7 +330,7 @@ class DashboardScreen(ConsoleScreen):
         """Set a panel title, repainting only when its words changed."""
         if self._titles.get(label.id) != text:
             self._titles[label.id] = text
-            label.update(text)
+            label.update(Content(text))  # plain: a title may name a source or node
 
     def _stale_note(self) -> str:
         """A word for panel titles while any source is not live: what is shown may be old."""

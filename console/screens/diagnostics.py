@@ -89,7 +89,7 @@ class DiagnosticsScreen(ConsoleScreen):
 
     def update_status(self) -> None:
         super().update_status()
-        if self.is_mounted and self.app.screen is self:
+        if self.is_mounted and self.app.screen_stack and self.app.screen is self:
             self._show_sources()  # countdowns and silence move every second
 
     def rebuild(self) -> None:

@@ -158,7 +158,7 @@ class NodeDetailScreen(ConsoleScreen):
 
     def update_status(self) -> None:
         super().update_status()
-        if self.is_mounted and self.app.screen is self:
+        if self.is_mounted and self.app.screen_stack and self.app.screen is self:
             self.rebuild()  # ages move every second; the screen is small
 
     def command_actions(self) -> dict[str, tuple[str, ...]]:

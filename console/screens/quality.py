@@ -140,7 +140,7 @@ class QualityScreen(ListScreen):
     def _show_comparison(self) -> None:
         store = self.store
         title = self.query_one("#compare-title", Label)
-        title.update(f"{clean(self.characteristic or '-', 40)} across nodes  (v: next characteristic)")
+        title.update(Content(f"{clean(self.characteristic or '-', 40)} across nodes  (v: next characteristic)"))
         box = self.query_one("#compare", HorizontalScroll)
         nodes = sorted(n for (scope, n) in store.quality if scope == "node")
         if nodes != self._compare_nodes:
