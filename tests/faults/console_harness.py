@@ -77,7 +77,7 @@ async def running_console(
 ) -> AsyncIterator[Any]:
     """Run the console against ``server`` at 160x48; yields the pilot. Fails if a source worker crashed."""
     app = make_console(server, tmp_path, silence_timeout=silence_timeout)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         yield pilot
         assert_running(app)
 
