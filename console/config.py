@@ -201,6 +201,7 @@ class Config(_Model):
     profiles: dict[str, Profile] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
+    _text: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _name_profiles(self) -> Config:
@@ -216,6 +217,15 @@ class Config(_Model):
     def is_read_only(self, profile: Profile | None) -> bool:
         """Read-only if the config says so globally or for this profile."""
         return self.read_only or (profile is not None and profile.read_only)
+
+    def error_at(self, loc: tuple[Any, ...], message: str) -> ConfigError:
+        """A ``ConfigError`` about ``loc`` (e.g. ``("keys", "machine.pause")``) in the same one-line form as the
+        errors found while loading: file, line, key, message. For checks made later, such as ``[keys]`` against the
+        app's bindings (``console.keymap_check``), which needs Textual."""
+        line = _TomlLayout(self._text).line_of(loc) if self._text else None
+        if self._path is None:
+            return ConfigError(f"config error: {_dotted(loc)}: {message}")
+        return ConfigError(_error_line(self._path, line, _dotted(loc), message))
 
 
 # --- loading --------------------------------------------------------------------------------------------------------
@@ -248,6 +258,7 @@ def load_config(path: Path | None = None) -> Config:
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, text, path)) from None
     config._path = path
+    config._text = text
     _check_cross_fields(config, text, path)
     return config
 

@@ -52,6 +52,10 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     environ = dict(os.environ if environ is None else environ)
     try:
         config = load_config()
+        if config.keys:
+            from console.keymap_check import check_config_keys  # imports the app's classes, hence Textual
+
+            check_config_keys(config)
     except ConfigError as error:
         raise LaunchError(str(error)) from None
 
