@@ -33,6 +33,7 @@ from console.demo.idempotency import fingerprint
 from console.demo.problems import (
     CODE_IDEMPOTENCY_KEY_REQUIRED,
     CODE_IDEMPOTENCY_KEY_REUSED,
+    CODE_IDEMPOTENCY_KEY_TOO_LONG,
     CODE_NOT_FOUND,
     PROBLEM_MEDIA_TYPE,
     ApiProblem,
@@ -80,7 +81,7 @@ def _stored_response(status: int, body: bytes, media_type: str) -> Response:
 
 
 def command_router(ctx: ServerContext) -> APIRouter:
-    router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404, 409, 422))
+    router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
     for spec in COMMANDS:
         _add_command(router, ctx, spec)
     return router
@@ -101,7 +102,9 @@ def _add_command(router: APIRouter, ctx: ServerContext, spec: CommandSpec) -> No
         if key is None or not key.strip():
             raise ApiProblem(400, "commands need an Idempotency-Key header", code=CODE_IDEMPOTENCY_KEY_REQUIRED)
         if len(key) > MAX_KEY_LENGTH:
-            raise ApiProblem(400, f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+            raise ApiProblem(
+                400, f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters", code=CODE_IDEMPOTENCY_KEY_TOO_LONG
+            )
         return key.strip()
 
     body_model = spec.body

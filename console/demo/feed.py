@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
@@ -26,7 +27,10 @@ from typing import Any
 
 from console.api.models import EVENT_MODELS, Cluster, ResetData
 from console.demo.state import ServedState
+from console.demo.text import is_scalar_text, scrub, scrubbed_model
 from console.demo.views import NodeView, View
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY = 10_000
 DEFAULT_HISTORY_S = 0.0
@@ -166,15 +170,26 @@ class EventFeed:
             self.publish(out_type, out_payload)
 
     def publish(self, type_: str, payload: Any) -> FeedEvent:
-        """Number one event, keep it, and wake the streams. A ``Cluster`` payload gets this feed's seq and instance."""
+        """Number one event, keep it, and wake the streams. A ``Cluster`` payload gets this feed's seq and instance.
+
+        Never fails on the payload's text: a string that is not valid Unicode (a lone surrogate, which JSON cannot
+        carry as UTF-8) is published, folded and served with U+FFFD in its place, so one bad string cannot break the
+        stream, the snapshot or a command half-way through its effects."""
         seq = self.seq + 1
         if isinstance(payload, Cluster):
             payload = payload.model_copy(update={"seq": seq, "instance_id": self.instance_id})
         if hasattr(payload, "model_dump_json"):
-            data = payload.model_dump_json()
+            try:
+                data = payload.model_dump_json()
+            except (ValueError, UnicodeError):  # text that is not valid Unicode (a lone surrogate): never a 500
+                log.warning("a %s event holds text that is not valid Unicode; published with U+FFFD", type_)
+                payload = scrubbed_model(payload)
+                data = payload.model_dump_json()
             self.state.apply(str(type_), payload, data.encode())
         else:
-            data = json.dumps(payload, separators=(",", ":"))
+            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+            if not is_scalar_text(data):
+                data = json.dumps(scrub(payload), separators=(",", ":"), ensure_ascii=False)
         now = time.monotonic()
         event = FeedEvent(seq, str(type_), sse_frame(str(type_), data, seq), now)
         ring = self._ring

@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""What a cursor looks like (base64url without padding); the OpenAPI document says so."""
+MAX_CURSOR_LENGTH = 400
+"""Longer than any cursor of ours (an id or a position, base64url-encoded)."""
 
 
 def encode_cursor(key: str | int) -> str:

@@ -30,7 +30,32 @@ CODE_FORBIDDEN = "forbidden"
 CODE_INVALID_CURSOR = "invalid_cursor"
 CODE_IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
 CODE_IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+CODE_IDEMPOTENCY_KEY_TOO_LONG = "idempotency_key_too_long"
 CODE_INTERNAL = "internal_error"
+CODE_BAD_REQUEST = "bad_request"
+CODE_INVALID_TEXT = "invalid_text"
+"""422: a string in the request body is not Unicode scalar text (a lone surrogate such as ``"\\ud800"``), or the
+body is not UTF-8."""
+CODE_TEXT_TOO_LONG = "text_too_long"
+"""422: a string in the request body is longer than ``console.demo.limits.MAX_TEXT_CHARS``."""
+CODE_BODY_TOO_LARGE = "body_too_large"
+"""413: the request body is larger than ``console.demo.limits.MAX_BODY_BYTES``."""
+
+_DEFAULT_CODES = {
+    400: CODE_BAD_REQUEST,
+    401: CODE_UNAUTHORIZED,
+    403: CODE_FORBIDDEN,
+    404: CODE_NOT_FOUND,
+    405: CODE_METHOD_NOT_ALLOWED,
+    413: CODE_BODY_TOO_LARGE,
+    422: CODE_VALIDATION,
+    500: CODE_INTERNAL,
+}
+
+
+def default_code(status: int) -> str:
+    """The ``code`` of a problem raised without one: every problem carries a code (``http_<status>`` at worst)."""
+    return _DEFAULT_CODES.get(status, f"http_{status}")
 
 
 def status_title(status: int) -> str:
@@ -59,18 +84,17 @@ class ApiProblem(Exception):
         super().__init__(detail or status_title(status))
         self.status = status
         self.detail = detail
-        self.code = code
+        self.code = code or default_code(status)
         self.title = title or status_title(status)
         self.headers = headers or {}
         self.extra = extra or {}
 
     def body(self) -> dict[str, Any]:
-        """The problem document (``type``, ``title``, ``status``, ``detail``, ``code`` and extensions)."""
+        """The problem document (``type``, ``title``, ``status``, ``code``, ``detail`` when given, and extensions)."""
         doc: dict[str, Any] = {"type": "about:blank", "title": self.title, "status": self.status}
         if self.detail is not None:
             doc["detail"] = self.detail
-        if self.code is not None:
-            doc["code"] = self.code
+        doc["code"] = self.code
         doc.update(self.extra)
         return doc
 
@@ -115,9 +139,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
-        code = {404: CODE_NOT_FOUND, 405: CODE_METHOD_NOT_ALLOWED, 401: CODE_UNAUTHORIZED, 403: CODE_FORBIDDEN}.get(
-            status
-        )
+        code = default_code(status)
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != status_title(status) else None
         if status == 404 and detail is None:
             detail = f"no such resource: {request.url.path}"
@@ -129,6 +151,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        if errors and all(tuple(err.get("loc", ())) == ("query", "cursor") for err in errors):
+            # A cursor the schema's pattern refuses is just another cursor that is not ours: 400, as always.
+            return ApiProblem(400, "the cursor is not valid", code=CODE_INVALID_CURSOR).response()
         problem = ApiProblem(
             422, _validation_detail(exc), code=CODE_VALIDATION, extra={"errors": _jsonable_errors(exc)}
         )

@@ -17,7 +17,7 @@ import asyncio
 import gzip
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -36,9 +36,10 @@ from console.api.models import (
     Snapshot,
 )
 from console.demo.context import ServerContext, json_response, problem_responses
-from console.demo.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from console.demo.paging import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, paginate
 from console.demo.problems import CODE_NOT_FOUND, CODE_VALIDATION, ApiProblem
 from console.demo.state import ServedState, Table
+from console.demo.text import model_json
 
 T = TypeVar("T")
 
@@ -48,7 +49,13 @@ THREAD_GZIP_LEVEL = 1
 """As the middleware's level (``console.demo.server.GZIP_LEVEL``): fast, ~5x smaller for this JSON."""
 
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
-CURSOR = Query(None, description="opaque cursor from the previous page's next_cursor")
+CURSOR = Query(
+    None,
+    description="opaque cursor from the previous page's next_cursor (base64url); one that is not ours is "
+    "400 invalid_cursor",
+    pattern=CURSOR_PATTERN,
+    max_length=MAX_CURSOR_LENGTH,
+)
 
 
 def _values(raw: str | None) -> set[str] | None:
@@ -66,7 +73,7 @@ def _page(
     dump: Callable[[T], bytes] | None = None,
 ) -> Response:
     key = key or (lambda item: item.id)
-    dump = dump or (lambda item: item.model_dump_json().encode())
+    dump = dump or model_json
     ordered = sorted(items, key=key)
     page, next_cursor = paginate(ordered, key, limit, cursor)
     body = b'{"items":[' + b",".join(dump(item) for item in page) + b'],"next_cursor":'
@@ -124,7 +131,7 @@ def snapshot_json(ctx: ServerContext) -> bytes:
     feed, view = ctx.feed, ctx.view
     state: ServedState = feed.state
     cluster = view.cluster(feed.seq, feed.instance_id)
-    nodes = b",".join(view.present_node(n).model_dump_json().encode() for n in state.nodes.values())
+    nodes = b",".join(model_json(view.present_node(n)) for n in state.nodes.values())
     parts = [b'{"seq":', str(feed.seq).encode(), b',"cluster":', cluster.model_dump_json().encode()]
     parts += [b',"nodes":[', nodes, b"]"]
     for name in ("machines", "jobs", "alerts", "quality"):
@@ -145,7 +152,7 @@ def read_router(ctx: ServerContext) -> APIRouter:
     async def get_snapshot(request: Request) -> Response:
         return await snapshot_response(ctx, request.headers.get("accept-encoding", ""))
 
-    @router.get("/nodes", response_model=Page[Node], tags=["reading"])
+    @router.get("/nodes", response_model=Page[Node], tags=["reading"], responses=problem_responses(400))
     async def list_nodes(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
         nodes = [ctx.view.present_node(n) for n in ctx.feed.state.nodes.values()]
         return _page(nodes, limit, cursor)
@@ -155,7 +162,7 @@ def read_router(ctx: ServerContext) -> APIRouter:
         node = ctx.feed.state.nodes.get(node_id)
         return _found(ctx.view.present_node(node) if node is not None else None, "node", node_id)
 
-    @router.get("/machines", response_model=Page[Machine], tags=["reading"])
+    @router.get("/machines", response_model=Page[Machine], tags=["reading"], responses=problem_responses(400))
     async def list_machines(
         node_id: str | None = Query(None),
         state: str | None = Query(None, description="one state, or several separated by commas"),
@@ -173,7 +180,7 @@ def read_router(ctx: ServerContext) -> APIRouter:
     async def get_machine(machine_id: str) -> Response:
         return _stored(ctx.feed.state.machines, machine_id, "machine")
 
-    @router.get("/jobs", response_model=Page[Job], tags=["reading"])
+    @router.get("/jobs", response_model=Page[Job], tags=["reading"], responses=problem_responses(400))
     async def list_jobs(
         status: str | None = Query(None, description="one status, or several separated by commas"),
         node_id: str | None = Query(None),
@@ -204,7 +211,7 @@ def read_router(ctx: ServerContext) -> APIRouter:
         candidates = ctx.view.reroute_candidates(job_id)
         return Response(content=RerouteCandidates.dump_json(candidates), media_type="application/json")
 
-    @router.get("/alerts", response_model=Page[Alert], tags=["reading"])
+    @router.get("/alerts", response_model=Page[Alert], tags=["reading"], responses=problem_responses(400))
     async def list_alerts(
         state: str | None = Query(None, description="one state, or several separated by commas"),
         limit: int = LIMIT,
@@ -221,11 +228,9 @@ def read_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/quality", response_model=Quality, tags=["reading"])
     async def get_quality(
-        scope: str = Query("cluster", description="cluster, node or machine"),
+        scope: Literal["cluster", "node", "machine"] = Query("cluster", description="cluster, node or machine"),
         id: str | None = Query(None, description="the node or machine id (not needed for scope=cluster)"),
     ) -> Response:
-        if scope not in ("cluster", "node", "machine"):
-            raise ApiProblem(422, f"unknown scope {scope!r}: cluster, node or machine", code=CODE_VALIDATION)
         if scope != "cluster" and not id:
             raise ApiProblem(422, f"scope={scope} needs an id", code=CODE_VALIDATION)
         if scope == "cluster":
@@ -237,7 +242,7 @@ def read_router(ctx: ServerContext) -> APIRouter:
             raise ApiProblem(404, f"no {scope} quality {id or 'of the cluster'}", code=CODE_NOT_FOUND)
         return _json(table.json_of(key))
 
-    @router.get("/audit", response_model=Page[AuditEntry], tags=["reading"])
+    @router.get("/audit", response_model=Page[AuditEntry], tags=["reading"], responses=problem_responses(400))
     async def list_audit(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
         # Newest first. The key is the number in the entry's id (``AU-000123``: the simulation numbers entries in
         # order), negated so it grows down the page; stable while old entries are dropped from the log's far end.

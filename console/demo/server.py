@@ -23,6 +23,7 @@ from console.demo.auth import AuthMiddleware, TokenTable, principal_of
 from console.demo.command_routes import command_router
 from console.demo.context import ServerContext, json_response, problem_responses
 from console.demo.feed import EventFeed
+from console.demo.limits import RequestGuard
 from console.demo.problems import CODE_VALIDATION, ApiProblem, install_problem_handlers
 from console.demo.read_routes import read_router
 from console.demo.sse import event_stream
@@ -71,7 +72,9 @@ def create_app(
     app.include_router(read_router(ctx))
     app.include_router(command_router(ctx))
     _add_misc_routes(app, ctx)
-    # Outermost first: compression sees the final response; auth answers 401 before any route runs.
+    # Added innermost first. Compression sees the final response; auth answers 401 before any route runs (and before
+    # a byte of the body is read); the guard then limits the body and checks its text (console.demo.limits).
+    app.add_middleware(RequestGuard)
     app.add_middleware(AuthMiddleware, tokens=table)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     return app

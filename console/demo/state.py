@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from console.api.models import EventType
+from console.demo.text import model_json
 
 RESOLVED = "resolved"
 
@@ -62,7 +63,7 @@ class Table:
     def json_of(self, key: Any) -> bytes:
         data = self._json.get(key)
         if data is None:
-            data = self._json[key] = self.models[key].model_dump_json().encode()
+            data = self._json[key] = model_json(self.models[key])
         return data
 
     def __len__(self) -> int:
@@ -138,14 +139,14 @@ class MachineTable(Table):
             return data
         telemetry = self._telemetry.get(key)
         if telemetry is None:
-            data = self.models[key].model_dump_json().encode()
+            data = model_json(self.models[key])
         else:
             if key in self._halves:
                 halves = self._halves[key]
             else:
                 halves = self._halves[key] = split_around_telemetry(self.models[key])
             if halves is None:
-                data = self.get(key).model_dump_json().encode()
+                data = model_json(self.get(key))
             else:
                 data = halves[0] + json.dumps(telemetry, separators=(",", ":")).encode() + halves[1]
         self._json[key] = data

@@ -46,6 +46,7 @@ from console.api.models import (
     ShelveBody,
     SourceRef,
 )
+from console.demo.text import invalid_text_at
 
 from . import quality as q
 from .alerts import AlertBook
@@ -1311,10 +1312,18 @@ class Simulation:
         local_node: str | None = None,
     ) -> AuditEntry:
         """Apply a command; return its ``applied`` audit entry. A refusal records a ``rejected`` entry and raises
-        ``SimCommandError`` (with ``.audit`` set). ``local_node``: the command comes from that node's own agent on
-        the shop floor, so the node's WAN link does not matter (from the cluster, a node whose link is down is
-        ``target_offline``)."""
+        ``SimCommandError`` (with ``.audit`` set; not for ``invalid_text``, text that is not valid Unicode, which is
+        refused before anything, audit included, is touched). ``local_node``: the command comes from that node's own
+        agent on the shop floor, so the node's WAN link does not matter (from the cluster, a node whose link is down
+        is ``target_offline``)."""
         body = body if body is not None else {}
+        bad = invalid_text_at(
+            {"target_id": target_id, "operator": operator, "idempotency_key": idempotency_key, "body": body}, "command"
+        )
+        if bad is not None:
+            # Checked before anything is applied or audited: text that cannot be encoded as UTF-8 could not be
+            # published (an event, an audit entry), so the command would change the simulation and break the feed.
+            raise SimCommandError(422, "invalid_text", f"{bad} is not valid Unicode text (a lone surrogate)")
         handler = _COMMANDS.get(action)
         kind = action.split(".", 1)[0] if "." in action else "cluster"
         reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
