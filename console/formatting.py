@@ -54,6 +54,15 @@ def in_utc(value: datetime) -> datetime:
         return UTC_MIN if offset is not None and offset > timedelta(0) else UTC_MAX
 
 
+def shifted(value: datetime, delta: timedelta) -> datetime:
+    """``value + delta``, pinned to the calendar's ends instead of raising ``OverflowError`` (a server may say it
+    is 9999-12-31T23:59:59Z, and "shelve for 8 hours" must still work)."""
+    try:
+        return value + delta
+    except OverflowError:
+        return UTC_MAX if delta > timedelta(0) else UTC_MIN
+
+
 def clock(value: datetime | None) -> str:
     """``HH:MM`` in UTC, the way shift reports write times."""
     if value is None:

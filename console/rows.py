@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
-from console.formatting import age, clock, percent, until
+from console.formatting import age, clock, percent, shifted, until
 from widgets.data_grid import Column, RowData
 from widgets.glyphs import alert_priority_look, job_status_look, kind_abbr, machine_state_look, node_state_look
 from widgets.safe_text import clean
@@ -203,7 +203,7 @@ def alert_flood(
     """How many alerts were raised in the last ``window``; a flood when it is more than ``threshold``."""
     if now is None:
         return 0
-    since = now - window
+    since = shifted(now, -window)
     return sum(1 for a in alerts if a.raised_at >= since)
 
 

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
+from console.formatting import shifted
 from widgets.safe_text import clean
 
 
@@ -210,7 +211,7 @@ class ShelveDialog(_Dialog):
     def _result(self) -> ShelveChoice:
         radio = self.query_one("#duration", RadioSet)
         index = radio.pressed_index if radio.pressed_index >= 0 else 1
-        return ShelveChoice(self.now + SHELVE_DURATIONS[index][1], self.query_one("#note", Input).value.strip())
+        return ShelveChoice(shifted(self.now, SHELVE_DURATIONS[index][1]), self.query_one("#note", Input).value.strip())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

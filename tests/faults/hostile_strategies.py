@@ -66,10 +66,12 @@ _any_char = st.characters(codec=None, categories=None, exclude_categories=())
 """Every code point, surrogates and controls included."""
 
 hostile_text: st.SearchStrategy[str] = st.one_of(
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(_any_char, max_size=8)), max_size=8).map("".join),
-    st.text(_any_char, max_size=40),
     st.sampled_from(FRAGMENTS),
-    st.integers(min_value=1_000, max_value=60_000).map(lambda n: ("\x1b]0;T\x07W工" * (n // 8))[:n]),
+    st.text(_any_char, max_size=12),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(_any_char, max_size=4)), min_size=2, max_size=4).map(
+        "".join
+    ),
+    st.integers(min_value=1_000, max_value=60_000).map(lambda n: ("\x1b]0;T\x07W工" * (n // 8 + 1))[:n]),
 )
 """Hostile text of any length from empty to tens of thousands of characters."""
 
@@ -78,7 +80,9 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 """Any finite float, +/-1.7e308 and subnormals included."""
 fraction = st.floats(min_value=0.0, max_value=1.0)
 non_negative = st.floats(min_value=0.0, allow_nan=False, allow_infinity=False)
-count = st.one_of(st.integers(min_value=0), st.integers(min_value=0, max_value=10**4000))
+count = st.one_of(
+    st.integers(min_value=0), st.sampled_from([0, 2**31, 2**63 - 1, 2**64, 10**300, 10**400, 10**4000 - 1])
+)
 """Any int the models accept: Python ints are unbounded, and pydantic's JSON parser takes up to ~4,300 digits."""
 
 _offsets = st.integers(min_value=-23 * 60, max_value=23 * 60).map(lambda m: timezone(timedelta(minutes=m)))
@@ -133,10 +137,10 @@ def machines(machine_id: str, node_id: str) -> st.SearchStrategy[Machine]:
         state_since=aware_times,
         job_id=st.none() | hostile_text,
         progress=st.none() | fraction,
-        materials=st.lists(hostile_text, max_size=3),
-        processes=st.lists(hostile_text, max_size=3),
+        materials=st.lists(hostile_text, max_size=2),
+        processes=st.lists(hostile_text, max_size=2),
         envelope_mm=st.tuples(non_negative, non_negative, non_negative),
-        telemetry=st.dictionaries(hostile_text, finite, max_size=4),
+        telemetry=st.dictionaries(hostile_text, finite, max_size=3),
         state_reason=optional_text,
         fault_code=optional_text,
         paused_by=optional_text,
@@ -202,14 +206,14 @@ def spc_series() -> st.SearchStrategy[SpcSeries]:
         usl=finite,
         lcl=finite,
         ucl=finite,
-        values=st.lists(finite, max_size=40),
-        violations=st.lists(hostile_text, max_size=3),
+        values=st.lists(finite, max_size=30),
+        violations=st.lists(st.sampled_from(["we1", "we2", "we3", "we4"]) | hostile_text, max_size=3),
         cpk=st.none() | finite,
     )
 
 
 @functools.cache
-def qualities(scope: str, object_id: str) -> st.SearchStrategy[Quality]:
+def qualities(scope: str, object_id: str, spc: bool = False) -> st.SearchStrategy[Quality]:
     return _with(
         Quality,
         scope=st.just(scope),
@@ -223,7 +227,7 @@ def qualities(scope: str, object_id: str) -> st.SearchStrategy[Quality]:
         scrap_rate=fraction,
         good_count=count,
         scrap_count=count,
-        spc=st.lists(spc_series(), max_size=2),
+        spc=st.lists(spc_series(), max_size=2) if spc else st.just([]),
     )
 
 
@@ -247,7 +251,7 @@ def snapshots(draw: st.DrawFn, size: int = 3) -> Snapshot:
     machine_list = [draw(machines(f"M-{i}", "N-1")) for i in range(size)]
     job_list = [draw(jobs(f"J-{i}", f"M-{i}", "N-1")) for i in range(size)]
     alert_list = [draw(alerts(f"A-{i}", f"M-{i}")) for i in range(size)]
-    quality_list = [draw(qualities("machine", f"M-{i}")) for i in range(size)]
+    quality_list = [draw(qualities("machine", f"M-{i}", spc=i == 0)) for i in range(size)]
     quality_list.append(draw(qualities("node", "N-1")))
     quality_list.append(draw(qualities("cluster", "C-1")))
     return Snapshot(

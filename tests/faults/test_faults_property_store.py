@@ -28,7 +28,7 @@ from widgets.safe_text import clean, fit
 
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 BUDGET = settings(
-    max_examples=2_000 if DEEP else 60,
+    max_examples=5_000 if DEEP else 200,
     derandomize=not DEEP,
     deadline=None,
     database=None,
