@@ -123,6 +123,8 @@ class FactoryConsoleApp(App[int]):
 
             audit_log = AuditLog()
         self.audit_log = audit_log
+        for spec in settings.sources:  # a token pasted into a note or reason is never written to the local log
+            audit_log.add_secret(spec.token)
         self.commands_service = CommandService(
             self._route_command,
             audit_log,
