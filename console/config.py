@@ -356,6 +356,13 @@ def _one_line(message: str) -> str:
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
+"""What must not reach a terminal from a key name in an error line: C0, DEL, C1 (``0x9b`` is CSI), bidi controls,
+invisible characters, line separators and lone surrogates."""
+
+
+def _u_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -366,7 +373,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
             out += f"[{part}]"
             continue
         text = str(part)
-        piece = text if _BARE_KEY.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+        piece = (
+            text if _BARE_KEY.fullmatch(text) else _TERMINAL_UNSAFE.sub(_u_escape, json.dumps(text, ensure_ascii=False))
+        )
         out += f".{piece}" if out else piece
     return out or "(top level)"
 

@@ -353,3 +353,13 @@ def test_save_setting_escapes_quotes_backslashes_and_controls(tmp_path: Path) ->
     save_setting("default_profile", 'we"ird\\name\x7f\x1b', path)
     assert tomllib.loads(path.read_text())["default_profile"] == 'we"ird\\name\x7f\x1b'
     assert "\x1b" not in path.read_text() and "\x7f" not in path.read_text()
+
+
+@pytest.mark.parametrize("char", ["\\u009b", "\\u001b", "\\u202e", "\\u2066", "\\u0085", "\\u007f"])
+def test_an_error_never_prints_a_control_or_bidi_character_from_a_key_name(tmp_path: Path, char: str) -> None:
+    path = write(tmp_path, f'"{char}31mX" = 1\n[keys]\n"a{char}" = 2\n')  # TOML escapes: the keys hold the raw chars
+    message = error_of(path)
+    assert "line 1" in message and "unknown key" in message
+    assert all(ch.isprintable() for ch in message), ascii(message)
+    assert all(not (0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069) for ch in message)
+    assert char in message  # shown as an inert escape
