@@ -26,12 +26,16 @@ def _shown(text: str) -> str:
     return ascii(text)
 
 
-def _token_from_env(var: str | None, environ: dict[str, str]) -> str | None:
+def _token_from_env(var: str | None, environ: dict[str, str], where: str = "") -> str | None:
+    """``$var``; a variable that is named but unset (or empty) stops the launch: connecting without the token the
+    operator meant to use would only fail later, as a 401 on every source, or worse succeed with less authority."""
     if not var:
         return None
     token = environ.get(var)
     if token is None:
-        raise LaunchError(f"the environment variable {var} (holding the bearer token) is not set")
+        raise LaunchError(f"the environment variable {var} (holding the bearer token) is not set{where}")
+    if not token:
+        raise LaunchError(f"the environment variable {var} (holding the bearer token) is empty{where}")
     return token
 
 
@@ -92,6 +96,10 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         insecure = insecure or profile.insecure
         settings.read_only = settings.read_only or profile.read_only
         if not args.token_env:
+            if profile.token_env and not environ.get(profile.token_env) and profile.token_secret is None:
+                # Named in the profile, not there, and no token in the file to fall back on (Profile.token).
+                where = f" (token_env of profile {profile.name} in {config.path})"
+                _token_from_env(profile.token_env, environ, where)
             token = profile.token(environ)
     if args.token_env:
         token = _token_from_env(args.token_env, environ)

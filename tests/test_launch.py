@@ -166,3 +166,32 @@ def test_a_dropped_ssh_session_ends_the_process_and_restores_the_terminal(tmp_pa
             process.kill()
             process.wait()
         os.close(main_fd)
+
+
+def test_a_profile_whose_token_variable_is_unset_stops_like_token_env_does(tmp_path, monkeypatch):
+    config = write_config(
+        tmp_path / "config.toml", '[profiles.leeds]\napi = "https://leeds.example"\ntoken_env = "LEEDS_TOKEN"\n'
+    )
+    with pytest.raises(LaunchError) as from_profile:
+        settings_for(["--profile", "leeds"], config, {}, monkeypatch)
+    with pytest.raises(LaunchError) as from_flag:
+        settings_for(["--api", "https://x", "--token-env", "LEEDS_TOKEN"], tmp_path / "none.toml", {}, monkeypatch)
+    assert str(from_profile.value).startswith(str(from_flag.value))
+    assert "profile leeds" in str(from_profile.value) and str(config) in str(from_profile.value)
+    with pytest.raises(LaunchError, match=r"LEEDS_TOKEN .* is empty"):
+        settings_for(["--profile", "leeds"], config, {"LEEDS_TOKEN": ""}, monkeypatch)
+    # the default profile takes the same path
+    write_config(config, 'default_profile = "leeds"\n' + config.read_text())
+    with pytest.raises(LaunchError, match="LEEDS_TOKEN"):
+        settings_for([], config, {}, monkeypatch)
+
+
+def test_a_token_in_the_file_still_backs_up_an_unset_token_variable(tmp_path, monkeypatch):
+    config = write_config(
+        tmp_path / "config.toml",
+        '[profiles.leeds]\napi = "https://leeds.example"\ntoken_env = "LEEDS_TOKEN"\ntoken = "from-the-file"\n',
+    )
+    (source,) = settings_for(["--profile", "leeds"], config, {}, monkeypatch).sources
+    assert source.token == "from-the-file"
+    (source,) = settings_for(["--profile", "leeds"], config, {"LEEDS_TOKEN": "from-env"}, monkeypatch).sources
+    assert source.token == "from-env"
