@@ -11,13 +11,21 @@ log keeps working and reports the problem in :attr:`AuditLog.last_error` (and th
 
 Secrets never reach the file: keys named like token, authorization, secret, password, api key, cookie or credential
 are dropped at any depth; ``Bearer ...`` and ``token=...`` patterns and any value registered with
-:meth:`AuditLog.add_secret` are replaced by ``[redacted]`` in every string.
+:meth:`AuditLog.add_secret` are replaced by ``[redacted]`` in every string, at any depth, in the keys of nested
+mappings too (the app registers every source's token, so a token pasted into a reason or echoed in a server's detail
+is not written).
+
+The file is inert in a terminal: ``cat audit.jsonl`` or ``tail -f`` must not run what a server put in a ``detail``.
+JSON already escapes C0 controls (ESC among them); DEL, the C1 controls (``0x9b`` is CSI, ``0x9d`` OSC), bidi
+embeddings, overrides and isolates, the invisible marks and the line/paragraph separators are written as ``\\uXXXX``
+escapes too (the text reads back the same), and lone surrogates, which cannot be written as UTF-8, become U+FFFD.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -65,6 +73,10 @@ _ASSIGNED = re.compile(
     re.I,
 )
 REDACTED = "[redacted]"
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
+"""Characters JSON leaves raw that a terminal acts on or that hide or reorder text: DEL, C1, soft hyphen, bidi marks,
+embeddings, overrides and isolates, zero-width characters, line/paragraph separators, BOM, annotation controls."""
 MAX_TEXT = 2000
 """Longer strings (a server's detail, a reason) are cut: the log is for reading, not for dumps."""
 
@@ -93,16 +105,32 @@ def _redact(value: Any, secrets: tuple[str, ...], depth: int) -> Any:
             text = text.replace(secret, REDACTED)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
         text = _ASSIGNED.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+        text = _SURROGATES.sub("\ufffd", text)  # after the secrets: a token from os.environ may hold surrogates
         return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and Infinity are not JSON
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {str(k): _redact(v, secrets, depth + 1) for k, v in value.items() if not SECRET_KEY.search(str(k))}
+        # The record's own field names (depth 0) are the code's; deeper keys can be anyone's text.
+        return {
+            (str(k) if depth == 0 else _redact(str(k), secrets, depth + 1)): _redact(v, secrets, depth + 1)
+            for k, v in value.items()
+            if not SECRET_KEY.search(str(k))
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [_redact(v, secrets, depth + 1) for v in value]
     if hasattr(value, "model_dump"):  # a pydantic model, e.g. SourceRef
         return _redact(value.model_dump(mode="json"), secrets, depth + 1)
     return _redact(str(value), secrets, depth + 1)
+
+
+def _line(safe: Mapping[str, Any]) -> bytes:
+    """One JSON line, valid UTF-8, with nothing a terminal would act on (see the module's docstring)."""
+    text = json.dumps(safe, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # These characters can only be inside JSON strings, where ``\\uXXXX`` means the same character.
+    text = _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return (text + "\n").encode("utf-8")
 
 
 def _target(target: Any) -> dict[str, Any] | None:
@@ -245,8 +273,12 @@ class AuditLog:
             if key not in record:
                 record[key] = value
         with self._lock:
-            safe = _redact(record, tuple(sorted(self._secrets, key=len, reverse=True)), depth=0)
-            line = (json.dumps(safe, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+            try:
+                line = _line(_redact(record, tuple(sorted(self._secrets, key=len, reverse=True)), depth=0))
+            except Exception as exc:  # a value whose str() raises, say: writing never raises
+                self.last_error = f"audit log {self.path}: cannot write a record: {exc.__class__.__name__}"
+                log.warning("cannot write the audit log: %s", self.last_error)
+                return
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 self._rotate_if_needed(len(line))

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from console.api.models import SourceRef
-from console.audit_log import RECORD_FIELDS, AuditLog, default_audit_path, redact
+from console.audit_log import RECORD_FIELDS, REDACTED, AuditLog, default_audit_path, redact
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.abcDEF123"
 FIXED = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
@@ -204,3 +206,135 @@ def test_threads_do_not_interleave_lines(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(log.recent(1000)) == 400
+
+
+# --- secrets registered by the app, and server text that must stay inert in a terminal ------------------------------
+
+_BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def assert_inert(raw: bytes) -> None:
+    """What ``cat audit.jsonl`` sends to a terminal: valid UTF-8, JSON lines, and nothing a terminal acts on."""
+    text = raw.decode("utf-8")  # strict: no lone surrogates, no invalid bytes
+    assert all(byte >= 0x20 or byte == 0x0A for byte in raw), "a C0 control byte (or ESC) in the file"
+    assert b"\x1b" not in raw and b"\x7f" not in raw
+    for char in text:
+        assert not 0x80 <= ord(char) <= 0x9F, f"C1 control U+{ord(char):04X} in the file"
+        assert ord(char) not in _BIDI, f"bidi control U+{ord(char):04X} in the file"
+        assert ord(char) not in (0x2028, 0x2029, 0x061C, 0x200E, 0x200F), f"U+{ord(char):04X} in the file"
+    for line in text.splitlines():
+        assert isinstance(json.loads(line), dict)
+
+
+def test_a_registered_secret_is_redacted_everywhere_it_is_written(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.add_secret(TOKEN)
+    log.add_secret("tok")  # too short to redact safely: ignored
+    attempt(
+        log,
+        reason=f"pasted it: {TOKEN}! tok",
+        body={
+            "note": f"see {TOKEN}",
+            "nested": {"deeper": [f"x{TOKEN}y", {"k": (TOKEN, 1)}]},
+            f"key-{TOKEN}": "the key holds it",
+        },
+        target={"kind": "machine", "id": TOKEN},
+    )
+    log.outcome(outcome="rejected", idempotency_key="k-1", detail=f"server said {TOKEN}", code=TOKEN)
+    text = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert TOKEN not in text
+    assert text.count(REDACTED) >= 8
+    first, second = lines(tmp_path / "audit.jsonl")
+    assert first["reason"] == f"pasted it: {REDACTED}! tok"  # "tok" is too short to register: ignored
+    assert first["body"]["nested"]["deeper"] == [f"x{REDACTED}y", {"k": [REDACTED, 1]}]
+    assert first["body"][f"key-{REDACTED}"] == "the key holds it"
+    assert second["detail"] == f"server said {REDACTED}" and second["code"] == REDACTED
+
+
+def test_a_secret_from_the_environment_with_undecodable_bytes_is_redacted_too(tmp_path: Path) -> None:
+    secret = "abc\udcff\udcfedef"  # os.environ decodes invalid bytes to lone surrogates (surrogateescape)
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.add_secret(secret)
+    attempt(log, reason=f"[{secret}]")
+    raw = (tmp_path / "audit.jsonl").read_bytes()
+    assert_inert(raw)
+    assert lines(tmp_path / "audit.jsonl")[0]["reason"] == f"[{REDACTED}]"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "\x1b]52;c;ZWNobyBwd25lZA==\x07",  # OSC 52: write the operator's clipboard
+        "\x9b31m\x9d0;title\x9c",  # 8-bit CSI, OSC, ST
+        "\x1b[2J\x1b[H",
+        "ok\u202egnp.exe\u2066\u2069",
+        "\x7f\x00\x08\r",
+        "lone \ud800 and \udfff surrogates",
+        "line\u2028sep\u2029para\u0085nel",
+    ],
+)
+def test_server_text_is_written_inert(tmp_path: Path, hostile: str) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    attempt(log, reason=hostile, body={hostile: [hostile, {"x": hostile}]})
+    log.outcome(outcome="failed", idempotency_key="k-1", detail=hostile, code=hostile)
+    assert log.last_error is None
+    raw = (tmp_path / "audit.jsonl").read_bytes()
+    assert_inert(raw)
+    first, second = lines(tmp_path / "audit.jsonl")
+    expected = hostile.replace("\ud800", "\ufffd").replace("\udfff", "\ufffd")
+    assert first["reason"] == expected and second["detail"] == expected
+    assert first["body"] == {expected: [expected, {"x": expected}]}
+
+
+def test_non_finite_numbers_keep_the_line_valid_json(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    attempt(log, body={"x": float("nan"), "y": float("inf")})
+    (line,) = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["body"] == {
+        "x": "nan",
+        "y": "inf",
+    }
+
+
+_ANY_TEXT = st.text(st.characters(codec=None, categories=None), max_size=80)
+"""Every code point, surrogates and controls included."""
+
+
+def _as_read_back(text: str) -> str:
+    return redact(text).translate({code: "\ufffd" for code in range(0xD800, 0xE000)})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reason=_ANY_TEXT, detail=_ANY_TEXT, key=_ANY_TEXT, secret=st.text(min_size=4, max_size=12))
+def test_any_text_reads_back_equal_and_the_file_stays_inert(
+    tmp_path: Path, reason: str, detail: str, key: str, secret: str
+) -> None:
+    path = tmp_path / "prop" / "audit.jsonl"
+    path.unlink(missing_ok=True)
+    log = AuditLog(path)
+    log.add_secret(secret)
+    attempt(log, reason=reason + secret, body={"k": key, "l": [detail]})  # keys shorter than any secret
+    log.outcome(outcome="failed", idempotency_key="k-1", detail=secret + detail)
+    assert log.last_error is None
+    assert_inert(path.read_bytes())
+    first, second = log.recent(2)
+    assert first["reason"] == _as_read_back((reason + secret).replace(secret, REDACTED))
+    assert first["body"] == {
+        "k": _as_read_back(key.replace(secret, REDACTED)),
+        "l": [_as_read_back(detail.replace(secret, REDACTED))],
+    }
+    assert second["detail"] == _as_read_back((secret + detail).replace(secret, REDACTED))
+    for value in (first["reason"], first["body"]["k"], first["body"]["l"][0], second["detail"]):
+        assert all(secret not in part for part in value.split(REDACTED))  # no whole secret outside a [redacted]
+
+
+def test_a_value_that_cannot_be_turned_into_text_does_not_raise(tmp_path: Path) -> None:
+    class Hostile:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    log = AuditLog(tmp_path / "audit.jsonl")
+    attempt(log, body=Hostile())
+    assert log.last_error is not None and "RuntimeError" in log.last_error
+    attempt(log, key="k-2")
+    assert log.last_error is None and len(lines(tmp_path / "audit.jsonl")) == 1
