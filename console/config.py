@@ -189,6 +189,12 @@ class Profile(_Model):
             raise ConfigError(f"config error: profile {self._name}: ca_file {self.ca_file}: {reason}") from None
 
 
+MAX_RESPONSE_MB_LIMIT = 4096
+"""``max_response_mb`` above 4 GiB is a typo, not a cluster: the console would hold the whole body in memory."""
+MAX_EVENT_KB_LIMIT = 64 * 1024
+"""``max_event_kb`` above 64 MiB: one event that size would stall the stream for every other source."""
+
+
 class Config(_Model):
     """The whole config file. Every field has a default, so a missing file is a valid config."""
 
@@ -197,6 +203,10 @@ class Config(_Model):
     refresh_ms: Annotated[int, Field(strict=True, ge=50, le=2000)] = 100
     stale_after_s: Annotated[float, Field(strict=True, gt=0)] = 30.0
     read_only: StrictBool = False
+    max_response_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_RESPONSE_MB_LIMIT)] = 256
+    """The largest HTTP response body the console reads, in MiB (``Settings.max_response_bytes``)."""
+    max_event_kb: Annotated[int, Field(strict=True, ge=1, le=MAX_EVENT_KB_LIMIT)] = 1024
+    """The largest single server-sent event, in KiB (``Settings.max_event_bytes``)."""
     keys: dict[str, NonBlank] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
 

@@ -72,6 +72,8 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         stale_after_s=float(config.stale_after_s),
         read_only=bool(args.read_only or config.read_only),
         no_color="NO_COLOR" in environ,
+        max_response_bytes=config.max_response_mb * 1024 * 1024,
+        max_event_bytes=config.max_event_kb * 1024,
     )
     if settings.no_color and not args.theme:
         settings.theme = "mono"

@@ -11,6 +11,13 @@ from typing import Literal
 
 SourceKind = Literal["cluster", "agent", "octoprint"]
 
+MIB = 1024 * 1024
+DEFAULT_MAX_RESPONSE_BYTES = 256 * MIB
+"""The largest HTTP response body the console reads (a snapshot of a big cluster is tens of MiB); provisional, the
+client's final default may differ."""
+DEFAULT_MAX_EVENT_BYTES = 1 * MIB
+"""The largest single SSE event the console accepts (a normal event is under a KiB); provisional, as above."""
+
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -48,3 +55,13 @@ class Settings:
     config_file: str | None = None
     """Where the theme choice is saved (``None``: the default location)."""
     no_color: bool = False
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """A response body longer than this is refused, not read into memory (config: ``max_response_mb``)."""
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    """A server-sent event longer than this is dropped as malformed, not buffered (config: ``max_event_kb``)."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_response_bytes", "max_event_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Settings.{name} must be a positive number of bytes")
