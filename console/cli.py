@@ -7,8 +7,9 @@ only by ``--demo`` and ``demo-server``, never on the path to a real cluster.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from console import __version__
 
@@ -78,11 +79,18 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8700, help="port to listen on (default: 8700)")
     parser.add_argument("--node", metavar="NODE_ID", help="serve one node's view, as its node agent would")
     parser.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="require bearer tokens: one NAME:ROLE:SECRET per line (# comments); ROLE is viewer, operator or "
+        "supervisor. The file must not be accessible by group or others (chmod 600)",
+    )
+    parser.add_argument(
         "--token",
         metavar="NAME:ROLE:SECRET",
         action="append",
         default=[],
-        help="require bearer tokens; ROLE is viewer, operator or supervisor (repeatable)",
+        help="a bearer token on the command line (repeatable); other users can see it (ps): prefer --token-file or "
+        "FACTORY_DEMO_TOKENS (NAME:ROLE:SECRET separated by commas or newlines)",
     )
     parser.add_argument(
         "--history",
@@ -114,13 +122,37 @@ def _sim_config(args: argparse.Namespace):  # -> console.demo.sim.SimConfig
     return SimConfig(**kwargs)
 
 
+def _demo_server_tokens(args: argparse.Namespace, environ: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The tokens of ``demo-server``: from ``--token-file``, ``FACTORY_DEMO_TOKENS`` and ``--token`` (all of them).
+
+    ``--token`` still works but warns (one line on stderr): a command line is visible to every user of the machine.
+    Raises ``ValueError`` (a one-line message) for a bad token, a token file others can read, or a repeated secret.
+    """
+    from console.demo.auth import TOKENS_ENV, TokenTable, parse_token, read_token_file, tokens_from_text
+
+    tokens: list[tuple[str, str, str]] = []
+    if args.token_file:
+        tokens += read_token_file(args.token_file)
+    if environ.get(TOKENS_ENV, "").strip():
+        tokens += tokens_from_text(environ[TOKENS_ENV], separators=",\n", where=f"{TOKENS_ENV}: ")
+    if args.token:
+        print(
+            "factory-console demo-server: warning: --token shows its secret to other users of this machine (ps); "
+            f"use --token-file or {TOKENS_ENV}",
+            file=sys.stderr,
+        )
+        tokens += [parse_token(t) for t in args.token]
+    TokenTable(tokens)  # a repeated secret is an error now, not when the server starts
+    return tokens
+
+
 def demo_server_main(argv: Sequence[str]) -> int:
     """``factory-console demo-server``: the simulator as a standalone HTTP server."""
     args = build_demo_server_parser().parse_args(argv)
-    from console.demo.runner import parse_token, run_demo_server
+    from console.demo.runner import run_demo_server
 
     try:
-        tokens = [parse_token(t) for t in args.token]
+        tokens = _demo_server_tokens(args, os.environ)
     except ValueError as error:
         print(f"factory-console demo-server: {error}", file=sys.stderr)
         return 2
