@@ -221,7 +221,13 @@ class FactoryConsoleApp(App[int]):
             self.printers[spec.source_id] = printer
             self.run_worker(printer.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
             return
-        client = ClusterClient(spec.url, token=spec.token, verify=spec.verify)
+        client = ClusterClient(
+            spec.url,
+            token=spec.token,
+            verify=spec.verify,
+            max_response_bytes=self.settings.max_response_bytes,
+            max_event_bytes=self.settings.max_event_bytes,
+        )
         source = ClusterSource(
             spec.source_id, client, self.store, kind=spec.kind, stale_after=self.settings.stale_after_s
         )

@@ -203,7 +203,7 @@ class Config(_Model):
     refresh_ms: Annotated[int, Field(strict=True, ge=50, le=2000)] = 100
     stale_after_s: Annotated[float, Field(strict=True, gt=0)] = 30.0
     read_only: StrictBool = False
-    max_response_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_RESPONSE_MB_LIMIT)] = 256
+    max_response_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_RESPONSE_MB_LIMIT)] = 512
     """The largest HTTP response body the console reads, in MiB (``Settings.max_response_bytes``)."""
     max_event_kb: Annotated[int, Field(strict=True, ge=1, le=MAX_EVENT_KB_LIMIT)] = 1024
     """The largest single server-sent event, in KiB (``Settings.max_event_bytes``)."""

@@ -19,10 +19,13 @@ def settings_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) ->
     return build_settings(build_run_parser().parse_args(["--demo"]), {})
 
 
-def test_defaults_are_256_mib_and_1_mib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_EVENT_BYTES) == (256 * 1024 * 1024, 1024 * 1024)
+def test_defaults_are_512_mib_and_1_mib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.api import body, sse
+
+    assert (DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_EVENT_BYTES) == (512 * 1024 * 1024, 1024 * 1024)
+    assert (body.DEFAULT_MAX_RESPONSE_BYTES, sse.DEFAULT_MAX_EVENT_BYTES) == (512 * 1024 * 1024, 1024 * 1024)
     settings = settings_from(tmp_path, monkeypatch, "")
-    assert (settings.max_response_bytes, settings.max_event_bytes) == (256 * 1024 * 1024, 1024 * 1024)
+    assert (settings.max_response_bytes, settings.max_event_bytes) == (512 * 1024 * 1024, 1024 * 1024)
     assert (Settings().max_response_bytes, Settings().max_event_bytes) == (
         DEFAULT_MAX_RESPONSE_BYTES,
         DEFAULT_MAX_EVENT_BYTES,

@@ -162,9 +162,7 @@ class SpcChart(Widget):
             (series.lcl, "LCL", "limit", "┄"),
             (series.lsl, "LSL", "spec", "─"),
         ]
-        row_of = _row_mapper(
-            min([*values, *(v for v, *_ in lines)]), max([*values, *(v for v, *_ in lines)]), rows
-        )
+        row_of = _row_mapper(min([*values, *(v for v, *_ in lines)]), max([*values, *(v for v, *_ in lines)]), rows)
 
         # Per row: the line it carries (the first listed wins: spec over control over nominal) and its label.
         row_line: dict[int, tuple[str, str]] = {}

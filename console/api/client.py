@@ -26,6 +26,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from console.api.body import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    decoded_chunks,
+    read_capped,
+)
 from console.api.errors import (
     AnswerLost,
     ConnectionFailed,
@@ -54,7 +60,7 @@ from console.api.models import (
     Snapshot,
     WhoAmI,
 )
-from console.api.sse import SseFramer, SseMessage, StreamItem, excerpt, parse_sse
+from console.api.sse import DEFAULT_MAX_EVENT_BYTES, SseFramer, SseMessage, StreamItem, excerpt, parse_sse
 
 __all__ = ["DEFAULT_SILENCE_TIMEOUT", "ClusterClient", "safe_url"]
 
@@ -129,14 +135,20 @@ class ClusterClient:
         transport: httpx.AsyncBaseTransport | None = None,
         command_retries: int = 3,
         retry_backoff: float = 0.2,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
-        headers = {"Accept": "application/json", "User-Agent": "factory-console"}
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING, "User-Agent": "factory-console"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.command_retries = command_retries
         self.retry_backoff = retry_backoff
+        self.max_response_bytes = max_response_bytes
+        """A decoded body longer than this is refused (:class:`~console.api.body.ResponseTooLarge`), not read."""
+        self.max_event_bytes = max_event_bytes
+        """An event longer than this is dropped unread and recorded as malformed (:class:`SseFramer`)."""
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -167,6 +179,10 @@ class ClusterClient:
 
     # --- plumbing ---------------------------------------------------------------------------------------------------
 
+    async def _read_body(self, response: httpx.Response, what: str) -> None:
+        """Read a streamed ``response``'s body, capped (see ``console.api.body``), as httpx's ``aread`` would."""
+        response._content = await read_capped(response, what, self.max_response_bytes)  # what aread() sets
+
     def _raise_for_answer(self, response: httpx.Response) -> None:
         if response.status_code < 400:
             return
@@ -194,7 +210,9 @@ class ClusterClient:
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            return await self._http.get(path, params=query)
+            async with self._http.stream("GET", path, params=query) as response:
+                await self._read_body(response, f"GET {path}")
+                return response
         except _NOT_SENT as error:
             raise ConnectionFailed(f"cannot connect to {self.display_url}: {why(error)}") from None
         except httpx.TransportError as error:
@@ -309,7 +327,9 @@ class ClusterClient:
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
         on_open: Callable[[], None] | None = None,
     ) -> AsyncIterator[list[SseMessage]]:
-        """The event stream as raw messages, one list per chunk read from the network (see :meth:`events`).
+        """The event stream as raw messages, one list per chunk read from the network (see :meth:`events`); the list
+        is empty for a chunk that completes no event (a keep-alive), so the caller can tell a quiet stream from a dead
+        one.
 
         Not validated: each message is ``(id, event, data)`` for :func:`console.api.sse.parse_sse`. For the source,
         which applies a batch without an async hop per event, and buffers raw messages while it bootstraps (a raw
@@ -327,7 +347,7 @@ class ClusterClient:
                 "GET", "/v1/events", headers=headers, params=params, timeout=timeout
             ) as response:
                 if response.status_code >= 400:
-                    await response.aread()
+                    await self._read_body(response, "GET /v1/events")
                     self._raise_for_answer(response)
                 content_type = response.headers.get("content-type", "").partition(";")[0].strip()
                 if response.status_code != 200 or content_type != "text/event-stream":
@@ -337,12 +357,10 @@ class ClusterClient:
                     )
                 if on_open is not None:
                     on_open()
-                framer = SseFramer()
+                framer = SseFramer(self.max_event_bytes)
                 feed = framer.feed
-                async for chunk in response.aiter_bytes():
-                    batch = feed(chunk)
-                    if batch:
-                        yield batch
+                async for chunk in decoded_chunks(response, "GET /v1/events"):
+                    yield feed(chunk)  # empty for a keep-alive: the caller still learns the server is there
         except _NOT_SENT as error:
             raise ConnectionFailed(f"cannot connect to {self.display_url}: {why(error)}") from None
         except httpx.ReadTimeout:
@@ -366,7 +384,8 @@ class ClusterClient:
             if attempt:
                 await asyncio.sleep(self.retry_backoff * (2 ** (attempt - 1)))
             try:
-                response = await self._http.post(path, json=payload, headers={"Idempotency-Key": key})
+                async with self._http.stream("POST", path, json=payload, headers={"Idempotency-Key": key}) as response:
+                    await self._read_body(response, f"POST {path}")
             except _NOT_SENT as error:
                 if not sent:
                     raise ConnectionFailed(

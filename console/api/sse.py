@@ -23,7 +23,9 @@ from pydantic import ValidationError
 from console.api.models import EVENT_MODELS, Event, EventType, ResetData
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
     "EXCERPT_CHARS",
+    "OVERSIZED_EVENT",
     "MalformedEvent",
     "Reset",
     "SseFramer",
@@ -110,6 +112,8 @@ def parse_sse(event_id: str, event_type: str, data: str) -> StreamItem:
 
 def _parse_sse_general(event_id: str, event_type: str, data: str) -> StreamItem:
     seq = parse_seq(event_id)
+    if event_type.startswith(OVERSIZED_EVENT):  # the framer dropped it (``data`` is why): step over its seq
+        return MalformedEvent(seq, event_type[len(OVERSIZED_EVENT) :], data, "")
     if event_type == EventType.RESET:
         try:
             reset = ResetData.model_validate_json(data)
@@ -140,8 +144,20 @@ SseMessage = tuple[str, str, str]
 """One SSE message before validation: its ``id`` (the last one given, as SSE says), its ``event`` type and ``data``."""
 
 
+OVERSIZED_EVENT = "\n(oversized)\n"
+"""The start of the type of the message :class:`SseFramer` gives in place of an event larger than its cap (the
+event's own type follows). It holds line breaks, which a type read from the wire never can, so no server can forge
+it; :func:`parse_sse` turns it into a :class:`MalformedEvent` of the event's type."""
+
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+"""The largest event :class:`SseFramer` keeps (1 MiB; a telemetry event is a few hundred bytes)."""
+
+_HEAD_BYTES = 4096
+"""How much of an oversized event is read for its ``id`` and ``event`` fields (servers write those first)."""
+
+
 class SseFramer:
-    """Splits the raw bytes of an event stream into :data:`SseMessage` tuples, chunk by chunk.
+    """Splits the raw bytes of an event stream into :data:`SseMessage` tuples, chunk by chunk, in linear time.
 
     Why not httpx-sse: its line decoder and per-line dispatch cost about 2 µs an event, more than validating a
     telemetry payload. Here a chunk is split on blank lines as bytes, decoded once, and each message's few lines are
@@ -154,12 +170,25 @@ class SseFramer:
     One deliberate difference from httpx-sse: a block of comments alone (a keep-alive) is no message. httpx-sse,
     once an ``id`` was seen, dispatched a data-less ``message`` with the previous id at every keep-alive, which the
     source then had to record as a repeated ``seq``. A block with an ``id``, ``event`` or ``data`` field is a message.
+
+    Untrusted input, so two bounds. Each chunk is scanned once: the unfinished event is kept as a list of chunks,
+    never re-joined or re-searched (a 50 MB line in 64 KiB chunks once cost 52 s of CPU, re-scanning the whole tail
+    per chunk). And an event longer than ``max_event_bytes`` is not kept: its bytes are dropped as they come, and a
+    message of type :data:`OVERSIZED_EVENT` stands in for it (with the event's ``id``, when it came in the first
+    4 KiB), so the source records it as malformed and steps over its ``seq``.
     """
 
-    __slots__ = ("_after_cr", "_last_id", "_tail")
+    __slots__ = ("_after_cr", "_dropping", "_ends_lf", "_head", "_last_id", "_pending", "_size", "max_event_bytes")
 
-    def __init__(self) -> None:
-        self._tail = b""
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        if max_event_bytes <= 0:
+            raise ValueError("max_event_bytes must be positive")
+        self.max_event_bytes = max_event_bytes
+        self._pending: list[bytes] = []  # the unfinished event, as it came (line ends already LF)
+        self._size = 0  # its length in bytes
+        self._ends_lf = False  # the unfinished event's last byte is a LF (a LF next would end it)
+        self._dropping = False  # inside an oversized event: its bytes are discarded up to the next blank line
+        self._head = b""  # the first bytes of the oversized event being dropped
         self._last_id = ""
         self._after_cr = False
 
@@ -169,16 +198,108 @@ class SseFramer:
             self._after_cr = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        data = self._tail + chunk if self._tail else chunk
-        if b"\r" in data:
-            self._after_cr = data.endswith(b"\r")
-            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        end = data.rfind(b"\n\n")
-        if end < 0:
-            self._tail = data
+        if not chunk:
             return []
-        self._tail = data[end + 2 :]
-        text = data[:end].decode("utf-8", "replace")
+        if b"\r" in chunk:
+            self._after_cr = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if self._ends_lf and chunk[:1] == b"\n":  # the blank line straddles the seam
+            first, after = -1, 1
+        else:
+            first = chunk.find(b"\n\n")
+            if first < 0:
+                self._keep(chunk)
+                return []
+            after = first + 2
+        messages: list[SseMessage] = []
+        # The unfinished event ends here: the kept part and ``chunk[:first]`` (with ``first`` -1, the kept part's
+        # last byte is the LF that began the blank line).
+        if self._dropping:
+            messages.extend(self._oversized((self._head + chunk[: max(first, 0)])[: _HEAD_BYTES + 1]))
+            data = b""
+        elif self._size + max(first, -1) > self.max_event_bytes:
+            messages.extend(self._oversized((self._head_of_pending() + chunk[: max(first, 0)])[: _HEAD_BYTES + 1]))
+            data = b""
+        elif first < 0:
+            data = b"".join(self._pending)[:-1]
+        else:
+            data = b"".join(self._pending) + chunk[:first] if self._size else chunk[:first]
+        self._pending.clear()
+        self._size, self._ends_lf, self._dropping, self._head = 0, False, False, b""
+        last = chunk.rfind(b"\n\n", after)
+        if last >= 0:  # more whole events in this chunk
+            data = data + b"\n\n" + chunk[after:last] if data else chunk[after:last]
+            after = last + 2
+        if data:
+            messages.extend(self._messages(data))
+        if after < len(chunk):
+            self._keep(chunk[after:])
+        return messages
+
+    def _keep(self, part: bytes) -> None:
+        """Keep ``part`` of the unfinished event, or drop it once the event is longer than the cap."""
+        self._ends_lf = part.endswith(b"\n")
+        if self._dropping:
+            if len(self._head) <= _HEAD_BYTES:
+                self._head += part[: _HEAD_BYTES + 1 - len(self._head)]
+            return
+        self._pending.append(part)
+        self._size += len(part)
+        if self._size > self.max_event_bytes:
+            self._head = self._head_of_pending()
+            self._pending.clear()
+            self._size = 0
+            self._dropping = True
+
+    def _head_of_pending(self) -> bytes:
+        head = b""
+        for piece in self._pending:
+            head += piece[: _HEAD_BYTES + 1 - len(head)]
+            if len(head) > _HEAD_BYTES:
+                break
+        return head
+
+    def _oversized(self, head: bytes) -> list[SseMessage]:
+        """The stand-in for a dropped event: its ``id`` and type from its first bytes, if they were there. None for
+        a block of comments alone (an oversized keep-alive is no message, as a small one is none)."""
+        whole = len(head) <= _HEAD_BYTES  # callers pass one byte more than they keep: was that all of it?
+        event_id: str | None = None
+        event, fields = "", False
+        lines = head[:_HEAD_BYTES].decode("utf-8", "replace").split("\n")
+        for number, line in enumerate(lines, start=1):
+            name, _, value = line.partition(":")
+            if name not in ("id", "event", "data"):
+                continue  # a comment, an empty line, an unknown field (or a long one, cut): no field of a message
+            fields = True
+            if number == len(lines) and not whole:
+                break  # the last line is cut: its value is not all there
+            value = value[1:] if value[:1] == " " else value
+            if name == "id" and "\0" not in value:
+                event_id = value
+            elif name == "event":
+                event = value
+        if not fields:
+            return []
+        if event_id is None:
+            event_id = self._last_id  # as SSE says; the source then sees a repeated seq and records it
+        self._last_id = event_id
+        limit = self.max_event_bytes
+        size = f"{limit // 1024} KiB" if limit >= 1024 and limit % 1024 == 0 else f"{limit} bytes"
+        return [(event_id, OVERSIZED_EVENT + excerpt(event or "message", 60), f"event longer than {size}: dropped")]
+
+    def _messages(self, data: bytes) -> list[SseMessage]:
+        """The messages of ``data``: whole blocks between blank lines, none of them oversized."""
+        if len(data) > self.max_event_bytes:
+            blocks = data.split(b"\n\n")
+            if any(len(block) > self.max_event_bytes for block in blocks):
+                messages: list[SseMessage] = []
+                for block in blocks:
+                    if len(block) > self.max_event_bytes:
+                        messages.extend(self._oversized(block[: _HEAD_BYTES + 1]))
+                    else:
+                        messages.extend(self._general(block.decode("utf-8", "replace")))
+                return messages
+        text = data.decode("utf-8", "replace")
         usual = _USUAL.findall("\n\n" + text + "\n\n")
         if len(usual) == text.count("\n\n") + 1:  # every block has the usual shape: the regex did all the work
             self._last_id = usual[-1][0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 __all__ = ["Backoff", "Source"]
 
@@ -23,22 +23,33 @@ class Source(Protocol):
 
 
 class Backoff:
-    """Exponential backoff with full jitter: the n-th retry waits ``uniform(0, min(max, base * 2**n))``.
+    """Exponential backoff with jitter: the n-th retry waits up to ``min(max, base * 2**n)`` (the ceiling).
 
-    Full jitter spreads the reconnects of many consoles after a server restart instead of having them knock in step.
+    Full jitter (``uniform(0, ceiling)``) spreads the reconnects of many consoles after a server restart instead of
+    having them knock in step. Equal jitter (``ceiling/2 + uniform(0, ceiling/2)``) keeps a floor: for a loop that
+    must really slow down (resyncs in a run), where a lucky draw of zero would defeat the point.
     """
 
-    def __init__(self, base: float = 0.5, maximum: float = 30.0, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        base: float = 0.5,
+        maximum: float = 30.0,
+        rng: random.Random | None = None,
+        *,
+        jitter: Literal["full", "equal"] = "full",
+    ) -> None:
         self.base = base
         self.maximum = maximum
         self.rng = rng or random.Random()
+        self.jitter = jitter
         self.attempt = 0
 
     def next_delay(self, at_least: float | None = None) -> float:
         """The delay before the next attempt (counting it); at least ``at_least`` (a server's ``Retry-After``)."""
         ceiling = min(self.maximum, self.base * (2 ** min(self.attempt, 32)))
         self.attempt += 1
-        delay = self.rng.uniform(0.0, ceiling)
+        low = ceiling / 2 if self.jitter == "equal" else 0.0
+        delay = self.rng.uniform(low, ceiling)
         if at_least is not None:
             delay = max(delay, at_least)
         return delay

@@ -29,7 +29,6 @@ import contextlib
 import logging
 import random
 import time
-from collections import deque
 
 from console.api.client import DEFAULT_SILENCE_TIMEOUT, ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
@@ -41,6 +40,9 @@ from console.store import ApplyOutcome, SourceState, SourceStatus, Store
 __all__ = ["ClusterSource"]
 
 log = logging.getLogger(__name__)
+
+RESYNC_QUIET_S = 60.0
+"""A resync this long after the previous one is a fresh start; sooner, it waits longer each time (a reset storm)."""
 
 YIELD_EVERY = 256
 """Give the event loop (and so the UI) a turn after this many events read without waiting on the network."""
@@ -110,6 +112,8 @@ class ClusterSource:
         stale_after: float = 30.0,
         boot_buffer_events: int = BOOT_BUFFER_EVENTS,
         boot_buffer_bytes: int = BOOT_BUFFER_BYTES,
+        resync_backoff_base: float = 1.0,
+        resync_backoff_max: float = 60.0,
     ) -> None:
         self.source_id = source_id
         self.client = client
@@ -120,13 +124,20 @@ class ClusterSource:
         self.boot_buffer_events = boot_buffer_events
         self.boot_buffer_bytes = boot_buffer_bytes
         self.backoff = Backoff(backoff_base, backoff_max, rng)
+        self.resync_backoff = Backoff(resync_backoff_base, resync_backoff_max, rng, jitter="equal")
+        """Between resyncs that come in a run. Apart from ``backoff``: a good snapshot resets that one, and a server
+        that answers every stream with ``reset`` after a good snapshot once got 41 snapshots in 20 s."""
         self.resyncs = 0
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
         self._need_snapshot = True
         self._task: asyncio.Task[None] | None = None
         self._down_since: float | None = None
-        self._recent_resyncs: deque[float] = deque(maxlen=4)
+        self._last_resync: float | None = None
+        self._last_heard: float | None = None
+        """When the stream last gave a byte (an event or a keep-alive), or opened: silence is measured from here."""
+        self._silent = False
+        """The stream is open but has said nothing for ``stale_after``: shown stale, not live."""
         # Registered at once, so the status bar shows the source before its loop first runs.
         store.register_source(source_id, kind=kind, url=client.display_url)
 
@@ -144,6 +155,7 @@ class ClusterSource:
         """Run until cancelled or stopped; returns early only when the server refuses our credentials."""
         self._task = asyncio.current_task()
         self.store.set_source_state(self.source_id, SourceState.CONNECTING)
+        watch = asyncio.create_task(self._watch_silence(), name=f"silence:{self.source_id}")
         try:
             await self._loop()
         except asyncio.CancelledError:
@@ -153,6 +165,30 @@ class ClusterSource:
             if task is not None:
                 task.uncancel()
             self.store.set_source_state(self.source_id, SourceState.STOPPED)
+        finally:
+            watch.cancel()
+
+    async def _watch_silence(self) -> None:
+        """Mark a live stream stale once nothing at all (not even a keep-alive) came for ``stale_after`` seconds.
+
+        Open headers and then no byte once kept "live" on screen for the 45 s the silence timeout takes; the failure
+        model promises stale after ``stale_after_s``. The stream itself stays open: bytes may still come, and the
+        silence timeout is what ends it.
+        """
+        period = min(1.0, self.stale_after / 4)
+        while True:
+            await asyncio.sleep(period)
+            heard = self._last_heard
+            if heard is None or self._silent or self.status.state != SourceState.LIVE:
+                continue
+            quiet = time.monotonic() - heard
+            if quiet >= self.stale_after:
+                self._silent = True
+                self.store.set_source_state(
+                    self.source_id,
+                    SourceState.STALE,
+                    reason=f"nothing from the server for {quiet:.0f} s (the stream is open but silent)",
+                )
 
     async def _loop(self) -> None:
         whoami_done = False
@@ -169,7 +205,7 @@ class ClusterSource:
                 self._need_snapshot = True
                 self.resyncs += 1
                 self.store.log_source(self.source_id, f"resync: {why}")
-                await self._pause_if_resyncing_too_often()
+                await self._pause_between_resyncs(str(why))
             except (Unauthorized, Forbidden) as error:
                 self.store.set_source_state(self.source_id, SourceState.FAILED, reason=str(error))
                 return
@@ -254,6 +290,8 @@ class ClusterSource:
     def _opened(self) -> None:
         self.backoff.reset()
         self._down_since = None
+        self._last_heard = time.monotonic()
+        self._silent = False
         self.store.set_source_state(self.source_id, SourceState.LIVE, reason=f"streaming after seq {self.status.seq}")
 
     def _take_batch(self, items: list[StreamItem]) -> None:
@@ -307,6 +345,11 @@ class ClusterSource:
         countdown = YIELD_EVERY
         async with contextlib.aclosing(batches) as stream:
             async for batch in stream:
+                self._last_heard = time.monotonic()
+                if self._silent:
+                    self._heard_again()
+                if not batch:
+                    continue  # a keep-alive
                 if boot is not None and boot.buffering:
                     boot.add(batch)
                     continue
@@ -317,11 +360,24 @@ class ClusterSource:
                         countdown = YIELD_EVERY
                         await asyncio.sleep(0)
 
-    async def _retry_later(self, reason: str, retry_after: float | None) -> None:
+    def _heard_again(self) -> None:
+        self._silent = False
+        if self.status.state == SourceState.STALE:
+            self.store.set_source_state(
+                self.source_id,
+                SourceState.LIVE,
+                reason=f"the server speaks again; streaming after seq {self.status.seq}",
+            )
+
+    async def _retry_later(self, reason: str, retry_after: float | None, delay: float | None = None) -> None:
         now = time.monotonic()
         if self._down_since is None:
-            self._down_since = now
-        delay = self.backoff.next_delay(retry_after)
+            # Down since the server was last heard: a stream silent for 40 s that then times out is stale at once.
+            heard = self._last_heard
+            self._down_since = heard if heard is not None and heard <= now else now
+        self._silent = False
+        if delay is None:
+            delay = self.backoff.next_delay(retry_after)
         stale = now - self._down_since >= self.stale_after
         state = SourceState.STALE if stale else SourceState.RECONNECTING
         self.store.set_source_state(self.source_id, state, reason=reason, retry_at=now + delay)
@@ -329,9 +385,13 @@ class ClusterSource:
         if not self._stopping:
             self.store.set_source_state(self.source_id, state, reason=f"reconnecting after: {reason}")
 
-    async def _pause_if_resyncing_too_often(self) -> None:
-        """Resync at once, unless it keeps happening (a broken server): then back off like any failure."""
+    async def _pause_between_resyncs(self, why: str) -> None:
+        """Resync at once the first time; when resyncs come in a run (each within :data:`RESYNC_QUIET_S` of the
+        last), wait longer each time, like any other failure. A good snapshot does not end the run: only quiet does."""
         now = time.monotonic()
-        self._recent_resyncs.append(now)
-        if len(self._recent_resyncs) == self._recent_resyncs.maxlen and now - self._recent_resyncs[0] < 10.0:
-            await self._retry_later("resyncing too often", None)
+        last, self._last_resync = self._last_resync, now
+        if last is None or now - last > RESYNC_QUIET_S:
+            self.resync_backoff.reset()
+            return
+        delay = self.resync_backoff.next_delay()
+        await self._retry_later(f"resyncing again ({why})", None, delay=delay)

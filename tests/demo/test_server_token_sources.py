@@ -74,7 +74,9 @@ def test_the_environment_gives_tokens_separated_by_commas_or_newlines() -> None:
 
 def test_all_sources_add_up_and_a_repeated_secret_is_an_error(tmp_path: Path) -> None:
     path = token_file(tmp_path, "alice:operator:one\n")
-    tokens = _demo_server_tokens(args("--token-file", str(path), "--token", "c:viewer:three"), {TOKENS_ENV: "b:viewer:two"})
+    tokens = _demo_server_tokens(
+        args("--token-file", str(path), "--token", "c:viewer:three"), {TOKENS_ENV: "b:viewer:two"}
+    )
     assert [name for name, _, _ in tokens] == ["alice", "b", "c"]
     with pytest.raises(ValueError):
         _demo_server_tokens(args("--token-file", str(path)), {TOKENS_ENV: "bob:viewer:one"})
@@ -86,7 +88,9 @@ def test_token_on_the_command_line_warns(capsys: pytest.CaptureFixture[str]) -> 
     assert "warning" in err and "--token-file" in err and TOKENS_ENV in err and "s3cret" not in err
 
 
-def test_demo_server_stops_with_exit_2_on_a_readable_token_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_server_stops_with_exit_2_on_a_readable_token_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = token_file(tmp_path, "alice:operator:s3cret\n", 0o644)
     assert demo_server_main(["--token-file", str(path), "--port", "1"]) == 2
     err = capsys.readouterr().err

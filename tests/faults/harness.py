@@ -131,10 +131,13 @@ async def running_source(
     verify: bool | str = True,
     backoff_base: float = 0.01,
     backoff_max: float = 0.05,
+    **client_options: Any,
 ) -> AsyncIterator[Running]:
-    """A ClusterSource on ``url`` with short timeouts and backoff, stopped (and checked) on exit."""
+    """A ClusterSource on ``url`` with short timeouts and backoff, stopped (and checked) on exit.
+
+    ``client_options`` go to the :class:`ClusterClient` (``max_response_bytes``, ``max_event_bytes``)."""
     store = store if store is not None else Recorder()
-    client = ClusterClient(url, timeout=timeout, verify=verify)
+    client = ClusterClient(url, timeout=timeout, verify=verify, **client_options)
     source = ClusterSource(
         source_id,
         client,

@@ -412,7 +412,7 @@ ODD_BUT_VALID: dict[str, tuple[str, str, Any]] = {
     "negative-telemetry": ("machine", "telemetry", {"nozzle_c": -273.15}),
     "many-telemetry-names": ("machine", "telemetry", {f"sensor_{i}": float(i) for i in range(2000)}),
     "unknown-extra-field": ("machine", "x_future_field", {"nested": [1, 2, 3]}),
-    "five-megabyte-unknown-field": ("node", "x_blob", "B" * 5_000_000),
+    "nine-hundred-kilobyte-unknown-field": ("node", "x_blob", "B" * 900_000),  # under the 1 MiB event cap
     "node-of-unknown-node": ("machine", "node_id", "N-NOWHERE"),
     "integer-for-float": ("node", "lat", 45),
 }
