@@ -23,7 +23,6 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from console.api.client import ClusterClient
 from console.commands import Command, CommandOutcome, CommandService, PermissionDenied, summarize
 from console.palette import EntityProvider
 from console.screens.alerts import AlertsScreen
@@ -37,8 +36,10 @@ from console.screens.modals import ConfirmQuit
 from console.screens.nodes import NodesScreen
 from console.screens.quality import QualityScreen
 from console.server_clock import ServerClock
-from console.settings import Settings, SourceSpec
-from console.sources.cluster import ClusterSource
+from console.session import Session
+from console.settings import Settings
+from console.sources.adapter import SourceAdapter
+from console.sources.registry import SourceRegistry
 from console.store.store import Store
 from themes import DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS, register_themes
 from widgets.safe_text import clean, clean_multiline
@@ -61,7 +62,12 @@ SCREEN_KEYS = (
 
 
 class FactoryConsoleApp(App[int]):
-    """factory-console: the operator console."""
+    """factory-console: the operator console, as Textual glue around a :class:`~console.session.Session`.
+
+    The session owns the store, the sources, the command service and the reads; the app runs the sources as workers,
+    turns the store's "dirty" into one coalesced repaint, and shows outcomes as toasts. Screens see it through
+    :class:`~console.screens.host.ConsoleHost`.
+    """
 
     TITLE = "factory-console"
     CSS_PATH = "../themes/console.tcss"
@@ -103,36 +109,17 @@ class FactoryConsoleApp(App[int]):
         audit_log: AuditLog | None = None,
         server_clock: ServerClock | None = None,
         install_signal_handlers: bool = True,
+        registry: SourceRegistry | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.demo = demo
-        self.store = store or Store()
-        self.server_clock = server_clock or ServerClock()
-        self.clients: dict[str, ClusterClient] = {}
-        self.sources: dict[str, ClusterSource] = {}
-        self.printers: dict[str, Any] = {}
-        """OctoPrint sources by source id; each carries its own commands."""
+        self.session = Session(settings, store=store, audit_log=audit_log, server_clock=server_clock, registry=registry)
         self._flush_pending = False
         self._snapshots_seen = 0
         self._install_signal_handlers = install_signal_handlers
         self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
         """How the console writes a local receipt time (tests freeze it)."""
-        if audit_log is None:
-            from console.audit_log import AuditLog
-
-            audit_log = AuditLog()
-        self.audit_log = audit_log
-        for spec in settings.sources:  # a token pasted into a note or reason is never written to the local log
-            audit_log.add_secret(spec.token)
-        self.commands_service = CommandService(
-            self._route_command,
-            audit_log,
-            operator=lambda: self.operator,
-            role=lambda: self.role,
-            read_only=settings.read_only,
-            is_connected=self._source_connected,
-        )
         register_themes(self)
         self.theme = (
             settings.theme if settings.theme in THEMES or settings.theme in self.available_themes else (DEFAULT_THEME)
@@ -164,38 +151,58 @@ class FactoryConsoleApp(App[int]):
         """Our widgets' custom variables, so Textual's own themes (from the palette) work with them too."""
         return {**super().get_theme_variable_defaults(), **VARIABLE_DEFAULTS}
 
-    # --- who is at the keyboard ---------------------------------------------------------------------------------
+    # --- the session, as the screens see it (ConsoleHost) ---------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        return self.session.store
+
+    @property
+    def server_clock(self) -> ServerClock:
+        return self.session.server_clock
+
+    @property
+    def audit_log(self) -> AuditLog:
+        return self.session.audit_log
+
+    @property
+    def commands_service(self) -> CommandService:
+        return self.session.commands
+
+    @property
+    def sources(self) -> dict[str, SourceAdapter]:
+        """The running sources by id (the session's adapters)."""
+        return self.session.adapters
 
     @property
     def operator(self) -> str | None:
-        whoami = getattr(self.store, "whoami", None)
-        return whoami.operator if whoami else None
+        return self.session.operator
 
     @property
     def role(self) -> str | None:
-        """The role the server gave us; with only OctoPrint printers (no whoami there), an operator's."""
-        whoami = getattr(self.store, "whoami", None)
-        if whoami is not None:
-            return whoami.role
-        if self.printers and not self.clients:
-            return "operator"  # the printer's API key is the permission; OctoPrint refuses what it does not allow
-        return None
+        return self.session.role
 
     @property
     def read_only(self) -> bool:
         """Read-only by flag, by config, or because the server says we are a viewer."""
-        return self.settings.read_only or self.role == "viewer"
+        return self.session.read_only
 
     def can(self, action: str, count: int = 1) -> bool:
         """May the operator take this action now? Decides which bindings exist (k9s style)."""
-        return self.commands_service.can(action, count)
+        return self.session.can(action, count)
+
+    def owner_of(self, kind: str, target_id: str) -> str | None:
+        return self.session.owner_of(kind, target_id)
+
+    def target_allows(self, action: str, kind: str, target_id: str | None) -> bool:
+        return self.session.target_allows(action, kind, target_id)
 
     # --- start and stop -----------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.store.add_listener(self._on_store_dirty)
-        for spec in self.settings.sources:
-            self._start_source(spec)
+        for adapter in self.session.build_sources():
+            self.run_worker(adapter.run(), name=f"source:{adapter.source_id}", group="sources", exit_on_error=False)
         if self._install_signal_handlers:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -210,39 +217,8 @@ class FactoryConsoleApp(App[int]):
         """SIGTERM or SIGHUP (a dropped SSH session): leave at once and give the terminal back."""
         self.exit(return_code=0)
 
-    def _start_source(self, spec: SourceSpec) -> None:
-        if spec.kind == "octoprint":
-            from console.sources.octoprint import OctoPrintSource
-
-            printers = sum(1 for s in self.settings.sources if s.kind == "octoprint")
-            printer = OctoPrintSource(
-                spec.source_id, spec.name or spec.source_id, spec.url, spec.token, self.store, farm_size=printers
-            )
-            self.printers[spec.source_id] = printer
-            self.run_worker(printer.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
-            return
-        client = ClusterClient(
-            spec.url,
-            token=spec.token,
-            verify=spec.verify,
-            max_response_bytes=self.settings.max_response_bytes,
-            max_event_bytes=self.settings.max_event_bytes,
-        )
-        source = ClusterSource(
-            spec.source_id, client, self.store, kind=spec.kind, stale_after=self.settings.stale_after_s
-        )
-        self.clients[spec.source_id] = client
-        self.sources[spec.source_id] = source
-        self.run_worker(source.run(), name=f"source:{spec.source_id}", group="sources", exit_on_error=False)
-
     async def on_unmount(self) -> None:
-        for source in self.sources.values():
-            source.stop()
-        for client in self.clients.values():
-            await client.aclose()
-        for printer in self.printers.values():
-            printer.stop()
-            await printer.aclose()
+        await self.session.aclose()
 
     # --- coalesced refresh --------------------------------------------------------------------------------------
 
@@ -391,58 +367,21 @@ class FactoryConsoleApp(App[int]):
 
     # --- commands -----------------------------------------------------------------------------------------------
 
-    def _source_connected(self, source_id: str) -> bool:
-        status = self.store.sources.get(source_id)
-        return status is not None and status.state == "live"
-
-    def owner_of(self, kind: str, target_id: str) -> str | None:
-        """The source whose data the console shows for this object (``None`` when unknown)."""
-        table = {"machine": "machines", "job": "jobs", "alert": "alerts", "node": "nodes"}.get(kind)
-        return self.store.owner(table, target_id) if table else None
-
-    def target_allows(self, action: str, kind: str, target_id: str | None) -> bool:
-        """Whether the source behind a target can do ``action`` at all (an OctoPrint printer cannot reroute)."""
-        if target_id is None:
-            return True
-        owner = self.owner_of(kind, target_id)
-        printer = self.printers.get(owner) if owner else None
-        if printer is None:
-            return True
-        return action in printer.supported_actions or action == "alert.ack"
-
-    def _route_command(self, command: Command):
-        """Who carries a command: the source serving the target's node (the cluster API while it is live, else the
-        node's own agent), or the printer that owns it; else the cluster API, which then says "not connected"."""
-        source_id = self.store.command_source(command.target_kind, command.target_id)
-        if source_id in self.printers:
-            return source_id, self.printers[source_id].command_client
-        if source_id in self.clients:
-            return source_id, self.clients[source_id]
-        owner = self.owner_of(command.target_kind, command.target_id)
-        if owner in self.printers:
-            return owner, self.printers[owner].command_client
-        if "cluster" in self.clients:
-            return "cluster", self.clients["cluster"]
-        for source_id, client in self.clients.items():
-            return source_id, client
-        return None
-
     def fetch_audit(self, done: Callable[[list[Any]], None]) -> None:
         """Fetch the newest page of the server's audit trail in the background and hand it to ``done``."""
 
         async def fetch() -> None:
             from console.api.errors import ClientError
+            from console.session import NotConnected
 
-            routed = self._route_command(Command("audit.read", "-", {}))
-            if routed is None:
-                return
-            _source_id, client = routed
             try:
-                page = await client.audit(limit=200)
+                entries = await self.session.server_audit(limit=200)
+            except NotConnected:
+                return
             except ClientError as error:
                 self.notify(f"Server audit: {error}", severity="warning", markup=False, timeout=6)
                 return
-            done(list(page.items))
+            done(entries)
 
         self.run_worker(fetch(), group="audit", exclusive=True, exit_on_error=False)
 
@@ -451,13 +390,10 @@ class FactoryConsoleApp(App[int]):
         self.run_worker(self._send(commands, what), group="commands", exit_on_error=False)
 
     async def _send(self, commands: list[Command], what: str) -> list[CommandOutcome]:
-        if len(commands) == 1 and self.commands_service.is_pending(commands[0].action, commands[0].target_id):
+        if len(commands) == 1 and self.session.is_pending(commands[0]):
             self.notify(f"{what}: already on its way; not sent again", title="Command", timeout=4)
         try:
-            if len(commands) == 1:
-                outcomes = [await self.commands_service.run(commands[0])]
-            else:
-                outcomes = await self.commands_service.run_bulk(commands)
+            outcomes = await self.session.send(commands)
         except PermissionDenied as error:
             self.notify(str(error), title=what, severity="error", markup=False)
             return []

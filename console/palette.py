@@ -17,7 +17,7 @@ from textual.fuzzy import Matcher
 from widgets.safe_text import clean
 
 if TYPE_CHECKING:
-    from console.app import FactoryConsoleApp
+    from console.screens.host import ConsoleHost
 
 MAX_HITS = 40
 
@@ -40,7 +40,7 @@ class EntityProvider(Provider):
     """Machines, jobs, nodes and alerts."""
 
     @property
-    def console(self) -> FactoryConsoleApp:
+    def console(self) -> ConsoleHost:
         return self.app  # type: ignore[return-value]
 
     def _entities(self) -> Iterator[tuple[str, str, Callable[[], object]]]:

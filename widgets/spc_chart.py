@@ -59,22 +59,32 @@ def rule_breaking_points(values: Sequence[float], centre: float, sigma: float) -
 def _row_mapper(low: float, high: float, rows: int) -> Callable[[float], int]:
     """Map a value to its chart row (0 at the top), with a 5 % margin above and below, for any finite floats.
 
-    Computed on halves so no step overflows (the span of +/-1.7e308 is infinite), and clamped, so a value always
-    lands on a row of the chart however the limits and the data disagree.
+    The usual span is computed as it always was (so rows land where operators are used to); a span too wide for a
+    float (+/-1.7e308: infinite) is computed on halves instead. Clamped, so a value always lands on a row of the
+    chart however the limits and the data disagree.
     """
-    half_span = high / 2 - low / 2
     last = rows - 1
+    span = high - low
+    if math.isfinite(span) and math.isfinite(span * 1.1):
+        span = span or 1.0
+        top, bottom = high + span * 0.05, low - span * 0.05
 
-    def row_of(value: float) -> int:
+        def row_of(value: float) -> int:
+            row = round((top - value) / (top - bottom) * last)
+            return min(last, max(0, row))
+
+        return row_of
+    half_span = high / 2 - low / 2
+
+    def row_of_halves(value: float) -> int:
         if not half_span > 0:
             return last // 2
         fraction = (high / 2 - value / 2) / half_span
         if not math.isfinite(fraction):
             return last // 2
-        row = round((fraction + 0.05) / 1.1 * last)
-        return min(last, max(0, row))
+        return min(last, max(0, round((fraction + 0.05) / 1.1 * last)))
 
-    return row_of
+    return row_of_halves
 
 
 class SpcChart(Widget):

@@ -9,7 +9,9 @@ on the event stream.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine
 from console.commands import Command
@@ -17,7 +19,8 @@ from console.screens.modals import ConfirmAction, Confirmed, NoteDialog, ShelveC
 from widgets.safe_text import clean
 
 if TYPE_CHECKING:
-    from console.app import FactoryConsoleApp
+    from console.screens.host import ConsoleHost
+    from console.store.store import Store
 
 
 def _label(machine: Machine) -> str:
@@ -29,14 +32,21 @@ def _job_label(job: Job) -> str:
 
 
 class ActionFlows:
-    """Flows for one app; screens call these with the ids under the cursor or marked."""
+    """Flows for one app; screens call these with the ids under the cursor or marked.
 
-    def __init__(self, app: FactoryConsoleApp) -> None:
-        self.app = app
+    ``host`` is the running app seen through :class:`~console.screens.host.ConsoleHost` (the session, sending);
+    its Textual side (toasts, dialogs, workers) is ``self.app``.
+    """
+
+    def __init__(self, host: ConsoleHost) -> None:
+        if not isinstance(host, App):
+            raise TypeError("ActionFlows needs the running app")
+        self.host = host
+        self.app: App[Any] = host
 
     @property
-    def store(self):
-        return self.app.store
+    def store(self) -> Store:
+        return self.host.store
 
     # --- machines -----------------------------------------------------------------------------------------------
 
@@ -73,7 +83,7 @@ class ActionFlows:
                 for m in to_pause
             ]
             what = "Pause" if mode == "now" else "Drain (pause after job)"
-            self.app.send_commands(commands, what=f"{what} {self._names(to_pause)}")
+            self.host.send_commands(commands, what=f"{what} {self._names(to_pause)}")
 
         self.app.push_screen(
             ConfirmAction(
@@ -112,7 +122,7 @@ class ActionFlows:
             def answered_one(result: Confirmed | None) -> None:
                 if result is not None:
                     commands[0].body["reason"] = result.reason or None
-                    self.app.send_commands(commands, what=f"Ready {self._names(blocked)}")
+                    self.host.send_commands(commands, what=f"Ready {self._names(blocked)}")
 
             self.app.push_screen(
                 NoteDialog(
@@ -129,7 +139,7 @@ class ActionFlows:
             if result is not None:
                 for command in commands:
                     command.body["reason"] = result.reason
-                self.app.send_commands(commands, what=f"Ready {len(blocked)} machines")
+                self.host.send_commands(commands, what=f"Ready {len(blocked)} machines")
 
         self.app.push_screen(
             ConfirmAction(
@@ -149,7 +159,7 @@ class ActionFlows:
             return
         name = f"{clean(node.name, 40)} ({clean(node.id, 30)})"
         if node.state == "paused":
-            self.app.send_commands([Command("node.resume", node.id, {}, node_id=node.id)], what=f"Resume node {name}")
+            self.host.send_commands([Command("node.resume", node.id, {}, node_id=node.id)], what=f"Resume node {name}")
             return
         machines = self.store.machines_by_node(node.id)
         running = [m for m in machines if m.state == "running"]
@@ -162,7 +172,7 @@ class ActionFlows:
         def answered(result: Confirmed | None) -> None:
             if result is not None:
                 command = Command("node.pause", node.id, {"reason": result.reason}, node_id=node.id)
-                self.app.send_commands([command], what=f"Drain node {name}")
+                self.host.send_commands([command], what=f"Drain node {name}")
 
         self.app.push_screen(ConfirmAction(f"Drain node {name}", effects, confirm_label="Drain"), answered)
 
@@ -188,7 +198,7 @@ class ActionFlows:
         def answered(result: Confirmed | None) -> None:
             if result is not None:
                 commands = [Command("job.pause", j.id, {"reason": result.reason}, node_id=j.node_id) for j in to_pause]
-                self.app.send_commands(commands, what=f"Pause {self._job_names(to_pause)}")
+                self.host.send_commands(commands, what=f"Pause {self._job_names(to_pause)}")
 
         self.app.push_screen(ConfirmAction(f"Pause {len(to_pause)} job(s)", effects, confirm_label="Pause"), answered)
 
@@ -207,7 +217,7 @@ class ActionFlows:
         def answered(result: Confirmed | None) -> None:
             if result is not None:
                 commands = [Command("job.cancel", j.id, {"reason": result.reason}, node_id=j.node_id) for j in jobs]
-                self.app.send_commands(commands, what=f"Cancel {self._job_names(jobs)}")
+                self.host.send_commands(commands, what=f"Cancel {self._job_names(jobs)}")
 
         self.app.push_screen(
             ConfirmAction(f"Cancel {len(jobs)} job(s)", effects, confirm_label="Cancel job(s)"), answered
@@ -227,14 +237,13 @@ class ActionFlows:
     async def _reroute(self, job: Job) -> None:
         from console.api.errors import ClientError
         from console.screens.reroute import RerouteChoice, RerouteDialog
+        from console.session import NotConnected
 
-        routed = self.app._route_command(Command("job.reroute", job.id, {}, node_id=job.node_id))
-        if routed is None:
+        try:
+            candidates = await self.host.session.reroute_candidates(job.id, job.node_id)
+        except NotConnected:
             self.app.notify("Not connected: cannot fetch reroute candidates", severity="error", markup=False)
             return
-        _source_id, client = routed
-        try:
-            candidates = await client.reroute_candidates(job.id)
         except ClientError as error:
             self.app.notify(f"Reroute candidates: {error}", severity="error", markup=False, timeout=8)
             return
@@ -250,7 +259,7 @@ class ActionFlows:
                 body["auto"] = True
                 target = "the best candidate"
             command = Command("job.reroute", job.id, body, node_id=job.node_id)
-            self.app.send_commands([command], what=f"Reroute {clean(job.id, 30)} to {clean(target, 30)}")
+            self.host.send_commands([command], what=f"Reroute {clean(job.id, 30)} to {clean(target, 30)}")
 
         self.app.push_screen(RerouteDialog(job, candidates, self.store.machines), answered)
 
@@ -267,7 +276,7 @@ class ActionFlows:
         def answered(result: Confirmed | None) -> None:
             if result is not None:
                 commands = [Command("alert.ack", a.id, {"note": result.reason or None}) for a in unacked]
-                self.app.send_commands(commands, what=f"Acknowledge {self._alert_names(unacked)}")
+                self.host.send_commands(commands, what=f"Acknowledge {self._alert_names(unacked)}")
 
         self.app.push_screen(NoteDialog(f"Acknowledge {len(unacked)} alert(s)", lines, button="Acknowledge"), answered)
 
@@ -275,7 +284,7 @@ class ActionFlows:
         alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None and a.state != "shelved"]
         if not alerts:
             return
-        now = self.app.server_clock.now()
+        now = self.host.server_clock.now()
         if now is None:
             from console.api.models import utc_now
 
@@ -288,7 +297,7 @@ class ActionFlows:
 
                 body = {"until": format_time(result.until), "note": result.note or None}
                 commands = [Command("alert.shelve", a.id, dict(body)) for a in alerts]
-                self.app.send_commands(commands, what=f"Shelve {self._alert_names(alerts)}")
+                self.host.send_commands(commands, what=f"Shelve {self._alert_names(alerts)}")
 
         self.app.push_screen(ShelveDialog(f"Shelve {len(alerts)} alert(s)", lines, now), answered)
 
@@ -307,14 +316,14 @@ class ActionFlows:
     def _send_confirmed_if_bulk(self, commands: list[Command], what: str, effects: list[str]) -> None:
         """One item: send at once (it stops nothing). Several: every bulk action asks first, with a reason."""
         if len(commands) == 1:
-            self.app.send_commands(commands, what=what)
+            self.host.send_commands(commands, what=what)
             return
 
         def answered(result: Confirmed | None) -> None:
             if result is not None:
                 for command in commands:
                     command.body["reason"] = result.reason
-                self.app.send_commands(commands, what=what)
+                self.host.send_commands(commands, what=what)
 
         self.app.push_screen(ConfirmAction(what, effects, confirm_label="Confirm", danger=False), answered)
 

@@ -24,7 +24,7 @@ from console.store.query import Query, parse
 from widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
-    from console.app import FactoryConsoleApp
+    from console.screens.host import ConsoleHost
     from console.store.changes import ChangeSet
     from console.store.store import Store
 
@@ -87,7 +87,7 @@ class ConsoleScreen(Screen):
     # --- plumbing -----------------------------------------------------------------------------------------------
 
     @property
-    def console(self) -> FactoryConsoleApp:
+    def console(self) -> ConsoleHost:
         return self.app  # type: ignore[return-value]
 
     @property

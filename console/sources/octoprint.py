@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -55,6 +55,7 @@ from console.api.errors import (
 )
 from console.api.models import (
     Alert,
+    AuditEntry,
     Cluster,
     CommandResult,
     Design,
@@ -65,7 +66,9 @@ from console.api.models import (
     Machine,
     MachineTelemetry,
     Node,
+    Page,
     Problem,
+    RerouteCandidate,
     Snapshot,
     SourceRef,
     utc_now,
@@ -94,6 +97,10 @@ from console.sources.octoprint_mapping import (
     telemetry_from_temperatures,
 )
 from console.store import ApplyOutcome, SourceState, Store
+
+if TYPE_CHECKING:
+    from console.settings import SourceSpec
+    from console.sources.adapter import AdapterContext
 
 __all__ = ["MIN_POLL_INTERVAL", "SUPPORTED_ACTIONS", "OctoPrintSource", "machine_id_for", "resolve_api_key"]
 
@@ -204,10 +211,37 @@ class OctoPrintSource:
 
     # --- the public face ------------------------------------------------------------------------------------------
 
+    grants_role = "operator"
+    """OctoPrint has no ``whoami``: the printer's API key is the permission (OctoPrint refuses what it does not
+    allow), so with printers alone the operator acts as an operator."""
+
+    @classmethod
+    def from_spec(cls, spec: SourceSpec, context: AdapterContext) -> OctoPrintSource:
+        """The adapter of one configured printer (``console.sources.registry``)."""
+        return cls(
+            spec.source_id,
+            spec.name or spec.source_id,
+            spec.url,
+            spec.token,
+            context.store,
+            farm_size=context.count_of_kind("octoprint"),
+            stale_after=context.settings.stale_after_s,
+        )
+
     @property
-    def command_client(self) -> OctoPrintSource:
+    def carrier(self) -> OctoPrintSource:
         """What the command service calls ``command(path, body, idempotency_key)`` on: the source itself."""
         return self
+
+    command_client = carrier
+
+    async def reroute_candidates(self, job_id: str) -> list[RerouteCandidate]:
+        """A printer is its own farm: there is nowhere to reroute to (the action is not offered)."""
+        raise not_found("an OctoPrint printer has no reroute candidates")
+
+    async def audit(self, cursor: str | None = None, limit: int = 100) -> Page[AuditEntry]:
+        """OctoPrint keeps no audit trail of the contract's kind; the local audit log has what this console did."""
+        raise not_found("an OctoPrint printer has no audit trail")
 
     @property
     def machine(self) -> Machine:

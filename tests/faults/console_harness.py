@@ -23,7 +23,9 @@ from console.app import FactoryConsoleApp
 from console.audit_log import AuditLog
 from console.server_clock import ServerClock
 from console.settings import Settings, SourceSpec
-from console.sources.cluster import ClusterSource
+from console.sources.adapter import AdapterContext
+from console.sources.cluster_adapter import ClusterAdapter
+from console.sources.registry import default_registry
 from tests.faults.hostile_server import HostileServer
 from widgets.safe_text import clean
 
@@ -34,22 +36,25 @@ SOURCE = "cluster"
 class ConsoleUnderTest(FactoryConsoleApp):
     """The real console, with one test knob: the stream's silence timeout (45 s in the app, no setting for it).
 
-    Only the silence cases need it; the source is built exactly as the app builds it, then its public
-    ``silence_timeout`` attribute is lowered before its loop first runs.
+    Only the silence cases need it. The source is built exactly as the app builds it (the built-in ``cluster``
+    adapter), through a registry of its own that then lowers the source's public ``silence_timeout`` before its loop
+    first runs: the same seam a plugin of a new source kind uses.
     """
 
     # Textual resolves a relative CSS path from the subclass's own module: point it back at the app's stylesheet.
     CSS_PATH = str((Path(console.app.__file__).parent / str(FactoryConsoleApp.CSS_PATH)).resolve())
 
     def __init__(self, *args: Any, silence_timeout: float | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._test_silence_timeout = silence_timeout
+        registry = default_registry(plugins=False)
+        if silence_timeout is not None:
 
-    def _start_source(self, spec: SourceSpec) -> None:
-        super()._start_source(spec)
-        source: ClusterSource | None = self.sources.get(spec.source_id)
-        if source is not None and self._test_silence_timeout is not None:
-            source.silence_timeout = self._test_silence_timeout
+            def cluster_with_short_silence(spec: Any, context: AdapterContext) -> ClusterAdapter:
+                adapter = ClusterAdapter.from_spec(spec, context)
+                adapter.source.silence_timeout = silence_timeout
+                return adapter
+
+            registry.register("cluster", cluster_with_short_silence)
+        super().__init__(*args, registry=registry, **kwargs)
 
 
 def make_console(server: HostileServer, tmp_path: Path, *, silence_timeout: float | None = None) -> ConsoleUnderTest:

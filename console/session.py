@@ -1,0 +1,191 @@
+"""The session: everything the console is, without the terminal.
+
+It owns the store, the server clock, the local audit log, the sources (built from the settings through the registry
+of source kinds) and the command service, and it answers the reads a screen needs (reroute candidates, the server's
+audit trail, the local audit log off the UI thread). It imports no Textual: the app (``console.app``) is the glue
+that runs the sources as workers, turns the store's "dirty" into a coalesced repaint, and shows outcomes as toasts.
+Screens reach it through the narrow :class:`~console.screens.host.ConsoleHost` protocol, never through the app class.
+
+Why a layer of its own: a new source kind, a second cluster, a headless test or a web front end all need this part
+and none of the terminal; and "who carries this command" is one decision, made here, for commands and reads alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from console.api.errors import ConnectionFailed
+from console.api.models import AuditEntry, RerouteCandidate
+from console.commands import Command, CommandOutcome, CommandService
+from console.server_clock import ServerClock
+from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter
+from console.sources.registry import SourceRegistry, default_registry
+from console.store.store import Store
+
+if TYPE_CHECKING:
+    from console.audit_log import AuditLog
+    from console.settings import Settings
+
+__all__ = ["NotConnected", "Session"]
+
+_TABLES = {"machine": "machines", "job": "jobs", "alert": "alerts", "node": "nodes"}
+
+
+class NotConnected(ConnectionFailed):
+    """No source can carry this read or command now (none configured, or none of them reached)."""
+
+
+class Session:
+    """The console's state and its roads to the servers; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        audit_log: AuditLog | None = None,
+        server_clock: ServerClock | None = None,
+        registry: SourceRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store()
+        self.server_clock = server_clock or ServerClock()
+        if audit_log is None:
+            from console.audit_log import AuditLog
+
+            audit_log = AuditLog()
+        self.audit_log = audit_log
+        for spec in settings.sources:  # a token pasted into a note or reason is never written to the local log
+            audit_log.add_secret(spec.token)
+        self.registry = registry or default_registry()
+        self.adapters: dict[str, SourceAdapter] = {}
+        """The sources, by source id, in the order of the settings (built by :meth:`build_sources`)."""
+        self.commands = CommandService(
+            self.route,
+            audit_log,
+            operator=lambda: self.operator,
+            role=lambda: self.role,
+            read_only=settings.read_only,
+            is_connected=self._source_live,
+        )
+
+    # --- sources ----------------------------------------------------------------------------------------------------
+
+    def build_sources(self) -> list[SourceAdapter]:
+        """Build an adapter for each configured source (once); the caller runs each ``adapter.run()`` as a task."""
+        if self.adapters:
+            return list(self.adapters.values())
+        kinds = Counter(spec.kind for spec in self.settings.sources)
+        context = AdapterContext(self.store, self.settings, self.server_clock, lambda kind: kinds[kind])
+        for spec in self.settings.sources:
+            self.adapters[spec.source_id] = self.registry.create(spec, context)
+        return list(self.adapters.values())
+
+    async def aclose(self) -> None:
+        """Stop every source and close its connections."""
+        for adapter in self.adapters.values():
+            adapter.stop()
+        for adapter in self.adapters.values():
+            await adapter.aclose()
+
+    def _source_live(self, source_id: str) -> bool:
+        status = self.store.sources.get(source_id)
+        return status is not None and status.state == "live"
+
+    # --- who is at the keyboard -------------------------------------------------------------------------------------
+
+    @property
+    def operator(self) -> str | None:
+        whoami = self.store.whoami
+        return whoami.operator if whoami else None
+
+    @property
+    def role(self) -> str | None:
+        """The role the server gave us; with only sources that have no ``whoami`` (printers), the role they grant."""
+        whoami = self.store.whoami
+        if whoami is not None:
+            return whoami.role
+        granted = {adapter.grants_role for adapter in self.adapters.values()}
+        if self.adapters and None not in granted and len(granted) == 1:
+            return granted.pop()
+        return None
+
+    @property
+    def read_only(self) -> bool:
+        """Read-only by flag, by config, or because the server says we are a viewer."""
+        return self.settings.read_only or self.role == "viewer"
+
+    def can(self, action: str, count: int = 1) -> bool:
+        """May the operator take this action now (role, read-only, bulk size)?"""
+        return self.commands.can(action, count)
+
+    # --- where things go --------------------------------------------------------------------------------------------
+
+    def owner_of(self, kind: str, target_id: str) -> str | None:
+        """The source whose data the console shows for this object (``None`` when unknown)."""
+        table = _TABLES.get(kind)
+        return self.store.owner(table, target_id) if table else None
+
+    def target_allows(self, action: str, kind: str, target_id: str | None) -> bool:
+        """Whether the source behind a target can do ``action`` at all (an OctoPrint printer cannot reroute)."""
+        if target_id is None:
+            return True
+        owner = self.owner_of(kind, target_id)
+        adapter = self.adapters.get(owner) if owner else None
+        if adapter is None or adapter.supported_actions is None:
+            return True
+        return action in adapter.supported_actions or action == "alert.ack"
+
+    def route(self, command: Command) -> tuple[str, CommandCarrier] | None:
+        """Who carries a command (or a read about its target): the source serving the target's node (the cluster
+        API while it is live, else the node's own agent), or the source that owns the target; else the cluster API,
+        which then says "not connected"; ``None`` when there is no source at all."""
+        adapters = self.adapters
+        source_id = self.store.command_source(command.target_kind, command.target_id)
+        if source_id in adapters:
+            return source_id, adapters[source_id].carrier
+        owner = self.owner_of(command.target_kind, command.target_id)
+        if owner in adapters and adapters[owner].supported_actions is not None:  # a printer carries its own
+            return owner, adapters[owner].carrier
+        if "cluster" in adapters:
+            return "cluster", adapters["cluster"].carrier
+        for source_id, adapter in adapters.items():
+            if adapter.supported_actions is None:  # a contract server, not a printer
+                return source_id, adapter.carrier
+        return None
+
+    # --- commands and reads -----------------------------------------------------------------------------------------
+
+    async def send(self, commands: Sequence[Command]) -> list[CommandOutcome]:
+        """Send one command or a bulk of them; raises ``PermissionDenied`` when the role does not allow it."""
+        if len(commands) == 1:
+            return [await self.commands.run(commands[0])]
+        return await self.commands.run_bulk(commands)
+
+    def is_pending(self, command: Command) -> bool:
+        """This intent is already on its way (a second press joins it)."""
+        return self.commands.is_pending(command.action, command.target_id)
+
+    async def reroute_candidates(self, job_id: str, node_id: str | None = None) -> list[RerouteCandidate]:
+        """Where a job may go, from the source that would carry its reroute; raises a ``ClientError``."""
+        carrier = self._carrier(Command("job.reroute", job_id, {}, node_id=node_id), "fetch reroute candidates")
+        return await carrier.reroute_candidates(job_id)
+
+    async def server_audit(self, limit: int = 200) -> list[AuditEntry]:
+        """The newest page of the server's audit trail; raises a ``ClientError``."""
+        carrier = self._carrier(Command("audit.read", "-", {}), "read the server audit")
+        page = await carrier.audit(limit=limit)
+        return list(page.items)
+
+    async def local_audit(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest records of the local audit log, newest last, read in a thread (the file may be large)."""
+        return await asyncio.to_thread(self.audit_log.recent, limit)
+
+    def _carrier(self, command: Command, what: str) -> CommandCarrier:
+        routed = self.route(command)
+        if routed is None:
+            raise NotConnected(f"not connected: cannot {what}")
+        return routed[1]
