@@ -107,7 +107,13 @@ class AuditScreen(ListScreen):
         return rows
 
     def after_rebuild(self) -> None:
-        records = list(reversed(self.console.audit_log.recent(200)))
+        # The local log is a file that may be large: read it in a thread, never on the UI loop.
+        self.run_worker(self._show_local_audit(), group="local-audit", exclusive=True, exit_on_error=False)
+
+    async def _show_local_audit(self) -> None:
+        records = list(reversed(await self.console.session.local_audit(200)))
+        if not self.is_mounted:
+            return
         rows = []
         for index, record in enumerate(records):
             target = record.get("target") or {}

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from console.audit_log import AuditLog
     from console.commands import Command
     from console.server_clock import ServerClock
     from console.session import Session
@@ -33,9 +32,6 @@ class ConsoleHost(Protocol):
 
     @property
     def server_clock(self) -> ServerClock: ...
-
-    @property
-    def audit_log(self) -> AuditLog: ...
 
     @property
     def settings(self) -> Settings: ...
