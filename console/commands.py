@@ -14,41 +14,13 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import quote
 
+from console.api.commands import ROUTES, InvalidCommandBody, command_path, encode_body
 from console.api.errors import ApiError, ClientError
 from console.api.models import CommandResult, Role
 
-ActionName = Literal[
-    "machine.pause",
-    "machine.resume",
-    "machine.ready",
-    "node.pause",
-    "node.resume",
-    "job.pause",
-    "job.resume",
-    "job.cancel",
-    "job.reroute",
-    "alert.ack",
-    "alert.shelve",
-    "alert.unshelve",
-]
-
-PATHS: dict[str, tuple[str, str]] = {
-    "machine.pause": ("machines", "pause"),
-    "machine.resume": ("machines", "resume"),
-    "machine.ready": ("machines", "ready"),
-    "node.pause": ("nodes", "pause"),
-    "node.resume": ("nodes", "resume"),
-    "job.pause": ("jobs", "pause"),
-    "job.resume": ("jobs", "resume"),
-    "job.cancel": ("jobs", "cancel"),
-    "job.reroute": ("jobs", "reroute"),
-    "alert.ack": ("alerts", "ack"),
-    "alert.shelve": ("alerts", "shelve"),
-    "alert.unshelve": ("alerts", "unshelve"),
-}
-"""Each action's collection and verb: ``POST /v1/{collection}/{id}/{verb}``."""
+PATHS: dict[str, tuple[str, str]] = {action: (route.collection, route.verb) for action, route in ROUTES.items()}
+"""Each action's collection and verb (``POST /v1/{collection}/{id}/{verb}``), from the one route table."""
 
 SUPERVISOR_ONLY = frozenset({"node.pause", "node.resume"})
 """Actions the contract gives to supervisors alone."""
@@ -89,8 +61,11 @@ class Command:
 
     @property
     def path(self) -> str:
-        collection, verb = PATHS[self.action]
-        return f"/v1/{collection}/{quote(self.target_id, safe='')}/{verb}"
+        return command_path(self.action, self.target_id)
+
+    def encoded_body(self) -> dict[str, Any]:
+        """The body as it goes on the wire, validated (raises ``InvalidCommandBody``; see ``console.api.commands``)."""
+        return encode_body(self.action, self.body)
 
     @property
     def reason(self) -> str | None:
@@ -239,6 +214,12 @@ class CommandService:
             self._log_outcome(outcome, key=None)
             return outcome
         source_id, client = routed
+        try:
+            payload = command.encoded_body()
+        except InvalidCommandBody as error:  # a console bug or an impossible input: refuse here, say why
+            outcome = CommandOutcome(command, "failed", detail=f"not sent: {error}", source=source_id)
+            self._log_outcome(outcome, key=None)
+            return outcome
         key = str(uuid.uuid4())
         self._log_attempt(command, source_id, key)
         if not self._is_connected(source_id):
@@ -249,7 +230,7 @@ class CommandService:
             return outcome
         self.in_flight += 1
         try:
-            result = await client.command(command.path, command.body, idempotency_key=key)
+            result = await client.command(command.path, payload, idempotency_key=key)
         except ApiError as error:
             outcome = CommandOutcome(
                 command,

@@ -18,7 +18,6 @@ import contextlib
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -32,6 +31,7 @@ from console.api.body import (
     decoded_chunks,
     read_capped,
 )
+from console.api.commands import command_path, encode_body
 from console.api.errors import (
     AnswerLost,
     ConnectionFailed,
@@ -42,7 +42,6 @@ from console.api.errors import (
     problem_from_body,
 )
 from console.api.models import (
-    AckBody,
     Alert,
     AuditEntry,
     Cluster,
@@ -51,12 +50,8 @@ from console.api.models import (
     Machine,
     Node,
     Page,
-    PauseMachineBody,
     Quality,
-    ReasonBody,
-    RerouteBody,
     RerouteCandidate,
-    ShelveBody,
     Snapshot,
     WhoAmI,
 )
@@ -405,88 +400,17 @@ class ClusterClient:
             idempotency_key=key,
         )
 
-    async def pause_machine(
-        self, machine_id: str, mode: str = "now", reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        body = PauseMachineBody.model_validate({"mode": mode, "reason": reason})
-        return await self.command(f"/v1/machines/{_seg(machine_id)}/pause", body, idempotency_key)
-
-    async def resume_machine(
-        self, machine_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/machines/{_seg(machine_id)}/resume", ReasonBody(reason=reason), idempotency_key)
-
-    async def ready_machine(
-        self, machine_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/machines/{_seg(machine_id)}/ready", ReasonBody(reason=reason), idempotency_key)
-
-    async def pause_node(
-        self, node_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/nodes/{_seg(node_id)}/pause", ReasonBody(reason=reason), idempotency_key)
-
-    async def resume_node(
-        self, node_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/nodes/{_seg(node_id)}/resume", ReasonBody(reason=reason), idempotency_key)
-
-    async def pause_job(
-        self, job_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/jobs/{_seg(job_id)}/pause", ReasonBody(reason=reason), idempotency_key)
-
-    async def resume_job(
-        self, job_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/jobs/{_seg(job_id)}/resume", ReasonBody(reason=reason), idempotency_key)
-
-    async def cancel_job(
-        self, job_id: str, reason: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/jobs/{_seg(job_id)}/cancel", ReasonBody(reason=reason), idempotency_key)
-
-    async def reroute_job(
+    async def send_command(
         self,
-        job_id: str,
-        machine_id: str | None = None,
-        node_id: str | None = None,
-        auto: bool = False,
-        restart: bool = False,
-        reason: str | None = None,
+        action: str,
+        target_id: str,
+        body: dict[str, Any] | BaseModel | None = None,
         *,
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        """Move a job: to ``machine_id``, to ``node_id``, or ``auto``; a running job moves only with ``restart``."""
-        targets = sum((machine_id is not None, node_id is not None, bool(auto)))
-        if targets != 1:
-            raise ValueError("reroute_job needs exactly one of machine_id, node_id or auto=True")
-        body = RerouteBody(machine_id=machine_id, node_id=node_id, auto=auto, restart=restart, reason=reason)
-        payload = body.model_dump(mode="json", exclude_none=True)
-        if not auto:
-            payload.pop("auto", None)
-        return await self.command(f"/v1/jobs/{_seg(job_id)}/reroute", payload, idempotency_key)
-
-    async def ack_alert(
-        self, alert_id: str, note: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/alerts/{_seg(alert_id)}/ack", AckBody(note=note), idempotency_key)
-
-    async def shelve_alert(
-        self,
-        alert_id: str,
-        until: datetime | None = None,
-        note: str | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> CommandResult:
-        body = ShelveBody(until=until, note=note)
-        return await self.command(f"/v1/alerts/{_seg(alert_id)}/shelve", body, idempotency_key)
-
-    async def unshelve_alert(
-        self, alert_id: str, note: str | None = None, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        return await self.command(f"/v1/alerts/{_seg(alert_id)}/unshelve", AckBody(note=note), idempotency_key)
+        """One contract command by action name (``"machine.pause"``...), its body validated against the contract's
+        model and encoded one way (``console.api.commands``); raises ``InvalidCommandBody`` before sending."""
+        return await self.command(command_path(action, target_id), encode_body(action, body), idempotency_key)
 
 
 def _seg(value: str) -> str:

@@ -111,7 +111,7 @@ async def test_token_is_sent_but_never_shown() -> None:
     client = client_with(handler, token=TOKEN)
     async with client:
         with pytest.raises(Conflict) as caught:
-            await client.pause_job("J-1")
+            await client.send_command("job.pause", "J-1")
     assert seen == [f"Bearer {TOKEN}"]
     assert TOKEN not in repr(client) and TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
     assert safe_url("https://user:pw@host:8443/x?token=abc") == "https://host:8443/x"
@@ -165,10 +165,10 @@ async def test_command_sends_fresh_key_and_body() -> None:
         return ok_result(request)
 
     async with client_with(handler) as client:
-        result = await client.pause_machine("M-1", mode="after_job", reason="bed check")
-        await client.pause_machine("M-1")
-        await client.reroute_job("J-1", machine_id="M-2", restart=True)
-        await client.shelve_alert("A-1", until=f.at(60), note="later")
+        result = await client.send_command("machine.pause", "M-1", {"mode": "after_job", "reason": "bed check"})
+        await client.send_command("machine.pause", "M-1")
+        await client.send_command("job.reroute", "J-1", {"machine_id": "M-2", "restart": True})
+        await client.send_command("alert.shelve", "A-1", {"until": f.at(60), "note": "later"})
     assert result.status == "applied" and result.audit_id == "AU-1"
     keys = [r.headers["Idempotency-Key"] for r in requests]
     assert len(set(keys)) == 4 and all(uuid.UUID(k) for k in keys)
@@ -181,9 +181,9 @@ async def test_command_sends_fresh_key_and_body() -> None:
 async def test_reroute_needs_exactly_one_target() -> None:
     async with client_with(ok_result) as client:
         with pytest.raises(ValueError):
-            await client.reroute_job("J-1")
+            await client.send_command("job.reroute", "J-1")
         with pytest.raises(ValueError):
-            await client.reroute_job("J-1", machine_id="M-1", auto=True)
+            await client.send_command("job.reroute", "J-1", {"machine_id": "M-1", "auto": True})
 
 
 async def test_ids_cannot_change_the_path() -> None:
@@ -194,7 +194,7 @@ async def test_ids_cannot_change_the_path() -> None:
         return ok_result(request)
 
     async with client_with(handler) as client:
-        await client.cancel_job("../admin?x=1")
+        await client.send_command("job.cancel", "../admin?x=1")
     assert paths == ["/v1/jobs/..%2Fadmin%3Fx%3D1/cancel"]
 
 
@@ -208,7 +208,7 @@ async def test_lost_answer_is_retried_with_the_same_key() -> None:
         return ok_result(request)
 
     async with client_with(handler, retry_backoff=0.001) as client:
-        result = await client.resume_machine("M-1")
+        result = await client.send_command("machine.resume", "M-1")
     assert result.command_id == "cmd-1"
     assert len(keys) == 3 and len(set(keys)) == 1
 
@@ -224,7 +224,7 @@ async def test_answer_lost_for_good_says_so_with_its_key() -> None:
 
     async with client_with(handler, retry_backoff=0.001, command_retries=2) as client:
         with pytest.raises(AnswerLost) as caught:
-            await client.ack_alert("A-1", idempotency_key="fixed-key")
+            await client.send_command("alert.ack", "A-1", idempotency_key="fixed-key")
     assert keys == ["fixed-key"] * 3 and caught.value.idempotency_key == "fixed-key"
 
 
@@ -237,7 +237,7 @@ async def test_connect_failure_fails_at_once() -> None:
 
     async with client_with(handler) as client:
         with pytest.raises(ConnectionFailed):
-            await client.pause_node("N-1")
+            await client.send_command("node.pause", "N-1")
         with pytest.raises(ConnectionFailed):
             await client.snapshot()
     assert calls == [1, 1]
@@ -252,7 +252,7 @@ def closed_port() -> int:
 async def test_connection_refused_over_real_loopback() -> None:
     async with ClusterClient(f"http://127.0.0.1:{closed_port()}", timeout=2.0) as client:
         with pytest.raises(ConnectionFailed):
-            await client.cancel_job("J-1")
+            await client.send_command("job.cancel", "J-1")
         with pytest.raises(ConnectionFailed):
             async for _ in client.events(after=3):
                 pass

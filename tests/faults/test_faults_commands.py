@@ -21,18 +21,18 @@ from tests.faults.hostile_server import HostileServer, Reply
 Call = Callable[[ClusterClient], Awaitable[Any]]
 
 COMMANDS: dict[str, tuple[str, Call]] = {
-    "pause-machine": ("/v1/machines/M-101/pause", lambda c: c.pause_machine("M-101", "after_job", reason="r")),
-    "resume-machine": ("/v1/machines/M-101/resume", lambda c: c.resume_machine("M-101")),
-    "ready-machine": ("/v1/machines/M-101/ready", lambda c: c.ready_machine("M-101")),
-    "pause-node": ("/v1/nodes/N-1/pause", lambda c: c.pause_node("N-1", reason="drain")),
-    "resume-node": ("/v1/nodes/N-1/resume", lambda c: c.resume_node("N-1")),
-    "pause-job": ("/v1/jobs/J-101/pause", lambda c: c.pause_job("J-101")),
-    "resume-job": ("/v1/jobs/J-101/resume", lambda c: c.resume_job("J-101")),
-    "cancel-job": ("/v1/jobs/J-101/cancel", lambda c: c.cancel_job("J-101", reason="scrap")),
-    "reroute-job": ("/v1/jobs/J-101/reroute", lambda c: c.reroute_job("J-101", machine_id="M-102")),
-    "ack-alert": ("/v1/alerts/A-1/ack", lambda c: c.ack_alert("A-1", note="seen")),
-    "shelve-alert": ("/v1/alerts/A-1/shelve", lambda c: c.shelve_alert("A-1", note="later")),
-    "unshelve-alert": ("/v1/alerts/A-1/unshelve", lambda c: c.unshelve_alert("A-1")),
+    "pause-machine": ("/v1/machines/M-101/pause", lambda c: c.send_command("machine.pause", "M-101", {"mode": "after_job", "reason": "r"})),
+    "resume-machine": ("/v1/machines/M-101/resume", lambda c: c.send_command("machine.resume", "M-101")),
+    "ready-machine": ("/v1/machines/M-101/ready", lambda c: c.send_command("machine.ready", "M-101")),
+    "pause-node": ("/v1/nodes/N-1/pause", lambda c: c.send_command("node.pause", "N-1", {"reason": "drain"})),
+    "resume-node": ("/v1/nodes/N-1/resume", lambda c: c.send_command("node.resume", "N-1")),
+    "pause-job": ("/v1/jobs/J-101/pause", lambda c: c.send_command("job.pause", "J-101")),
+    "resume-job": ("/v1/jobs/J-101/resume", lambda c: c.send_command("job.resume", "J-101")),
+    "cancel-job": ("/v1/jobs/J-101/cancel", lambda c: c.send_command("job.cancel", "J-101", {"reason": "scrap"})),
+    "reroute-job": ("/v1/jobs/J-101/reroute", lambda c: c.send_command("job.reroute", "J-101", {"machine_id": "M-102"})),
+    "ack-alert": ("/v1/alerts/A-1/ack", lambda c: c.send_command("alert.ack", "A-1", {"note": "seen"})),
+    "shelve-alert": ("/v1/alerts/A-1/shelve", lambda c: c.send_command("alert.shelve", "A-1", {"note": "later"})),
+    "unshelve-alert": ("/v1/alerts/A-1/unshelve", lambda c: c.send_command("alert.unshelve", "A-1")),
 }
 
 
@@ -60,7 +60,7 @@ async def test_command_to_unresolvable_host_fails_at_once() -> None:
     try:
         async with asyncio.timeout(10):
             with pytest.raises(ConnectionFailed):
-                await client.pause_machine("M-101")
+                await client.send_command("machine.pause", "M-101")
     finally:
         await client.aclose()
 
@@ -93,7 +93,7 @@ async def test_answer_lost_every_time_says_it_may_have_happened(hostile: Any, lo
     client = ClusterClient(server.url, timeout=0.3, retry_backoff=0.01, command_retries=3)
     try:
         with pytest.raises(AnswerLost) as caught:
-            await client.pause_machine("M-101")
+            await client.send_command("machine.pause", "M-101")
     finally:
         await client.aclose()
     keys = {key for _, key in server.command_keys}
@@ -105,8 +105,8 @@ async def test_answer_lost_every_time_says_it_may_have_happened(hostile: Any, lo
 async def test_two_commands_get_two_keys(hostile: Any) -> None:
     server: HostileServer = await hostile()
     async with ClusterClient(server.url) as client:
-        await client.pause_machine("M-101")
-        await client.pause_machine("M-101")
+        await client.send_command("machine.pause", "M-101")
+        await client.send_command("machine.pause", "M-101")
     assert len(server.applications) == 2 and set(server.applications.values()) == {1}
 
 
@@ -122,7 +122,7 @@ async def test_command_refused_by_status_is_not_repeated(hostile: Any, status: i
     server.fail("/v1/machines/M-101/pause", Reply(status, headers))
     async with ClusterClient(server.url, retry_backoff=0.01) as client:
         with pytest.raises(STATUS_ERRORS[status]) as caught:
-            await client.pause_machine("M-101")
+            await client.send_command("machine.pause", "M-101")
     assert caught.value.retry_after == (None if retry_after is None else 7.0)
     assert len([r for r in server.requests if r.method == "POST"]) == 1 and not server.applications
 
@@ -137,6 +137,6 @@ async def test_conflict_with_hostile_detail_is_kept_as_data(hostile: Any) -> Non
     server.fail("/v1/jobs/J-101/reroute", Reply(409, {"Content-Type": "application/problem+json"}, body))
     async with ClusterClient(server.url) as client:
         with pytest.raises(Conflict) as caught:
-            await client.reroute_job("J-101", machine_id="M-102")
+            await client.send_command("job.reroute", "J-101", {"machine_id": "M-102"})
     assert caught.value.detail == detail and caught.value.code == "incompatible_material"
     assert_inert(str(caught.value))

@@ -193,20 +193,20 @@ async def test_commands_idempotency_and_problems(live_server: Callable[..., Any]
     async with ClusterClient(server.url) as client:
         snapshot = await client.snapshot()
         machine_id, job_id, wrong_machine = pick_command_targets(snapshot)
-        first = await client.pause_machine(machine_id, reason="check", idempotency_key="key-pause-1")
-        again = await client.pause_machine(machine_id, reason="check", idempotency_key="key-pause-1")
+        first = await client.send_command("machine.pause", machine_id, {"reason": "check"}, idempotency_key="key-pause-1")
+        again = await client.send_command("machine.pause", machine_id, {"reason": "check"}, idempotency_key="key-pause-1")
         assert first == again and first.status == "applied"
         audit = await client.audit(limit=500)
         assert [e.idempotency_key for e in audit.items].count("key-pause-1") == 1
 
         with pytest.raises(Conflict) as caught:
-            await client.reroute_job(job_id, machine_id=wrong_machine)
+            await client.send_command("job.reroute", job_id, {"machine_id": wrong_machine})
         assert caught.value.code == "incompatible_process" and caught.value.detail
 
         with pytest.raises(NotFound):
             await client.machine("M-does-not-exist")
         with pytest.raises(NotFound):
-            await client.resume_machine("M-does-not-exist")
+            await client.send_command("machine.resume", "M-does-not-exist")
 
 
 class LoseFirstAnswer(httpx.AsyncHTTPTransport):
@@ -233,7 +233,7 @@ async def test_lost_answer_is_retried_with_the_same_key(live_server: Callable[..
     async with ClusterClient(server.url, transport=transport, retry_backoff=0.01) as client:
         snapshot = await client.snapshot()
         machine_id, _, _ = pick_command_targets(snapshot)
-        result = await client.pause_machine(machine_id, mode="after_job")
+        result = await client.send_command("machine.pause", machine_id, {"mode": "after_job"})
         assert result.status == "applied"
         assert len(transport.posts) == 2 and transport.posts[0] == transport.posts[1]
         audit = await client.audit(limit=500)
@@ -246,7 +246,7 @@ async def test_connection_refused_fails_fast(live_server: Callable[..., Any]) ->
     server.stop()
     async with ClusterClient(url, timeout=2.0) as client:
         with pytest.raises(ConnectionFailed):
-            await client.pause_machine("M-1")
+            await client.send_command("machine.pause", "M-1")
 
 
 async def test_auth_failures_are_typed(live_server: Callable[..., Any]) -> None:
@@ -257,7 +257,7 @@ async def test_auth_failures_are_typed(live_server: Callable[..., Any]) -> None:
     async with ClusterClient(server.url, token="view-secret") as viewer:
         snapshot = await viewer.snapshot()
         with pytest.raises(Forbidden) as caught:
-            await viewer.pause_machine(snapshot.machines[0].id)
+            await viewer.send_command("machine.pause", snapshot.machines[0].id)
         assert "view-secret" not in str(caught.value)
     store = Store()
     async with ClusterClient(server.url, token="wrong") as client:
