@@ -21,7 +21,10 @@ from tests.faults.hostile_server import HostileServer, Reply
 Call = Callable[[ClusterClient], Awaitable[Any]]
 
 COMMANDS: dict[str, tuple[str, Call]] = {
-    "pause-machine": ("/v1/machines/M-101/pause", lambda c: c.send_command("machine.pause", "M-101", {"mode": "after_job", "reason": "r"})),
+    "pause-machine": (
+        "/v1/machines/M-101/pause",
+        lambda c: c.send_command("machine.pause", "M-101", {"mode": "after_job", "reason": "r"}),
+    ),
     "resume-machine": ("/v1/machines/M-101/resume", lambda c: c.send_command("machine.resume", "M-101")),
     "ready-machine": ("/v1/machines/M-101/ready", lambda c: c.send_command("machine.ready", "M-101")),
     "pause-node": ("/v1/nodes/N-1/pause", lambda c: c.send_command("node.pause", "N-1", {"reason": "drain"})),
@@ -29,7 +32,10 @@ COMMANDS: dict[str, tuple[str, Call]] = {
     "pause-job": ("/v1/jobs/J-101/pause", lambda c: c.send_command("job.pause", "J-101")),
     "resume-job": ("/v1/jobs/J-101/resume", lambda c: c.send_command("job.resume", "J-101")),
     "cancel-job": ("/v1/jobs/J-101/cancel", lambda c: c.send_command("job.cancel", "J-101", {"reason": "scrap"})),
-    "reroute-job": ("/v1/jobs/J-101/reroute", lambda c: c.send_command("job.reroute", "J-101", {"machine_id": "M-102"})),
+    "reroute-job": (
+        "/v1/jobs/J-101/reroute",
+        lambda c: c.send_command("job.reroute", "J-101", {"machine_id": "M-102"}),
+    ),
     "ack-alert": ("/v1/alerts/A-1/ack", lambda c: c.send_command("alert.ack", "A-1", {"note": "seen"})),
     "shelve-alert": ("/v1/alerts/A-1/shelve", lambda c: c.send_command("alert.shelve", "A-1", {"note": "later"})),
     "unshelve-alert": ("/v1/alerts/A-1/unshelve", lambda c: c.send_command("alert.unshelve", "A-1")),

@@ -193,8 +193,12 @@ async def test_commands_idempotency_and_problems(live_server: Callable[..., Any]
     async with ClusterClient(server.url) as client:
         snapshot = await client.snapshot()
         machine_id, job_id, wrong_machine = pick_command_targets(snapshot)
-        first = await client.send_command("machine.pause", machine_id, {"reason": "check"}, idempotency_key="key-pause-1")
-        again = await client.send_command("machine.pause", machine_id, {"reason": "check"}, idempotency_key="key-pause-1")
+        first = await client.send_command(
+            "machine.pause", machine_id, {"reason": "check"}, idempotency_key="key-pause-1"
+        )
+        again = await client.send_command(
+            "machine.pause", machine_id, {"reason": "check"}, idempotency_key="key-pause-1"
+        )
         assert first == again and first.status == "applied"
         audit = await client.audit(limit=500)
         assert [e.idempotency_key for e in audit.items].count("key-pause-1") == 1
