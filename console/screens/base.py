@@ -83,6 +83,10 @@ class ConsoleScreen(Screen):
         self._offered_actions: tuple[bool | None, ...] | None = None
         self._soon_last: dict[str, float] = {}
         self._soon_pending: set[str] = set()
+        self.monotonic: Callable[[], float] = time.monotonic
+        """The clock of :meth:`soon` (tests freeze it: a throttle must not be tested against the machine's speed)."""
+        self.schedule: Callable[[float, Callable[[], None]], object] = lambda wait, run: self.set_timer(wait, run)
+        """How :meth:`soon` runs something later (tests record instead)."""
 
     # --- plumbing -----------------------------------------------------------------------------------------------
 
@@ -146,7 +150,7 @@ class ConsoleScreen(Screen):
         name = refresh.__name__
         if name in self._soon_pending:
             return
-        now = time.monotonic()
+        now = self.monotonic()
         wait = self._soon_last.get(name, 0.0) + self.console.settings.panel_interval_s - now
         if wait <= 0:
             self._soon_last[name] = now
@@ -156,7 +160,7 @@ class ConsoleScreen(Screen):
 
         def later() -> None:
             self._soon_pending.discard(name)
-            self._soon_last[name] = time.monotonic()
+            self._soon_last[name] = self.monotonic()
             if not self.is_mounted:
                 return
             if self.console.frozen or not self.is_current:
@@ -164,7 +168,7 @@ class ConsoleScreen(Screen):
             else:
                 refresh()
 
-        self.set_timer(wait, later)
+        self.schedule(wait, later)
 
     def freeze_view(self) -> None:
         """The app froze the view: stop showing the store's live data. Widgets that read the store's mappings
