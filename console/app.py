@@ -8,10 +8,8 @@ to the visible screen, which repaints only what changed. Screens that are not vi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import os
-import signal
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -204,20 +202,20 @@ class FactoryConsoleApp(App[int]):
         for adapter in self.session.build_sources():
             self.run_worker(adapter.run(), name=f"source:{adapter.source_id}", group="sources", exit_on_error=False)
         if self._install_signal_handlers:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, self._on_terminate_signal)
+            from console.terminal_guard import guard_app
+
+            # SIGTERM, SIGHUP or a dead terminal: exit, and within 3 s end the process even if the loop is stuck.
+            guard_app(self, asyncio.get_running_loop())
         if os.environ.get("FACTORY_CONSOLE_STALL_TRACE"):  # opt-in: what stalls the loop (docs/performance.md §3)
             from console.stall_trace import start_stall_trace_from_env
 
             self._stall_trace = start_stall_trace_from_env(asyncio.get_running_loop())
 
-    def _on_terminate_signal(self) -> None:
-        """SIGTERM or SIGHUP (a dropped SSH session): leave at once and give the terminal back."""
-        self.exit(return_code=0)
-
     async def on_unmount(self) -> None:
+        if self._install_signal_handlers:
+            from console.terminal_guard import release_guard
+
+            release_guard(self)  # a guard the app made for itself ends with it (console.launch closes its own)
         await self.session.aclose()
 
     # --- coalesced refresh --------------------------------------------------------------------------------------

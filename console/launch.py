@@ -11,10 +11,13 @@ import os
 import sys
 import warnings
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.settings import Settings, SourceSpec
 from console.theme_names import THEME_NAMES, describe_themes
+
+if TYPE_CHECKING:
+    from console.terminal_guard import TerminalGuard
 
 
 class LaunchError(Exception):
@@ -137,7 +140,24 @@ def _start_demo(args: argparse.Namespace, stack: ExitStack) -> Any:
 
 
 def launch(args: argparse.Namespace) -> int:
-    """Run the console until the operator quits; returns the process exit code."""
+    """Run the console until the operator quits; returns the process exit code.
+
+    From the first line on, SIGTERM, SIGHUP and a dead terminal end the process within seconds, even with the loop or
+    the terminal stuck (``console.terminal_guard``): before the app is up at once, after that through a clean exit
+    that its watchdog cuts short 3 s after the signal.
+    """
+    from console.terminal_guard import TerminalGuard
+
+    guard = TerminalGuard()
+    guard.install_signal_handlers()
+    guard.watch_terminal()
+    try:
+        return _run(args, guard)
+    finally:
+        guard.finish()  # after a signal or a hangup: the demo stopped, the audit log done, and os._exit
+
+
+def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
     settings = build_settings(args)
     if settings.insecure:
         warnings.warn(
@@ -148,6 +168,7 @@ def launch(args: argparse.Namespace) -> int:
         demo = None
         if args.demo:
             demo = _start_demo(args, stack)
+            guard.cleanups.append(demo.stop)
             settings.demo = True
             settings.sources.insert(0, SourceSpec("cluster", "cluster", demo.url))
             for index, (node_id, url) in enumerate(sorted(demo.agent_urls.items()), start=1):
@@ -155,5 +176,6 @@ def launch(args: argparse.Namespace) -> int:
         from console.app import FactoryConsoleApp
 
         app = FactoryConsoleApp(settings, demo=demo)
+        guard.attach(app)
         app.run()
         return app.return_code or 0
