@@ -4,11 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format screenshots bench bench-quick soak clean help
+.PHONY: demo test fuzz lint format screenshots bench bench-quick soak clean help
 
 help:
 	@echo "make demo         run the console against the built-in simulated cluster"
-	@echo "make test         run the whole test suite"
+	@echo "make test         run the whole test suite (with a bounded fuzz of the demo server's API)"
+	@echo "make fuzz         hunt: fuzz the demo server's API with many more examples (FUZZ_EXAMPLES, FUZZ_SEED)"
 	@echo "make lint         ruff check, ruff format --check, import contracts"
 	@echo "make screenshots  write SVG screenshots of the main screens to screenshots/"
 	@echo "make bench        run the benchmarks (bench-quick: under 2 minutes)"
@@ -25,6 +26,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The bounded fuzz (tests/demo/test_server_fuzz.py) is part of `make test`; this runs it longer, with another seed.
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(PY) -m pytest -q -p no:cacheprovider --timeout=0 tests/demo/test_server_fuzz.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

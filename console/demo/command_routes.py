@@ -41,6 +41,20 @@ from console.demo.problems import (
 from console.demo.sim.errors import SimCommandError
 
 MAX_KEY_LENGTH = 255
+KEY_WHITESPACE = " \t"
+"""What is stripped from a key: HTTP's optional whitespace, and nothing else (so the document can say which keys
+are blank)."""
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "a fresh UUID per command; a retry sends the same one. Missing or blank: 400 "
+    f"idempotency_key_required; longer than {MAX_KEY_LENGTH} characters: 400 idempotency_key_too_long",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "[^ \t]"},
+}
+"""The header as the OpenAPI document gives it. The handler reads it as optional and checks it itself (so a missing
+key is 400 with its own code, after 401/403 and before the body's 422), which FastAPI would document as optional."""
 
 
 @dataclass(frozen=True)
@@ -95,17 +109,16 @@ def _add_command(router: APIRouter, ctx: ServerContext, spec: CommandSpec) -> No
 
     def idempotency_key(
         principal: Principal = Depends(authorise),
-        key: str | None = Header(
-            None, alias="Idempotency-Key", description="a fresh UUID per command; a retry sends the same one"
-        ),
+        # Documented by IDEMPOTENCY_KEY_PARAMETER (openapi_extra below), not by FastAPI.
+        key: str | None = Header(None, alias="Idempotency-Key", include_in_schema=False),
     ) -> str:
-        if key is None or not key.strip():
+        if key is None or not key.strip(KEY_WHITESPACE):
             raise ApiProblem(400, "commands need an Idempotency-Key header", code=CODE_IDEMPOTENCY_KEY_REQUIRED)
         if len(key) > MAX_KEY_LENGTH:
             raise ApiProblem(
                 400, f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters", code=CODE_IDEMPOTENCY_KEY_TOO_LONG
             )
-        return key.strip()
+        return key.strip(KEY_WHITESPACE)
 
     body_model = spec.body
 
@@ -140,6 +153,7 @@ def _add_command(router: APIRouter, ctx: ServerContext, spec: CommandSpec) -> No
         summary=spec.summary,
         tags=["commands"],
         name=spec.action,
+        openapi_extra={"parameters": [IDEMPOTENCY_KEY_PARAMETER]},
     )
 
 

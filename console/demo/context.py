@@ -55,7 +55,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 it; the server promises more: ``type``, ``title``, ``status`` and ``code`` are always there)."""
 
 PROBLEM_DESCRIPTIONS = {
-    400: "bad request (problem details): a missing or over-long Idempotency-Key, a cursor that is not one of ours",
+    400: "bad request (problem details): a request that is not valid HTTP (`bad_request`), a missing or over-long "
+    "Idempotency-Key, a cursor of another form (`invalid_cursor`)",
     401: "missing or unknown bearer token (problem details)",
     403: "the caller's role may not do this (problem details)",
     404: "no such object (problem details)",

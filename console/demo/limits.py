@@ -1,7 +1,8 @@
 """Limits on what a request may carry, checked at the edge before any route runs.
 
 :class:`RequestGuard` is an ASGI middleware in front of the routes (behind authentication: a stranger gets 401
-before a byte of the body is read). For a request with a body it
+before a byte of the body is read). For a request with a body whose method gives a body a meaning (POST, PUT,
+PATCH: :data:`BODY_METHODS`) it
 
 * answers ``413 body_too_large`` when ``Content-Length`` says more than :data:`MAX_BODY_BYTES`, at once, before
   reading the body; a body without a length (chunked) is read up to the limit and refused as soon as it goes over;
@@ -11,7 +12,9 @@ before a byte of the body is read). For a request with a body it
   (a reason, a note, a reroute target...);
 * otherwise hands the body it read to the app unchanged.
 
-A JSON body that does not parse is ``422 validation_error`` (as the app would say). The limits keep
+A JSON body that does not parse is ``422 validation_error`` (as the app would say). The body of any other request
+(a GET, a HEAD) has no meaning (RFC 9110): no route reads it, so it is neither checked nor refused, and a read answers
+only what its OpenAPI entry says. The limits keep
 one request from growing the server (a 10 MB note was kept in the audit log, the idempotency store and the event
 history, and sent to every console) and keep text that cannot be published out of the simulation.
 """
@@ -39,6 +42,8 @@ MAX_BODY_BYTES = 64 * 1024
 length, each character escaped as ``\\uXXXX\\uXXXX``, stay under it."""
 MAX_TEXT_CHARS = 1000
 """The longest string accepted anywhere in a request body (characters, i.e. code points)."""
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""The methods whose body is checked (the demo's routes read a body only in POST)."""
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -105,7 +110,7 @@ class RequestGuard:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -36,7 +36,14 @@ from console.api.models import (
     Snapshot,
 )
 from console.demo.context import ServerContext, json_response, problem_responses
-from console.demo.paging import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, paginate
+from console.demo.paging import (
+    DEFAULT_LIMIT,
+    ID_CURSOR_PATTERN,
+    MAX_CURSOR_LENGTH,
+    MAX_LIMIT,
+    POSITION_CURSOR_PATTERN,
+    paginate,
+)
 from console.demo.problems import CODE_NOT_FOUND, CODE_VALIDATION, ApiProblem
 from console.demo.state import ServedState, Table
 from console.demo.text import model_json
@@ -51,11 +58,20 @@ THREAD_GZIP_LEVEL = 1
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
 CURSOR = Query(
     None,
-    description="opaque cursor from the previous page's next_cursor (base64url); one that is not ours is "
-    "400 invalid_cursor",
-    pattern=CURSOR_PATTERN,
+    description="the previous page's next_cursor; opaque, but any cursor of this form is a position in the list "
+    "(`s` and base64url); one of another form is 400 invalid_cursor",
+    pattern=ID_CURSOR_PATTERN,
     max_length=MAX_CURSOR_LENGTH,
 )
+"""The cursor of a list ordered by id (console.demo.paging)."""
+POSITION_CURSOR = Query(
+    None,
+    description="the previous page's next_cursor; opaque, but any cursor of this form is a position in the list "
+    "(`i` and an integer); one of another form is 400 invalid_cursor",
+    pattern=POSITION_CURSOR_PATTERN,
+    max_length=MAX_CURSOR_LENGTH,
+)
+"""The cursor of the audit log (ordered by position, newest first)."""
 
 
 def _values(raw: str | None) -> set[str] | None:
@@ -229,7 +245,11 @@ def read_router(ctx: ServerContext) -> APIRouter:
     @router.get("/quality", response_model=Quality, tags=["reading"])
     async def get_quality(
         scope: Literal["cluster", "node", "machine"] = Query("cluster", description="cluster, node or machine"),
-        id: str | None = Query(None, description="the node or machine id (not needed for scope=cluster)"),
+        id: str | None = Query(
+            None,
+            description="the node or machine id: scope=node and scope=machine need one (else 422 validation_error); "
+            "scope=cluster ignores it",
+        ),
     ) -> Response:
         if scope != "cluster" and not id:
             raise ApiProblem(422, f"scope={scope} needs an id", code=CODE_VALIDATION)
@@ -243,7 +263,7 @@ def read_router(ctx: ServerContext) -> APIRouter:
         return _json(table.json_of(key))
 
     @router.get("/audit", response_model=Page[AuditEntry], tags=["reading"], responses=problem_responses(400))
-    async def list_audit(limit: int = LIMIT, cursor: str | None = CURSOR) -> Response:
+    async def list_audit(limit: int = LIMIT, cursor: str | None = POSITION_CURSOR) -> Response:
         # Newest first. The key is the number in the entry's id (``AU-000123``: the simulation numbers entries in
         # order), negated so it grows down the page; stable while old entries are dropped from the log's far end.
         return _page(ctx.view.audit(), limit, cursor, key=_audit_key)

@@ -28,6 +28,7 @@ from fastapi import FastAPI
 
 from console.demo.auth import TokenTable, parse_token
 from console.demo.feed import DEFAULT_HISTORY, DEFAULT_HISTORY_S, EventFeed
+from console.demo.protocol import ProblemH11Protocol
 from console.demo.server import create_app
 from console.demo.views import NodeView, View
 
@@ -139,6 +140,7 @@ class DemoHost:
             lifespan="off",
             ws="none",
             timeout_graceful_shutdown=3,
+            http=ProblemH11Protocol,  # a request that is not valid HTTP gets a problem document too
         )
         sock = bind_socket(host, port)
         served = ServedView(

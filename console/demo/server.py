@@ -24,7 +24,7 @@ from console.demo.command_routes import command_router
 from console.demo.context import ServerContext, json_response, problem_responses
 from console.demo.feed import EventFeed
 from console.demo.limits import RequestGuard
-from console.demo.problems import CODE_VALIDATION, ApiProblem, install_problem_handlers
+from console.demo.problems import install_problem_handlers
 from console.demo.read_routes import read_router
 from console.demo.sse import event_stream
 
@@ -35,6 +35,14 @@ it by default, so a stream is not buffered in the compressor)."""
 GZIP_LEVEL = 1
 """Fast compression: a 20,000-machine snapshot (~43 MB of JSON) takes ~0.3 s at level 1 and ~7 MB on the wire;
 Starlette's default (9) takes several seconds for a few percent less."""
+
+
+MAX_SEQ = 2**63 - 1
+MIN_SEQ = -(2**63)
+"""The ``after`` a client may send (a signed 64-bit integer; below 0 or above the current seq gets ``reset``)."""
+LAST_EVENT_ID_PATTERN = r"^(?:-?[0-9]{1,19})?$"
+"""``Last-Event-ID``: a seq in decimal (up to 19 digits: any 64-bit seq), or blank (as if not sent). HTTP strips the
+spaces around a header value; anything else (``+5``, ``5_000``, ``soon``) is 422 ``validation_error``."""
 
 
 def create_app(
@@ -66,6 +74,9 @@ def create_app(
         summary=f"Simulated {what} (factory-console {__version__} demo server)",
         docs_url=None,
         redoc_url=None,
+        # Any request may be answered these, before a route runs: 400 by the HTTP layer when it is not valid HTTP
+        # (console.demo.protocol), 401 by the auth middleware when the server has tokens.
+        responses=problem_responses(400, 401),
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
@@ -94,15 +105,22 @@ def _add_misc_routes(app: FastAPI, ctx: ServerContext) -> None:
         | problem_responses(401, 422),
     )
     async def events(
-        after: int | None = Query(None, description="resume after this seq (Last-Event-ID wins when both are sent)"),
-        last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+        after: int | None = Query(
+            None,
+            ge=MIN_SEQ,
+            le=MAX_SEQ,
+            description="resume after this seq (Last-Event-ID wins when both are sent); a negative one gets reset",
+        ),
+        last_event_id: str = Header(
+            "",  # not None: the document says a string (FastAPI would add null, which a header cannot carry)
+            alias="Last-Event-ID",
+            pattern=LAST_EVENT_ID_PATTERN,
+            description="resume after this seq, as `after`; blank is as if not sent",
+        ),
     ) -> StreamingResponse:
         start = after
-        if last_event_id is not None and last_event_id.strip():
-            try:
-                start = int(last_event_id.strip())
-            except ValueError:
-                raise ApiProblem(422, "Last-Event-ID is not a seq (an integer)", code=CODE_VALIDATION) from None
+        if last_event_id:
+            start = int(last_event_id)  # the pattern admits only digits; a seq never issued gets reset
         return StreamingResponse(
             event_stream(ctx.feed, ctx.hub, start, keepalive_s=ctx.keepalive_s),
             media_type="text/event-stream",
