@@ -1,0 +1,110 @@
+"""A parsed filter: its :class:`Term` s, the messages parsing left, and the row tests screens call.
+
+Why apart from the parser: a :class:`Query` is what screens hold and call per row (``matches_machine`` and the
+others), and it is immutable, so one can be shared and compared; it compiles itself lazily, once per kind of row
+(:mod:`console.store.query.evaluate`), the first time a row of that kind is tested. ``str()`` of a query or a term
+gives the normalised text (one space between terms, canonical field names, quotes only where needed), which parses
+back to the same query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from console.api.models import Alert, Job, Machine, Node, utc_now
+from console.store.query.evaluate import Predicate, compile_terms
+from console.store.query.fields import ALIASES, FIELDS, Kind
+
+__all__ = ["Query", "Term", "quote"]
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a query: free text (``field is None``) or ``field:value``, maybe negated.
+
+    ``value`` is kept as typed (for display); matching folds case.
+    """
+
+    field: str | None
+    value: str
+    negated: bool = False
+
+    def __str__(self) -> str:
+        sign = "-" if self.negated else ""
+        if self.field is None:
+            return sign + quote(self.value, free_text=True)
+        if self.field == "risk":
+            return f"{sign}at-risk" if self.value == "yes" else f"{sign}risk:no"
+        return f"{sign}{self.field}:{quote(self.value, free_text=False)}"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed filter. Immutable; compiled lazily, once per kind of row."""
+
+    terms: tuple[Term, ...] = ()
+    errors: tuple[str, ...] = ()
+    _compiled: dict[str, Predicate] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the query filters nothing (so a screen can skip the test altogether)."""
+        return not self.terms
+
+    def __str__(self) -> str:
+        """The normalised form: one space between terms, canonical field names, quotes only where needed."""
+        return " ".join(str(term) for term in self.terms)
+
+    def matches_machine(self, machine: Machine, node: Node | None = None) -> bool:
+        """Does the machine pass? ``node`` is the machine's node, for ``node:`` tests on its name and city."""
+        return self._predicate("machine")(machine, node, None)
+
+    def matches_job(self, job: Job, node: Node | None = None, now: datetime | None = None) -> bool:
+        """Does the job pass? ``node`` is the job's node, if any; ``now`` is for ``at-risk`` (default: the clock)."""
+        if now is None and self._uses_risk:
+            now = utc_now()
+        return self._predicate("job")(job, node, now)
+
+    def matches_alert(self, alert: Alert, node: Node | None = None) -> bool:
+        """Does the alert pass? ``node`` (optional) is the node the alert's source belongs to, for ``node:``."""
+        return self._predicate("alert")(alert, node, None)
+
+    def matches_node(self, node: Node) -> bool:
+        return self._predicate("node")(node, node, None)
+
+    def ignored_fields(self, kind: Kind) -> list[str]:
+        """Fields of this query that do not apply to ``kind`` and are therefore ignored for it."""
+        names = FIELDS[kind]
+        seen: list[str] = []
+        for term in self.terms:
+            if term.field is not None and term.field not in names and term.field not in seen:
+                seen.append(term.field)
+        return seen
+
+    def warnings(self, kind: Kind) -> list[str]:
+        """Everything to show under the filter box for a screen of ``kind``: parse errors, then ignored fields."""
+        plural = {"machine": "machines", "job": "jobs", "alert": "alerts", "node": "nodes"}[kind]
+        extra = [f"{name}: does not apply to {plural} (ignored)" for name in self.ignored_fields(kind)]
+        return [*self.errors, *extra]
+
+    @property
+    def _uses_risk(self) -> bool:
+        return any(term.field == "risk" for term in self.terms)
+
+    def _predicate(self, kind: str) -> Predicate:
+        predicate = self._compiled.get(kind)
+        if predicate is None:
+            predicate = compile_terms(self.terms, kind)
+            self._compiled[kind] = predicate
+        return predicate
+
+
+def quote(value: str, *, free_text: bool) -> str:
+    """``value`` as the parser reads it back: quoted (with ``\\`` escapes) only where it has to be."""
+    needs = not value or any(ch.isspace() or ch in '"\\' for ch in value)
+    if free_text and not needs:
+        needs = ":" in value or value.startswith("-") or value.casefold() in ALIASES
+    if not needs:
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
