@@ -81,7 +81,7 @@ class FactoryConsoleApp(App[int]):
         "audit": AuditScreen,
     }
     DEFAULT_MODE = "dashboard"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
@@ -341,7 +341,7 @@ class FactoryConsoleApp(App[int]):
             except Exception as error:
                 self.notify(f"Theme not saved: {error}", severity="warning", markup=False)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, mode, title in SCREEN_KEYS:
             yield SystemCommand(f"Screen: {title}", f"Switch to the {title} screen ({key})", self._switcher(mode))
@@ -354,10 +354,10 @@ class FactoryConsoleApp(App[int]):
         if isinstance(screen, ConsoleScreen):
             yield from screen.palette_commands()
 
-    def _switcher(self, mode: str):
+    def _switcher(self, mode: str) -> Callable[[], object]:
         return lambda: self.switch_mode(mode)
 
-    def _theme_setter(self, name: str):
+    def _theme_setter(self, name: str) -> Callable[[], None]:
         def set_theme() -> None:
             self.theme = name
 

@@ -40,9 +40,12 @@ class CommandClient(Protocol):
 class AuditSink(Protocol):
     """The local audit log (``console.audit_log.AuditLog``)."""
 
-    def attempt(self, **record: Any) -> None: ...
+    # Properties, so a method with keyword parameters of its own (as ``AuditLog``'s) is one.
+    @property
+    def attempt(self) -> Callable[..., None]: ...
 
-    def outcome(self, **record: Any) -> None: ...
+    @property
+    def outcome(self) -> Callable[..., None]: ...
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,8 @@ def check_keymap(keymap: Mapping[str, str], table: BindingTable) -> list[KeymapP
         if problem:
             problems.append(KeymapProblem(binding_id, problem))
     descriptions = table.descriptions()
-    for binding_id, keys in wanted.items():
-        problem = _shadowing(binding_id, keys, table, wanted, descriptions)
+    for binding_id, chosen in wanted.items():
+        problem = _shadowing(binding_id, chosen, table, wanted, descriptions)
         if problem:
             problems.append(KeymapProblem(binding_id, problem))
     order = list(keymap)

@@ -14,6 +14,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
+from console.screens.base import ConsoleScreen
 from widgets.safe_text import clean
 
 if TYPE_CHECKING:
@@ -104,9 +105,11 @@ class EntityProvider(Provider):
             return
         self.app.switch_mode("jobs")
         screen = self.app.screen
-        screen.set_filter(job_id)
+        if isinstance(screen, ConsoleScreen):
+            screen.set_filter(job_id)
 
     def _alert(self, alert_id: str) -> None:
         self.app.switch_mode("alerts")
         screen = self.app.screen
-        screen.set_filter(alert_id)
+        if isinstance(screen, ConsoleScreen):
+            screen.set_filter(alert_id)

@@ -78,7 +78,7 @@ class Session:
         """Build an adapter for each configured source (once); the caller runs each ``adapter.run()`` as a task."""
         if self.adapters:
             return list(self.adapters.values())
-        kinds = Counter(spec.kind for spec in self.settings.sources)
+        kinds = Counter[str](spec.kind for spec in self.settings.sources)
         context = AdapterContext(self.store, self.settings, self.server_clock, lambda kind: kinds[kind])
         for spec in self.settings.sources:
             self.adapters[spec.source_id] = self.registry.create(spec, context)

@@ -260,7 +260,7 @@ class StallTracer:
             "loop_cpu_s": round(beat_cpu - stall.last_cpu, 4),
             "samples": stall.samples,
             "gc": gcs,
-            "gc_s": round(sum(g["duration_s"] for g in gcs), 4),
+            "gc_s": round(sum(float(g["duration_s"] or 0.0) for g in gcs), 4),
             "sampler_max_gap_s": round(stall.max_gap, 4),
             "owners": [{"count": n, "function": f} for f, n in stall.owners.most_common(self.top)],
             "stacks": [{"count": n, "stack": list(s)} for s, n in stall.stacks.most_common(self.top)],

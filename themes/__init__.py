@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from textual.app import App
 from textual.theme import Theme
@@ -250,7 +251,7 @@ VARIABLE_DEFAULTS: dict[str, str] = dict(FACTORY_DARK.variables)
 """Fallbacks for themes that do not define the custom variables (return from ``App.get_theme_variable_defaults``)."""
 
 
-def register_themes(app: App[object]) -> None:
+def register_themes(app: App[Any]) -> None:
     """Register all four themes on ``app`` (it still has to set ``app.theme``; see :func:`choose_theme`)."""
     for theme in THEMES.values():
         app.register_theme(theme)

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -41,6 +41,7 @@ from console.api.errors import (
     parse_retry_after,
     problem_from_body,
 )
+from console.api.lean import LeanModel
 from console.api.models import (
     Alert,
     AuditEntry,
@@ -59,7 +60,7 @@ from console.api.sse import DEFAULT_MAX_EVENT_BYTES, SseFramer, SseMessage, Stre
 
 __all__ = ["DEFAULT_SILENCE_TIMEOUT", "ClusterClient", "safe_url"]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel | LeanModel)
 
 DEFAULT_SILENCE_TIMEOUT = 45.0
 """The contract: no byte for 45 s (keep-alive comments count) means the stream is dead."""
@@ -250,8 +251,10 @@ class ClusterClient:
         event loop, and with it the console's keys and screen, keeps going meanwhile."""
         response = await self._get("/v1/snapshot")
         if len(response.content) < LARGE_BODY:
-            return self._decode(response, Snapshot)
-        return await asyncio.to_thread(self._decode, response, Snapshot)
+            snapshot: Snapshot = self._decode(response, Snapshot)
+        else:
+            snapshot = await asyncio.to_thread(self._decode, response, Snapshot)
+        return snapshot
 
     async def nodes(self) -> list[Node]:
         return await self._all("/v1/nodes", Node)
@@ -321,7 +324,7 @@ class ClusterClient:
         *,
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
         on_open: Callable[[], None] | None = None,
-    ) -> AsyncIterator[list[SseMessage]]:
+    ) -> AsyncGenerator[list[SseMessage], None]:
         """The event stream as raw messages, one list per chunk read from the network (see :meth:`events`); the list
         is empty for a chunk that completes no event (a keep-alive), so the caller can tell a quiet stream from a dead
         one.

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 import pydantic.dataclasses
 from pydantic import ConfigDict
-from pydantic.fields import FieldInfo
+from pydantic.fields import Field, FieldInfo
 
 __all__ = ["LEAN_CONFIG", "LeanModel", "WeakLeanModel", "lean"]
 
@@ -36,15 +36,16 @@ _NEW = object.__new__
 _SET = object.__setattr__
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(Field,))
 def lean(cls: type[_T]) -> type[_T]:
     """Make ``cls`` (a :class:`LeanModel` subclass with annotated fields) a frozen, slotted pydantic dataclass.
 
     Keyword-only, so fields with defaults may come before required ones, as in the contract's field order.
     """
-    decorate: Callable[[type[_T]], type[_T]] = pydantic.dataclasses.dataclass(
+    decorate: Callable[[type[_T]], Any] = pydantic.dataclasses.dataclass(
         config=LEAN_CONFIG, slots=True, frozen=True, kw_only=True
     )
-    record = decorate(cls)
+    record: type[_T] = decorate(cls)
     record.model_fields = record.__pydantic_fields__  # type: ignore[attr-defined]  # as BaseModel.model_fields
     return record
 
@@ -76,7 +77,7 @@ class LeanModel:
 
     @classmethod
     def _field_names(cls) -> tuple[str, ...]:
-        names: tuple[str, ...] = cls.__slots__  # type: ignore[assignment]  # the dataclass's slots: its fields
+        names: tuple[str, ...] = cls.__slots__  # the dataclass's slots: its fields
         return names
 
     def model_dump(

@@ -449,7 +449,7 @@ class Problem(BaseModel):
 
 # --- events ---------------------------------------------------------------------------------------------------------
 
-EVENT_MODELS: dict[str, type[ApiModel]] = {
+EVENT_MODELS: dict[str, type[ApiModel | LeanModel]] = {
     EventType.CLUSTER_UPDATED: Cluster,
     EventType.NODE_UPDATED: Node,
     EventType.MACHINE_UPDATED: Machine,

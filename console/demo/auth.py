@@ -179,6 +179,7 @@ def principal_of(conn: HTTPConnection) -> Principal:
     principal = conn.scope.get(PRINCIPAL_SCOPE_KEY)
     if principal is None:  # a public path under auth: nobody in particular
         return Principal("anonymous", "")
+    assert isinstance(principal, Principal)
     return principal
 
 

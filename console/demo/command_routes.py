@@ -13,6 +13,7 @@ model is a local of the loop that builds the routes.
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from pydantic import BaseModel
@@ -158,7 +159,7 @@ def _add_command(router: APIRouter, ctx: ServerContext, spec: CommandSpec) -> No
 
 
 def _execute(
-    ctx: ServerContext, spec: CommandSpec, target_id: str, payload: dict, principal: Principal, key: str
+    ctx: ServerContext, spec: CommandSpec, target_id: str, payload: dict[str, Any], principal: Principal, key: str
 ) -> tuple[int, bytes, str]:
     """Run one command on the simulation; the answer's status, body and media type (to send and to store)."""
     try:
@@ -171,13 +172,13 @@ def _execute(
     except ApiProblem as problem:
         return problem.status, _problem_bytes(problem), PROBLEM_MEDIA_TYPE
     except SimCommandError as err:
-        problem = ApiProblem(err.status, err.detail, code=err.code, title=err.title)
-        return problem.status, _problem_bytes(problem), PROBLEM_MEDIA_TYPE
+        refusal = ApiProblem(err.status, err.detail, code=err.code, title=err.title)
+        return refusal.status, _problem_bytes(refusal), PROBLEM_MEDIA_TYPE
     result = CommandResult(command_id=str(uuid.uuid4()), status="applied", audit_id=entry.id)
     return 200, result.model_dump_json().encode(), "application/json"
 
 
-def _check_reroute_target(ctx: ServerContext, spec: CommandSpec, payload: dict) -> dict:
+def _check_reroute_target(ctx: ServerContext, spec: CommandSpec, payload: dict[str, Any]) -> dict[str, Any]:
     """On a node agent (a cluster of one node) a reroute stays on the node.
 
     A target outside the node does not exist there (422 ``unknown_target``, as the simulation says of an unknown

@@ -106,7 +106,7 @@ class DemoServer:
         the feed's history), as if the WAN had come back.
         """
         served = self.host.server_for(None)
-        self.call(self.host.set_down, served, bool(down))
+        _ = self.call(self.host.set_down, served, bool(down))  # a coroutine function: call awaits it
 
     @property
     def cluster_down(self) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import operator
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
@@ -88,7 +89,7 @@ def _page(
     key: Callable[[T], Any] | None = None,
     dump: Callable[[T], bytes] | None = None,
 ) -> Response:
-    key = key or (lambda item: item.id)
+    key = key or operator.attrgetter("id")
     dump = dump or model_json
     ordered = sorted(items, key=key)
     page, next_cursor = paginate(ordered, key, limit, cursor)

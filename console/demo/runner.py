@@ -371,7 +371,7 @@ async def serve_demo(
                 demo.add_server(host, port + index if port else 0, node_id=node.id)
 
     loop = asyncio.get_running_loop()
-    handled: list[int] = []
+    handled: list[signal.Signals] = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

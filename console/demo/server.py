@@ -45,6 +45,11 @@ LAST_EVENT_ID_PATTERN = r"^(?:-?[0-9]{1,19})?$"
 spaces around a header value; anything else (``+5``, ``5_000``, ``soon``) is 422 ``validation_error``."""
 
 
+_STREAM_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "the event stream"}
+}
+
+
 def create_app(
     sim: Any,
     feed: EventFeed | None = None,
@@ -101,8 +106,7 @@ def _add_misc_routes(app: FastAPI, ctx: ServerContext) -> None:
         "/v1/events",
         tags=["events"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}}
-        | problem_responses(401, 422),
+        responses=_STREAM_ANSWER | problem_responses(401, 422),
     )
     async def events(
         after: int | None = Query(

@@ -81,7 +81,8 @@ def scrub(value: Any) -> Any:
 def model_json(model: Any) -> bytes:
     """``model`` as UTF-8 JSON; a model holding text that is not scalar is serialised with that text scrubbed."""
     try:
-        return model.model_dump_json().encode()
+        text: str = model.model_dump_json()
+        return text.encode()
     except (ValueError, UnicodeError):  # pydantic's PydanticSerializationError is a ValueError
         log.warning("%s holds text that is not valid Unicode; sent with U+FFFD in its place", type(model).__name__)
         return json.dumps(scrub(model.model_dump(mode="json")), separators=(",", ":"), ensure_ascii=False).encode()

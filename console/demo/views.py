@@ -251,6 +251,8 @@ class View:
 class NodeView(View):
     """One node as a cluster of one node: what its node agent serves."""
 
+    node_id: str
+
     def __init__(self, sim: Any, node_id: str, agent_urls: Mapping[str, str] | None = None) -> None:
         super().__init__(sim, agent_urls)
         if sim.node(node_id) is None:
@@ -274,7 +276,7 @@ class NodeView(View):
         if kind == "machine":
             return self._node_of_machine(object_id) == self.node_id
         if kind in ("job", "alert"):
-            return self.sim.node_of(kind, object_id) == self.node_id
+            return bool(self.sim.node_of(kind, object_id) == self.node_id)
         return False  # cluster-wide things are not the node's
 
     def contains(self, kind: str, object_id: str) -> bool:

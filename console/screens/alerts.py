@@ -6,14 +6,16 @@ flood: the operator should know the list is longer than one person can work thro
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import Label
 
 from console.rows import ALERT_COLUMNS, ALERT_SORTS, SHELVED_COLUMNS, alert_flood, alert_row, shelved_row, sort_alerts
 from console.screens.actions import ActionFlows
+from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen
 from widgets.data_grid import DataGrid, RowData
 
@@ -93,18 +95,23 @@ class AlertsScreen(ListScreen):
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter jumps to the alert's source."""
         event.stop()
+        if event.key is None:
+            return
         alert = self.store.alerts.get(event.key)
         if alert is None:
             return
         jump_to_source(self, alert.source.kind, alert.source.id)
 
 
-def jump_to_source(screen, kind: str, ident: str) -> None:
-    """Open what an alert is about: a machine's detail, a job's machine, or the node on the dashboard."""
+def jump_to_source(screen: Screen[Any], kind: str, ident: str) -> None:
+    """Open what an alert is about: a machine's detail, a job's machine, or the node on the dashboard.
+
+    ``screen`` is any screen of the console (the palette passes the one showing), so the store comes from its app."""
+    from console.screens.dashboard import DashboardScreen
     from console.screens.machine_detail import MachineDetailScreen
 
-    store = screen.store
     app = screen.app
+    store = cast(ConsoleHost, app).store
     if kind == "machine" and ident in store.machines:
         app.push_screen(MachineDetailScreen(ident))
     elif kind == "job" and (job := store.jobs.get(ident)) is not None and job.machine_id in store.machines:
@@ -112,7 +119,7 @@ def jump_to_source(screen, kind: str, ident: str) -> None:
     elif kind == "node" and ident in store.nodes:
         app.switch_mode("dashboard")
         dashboard = app.screen
-        if hasattr(dashboard, "selected_node"):
+        if isinstance(dashboard, DashboardScreen):
             dashboard.selected_node = ident
             dashboard.rebuild()
     else:

@@ -8,8 +8,8 @@ hand plain models down to widgets; they never do I/O themselves (actions go thro
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -44,7 +44,7 @@ class FilterInput(Input):
             screen.close_filter()
 
 
-class ConsoleScreen(Screen):
+class ConsoleScreen(Screen[Any]):
     """Base of the five main screens and the machine detail screen."""
 
     SCREEN_TITLE: ClassVar[str] = ""
@@ -394,7 +394,7 @@ class ConsoleScreen(Screen):
                 self._runner(binding.action, key),
             )
 
-    def _runner(self, action: str, key: str):
+    def _runner(self, action: str, key: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             await self.run_action(action)
 

@@ -6,7 +6,7 @@ exactly as they are (a hidden action is not listed).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +16,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
 
-def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
     """``(keys, description, where)`` for each enabled binding of ``screen``, in binding order, one row per action."""
     rows: list[tuple[str, str, str]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -63,7 +63,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "dismiss_help", "Close", key_display="?", id="help.close2", show=False),
     ]
 
-    def __init__(self, screen: Screen) -> None:
+    def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.source_screen = screen
         self.rows = binding_rows(screen)
@@ -72,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
         name = getattr(self.source_screen, "SCREEN_TITLE", type(self.source_screen).__name__)
         with Vertical():
             yield Label(f"Keys: {name}   (escape closes; ctrl+p opens the command palette)")
-            table: DataTable = DataTable(cursor_type="row", zebra_stripes=True)
+            table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("Key", "Action", "Where")
             for keys, description, where in self.rows:
                 table.add_row(Text(keys), Text(description), Text(where))

@@ -139,6 +139,8 @@ class JobsScreen(ListScreen):
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         event.stop()
+        if event.key is None:
+            return
         job = self.store.jobs.get(event.key)
         if job is not None and job.machine_id and job.machine_id in self.store.machines:
             from console.screens.machine_detail import MachineDetailScreen

@@ -95,7 +95,7 @@ class ListScreen(ConsoleScreen):
 
     def on_data_grid_mark_toggled(self, event: DataGrid.MarkToggled) -> None:
         event.stop()
-        if event.control is not self.grid:
+        if event.control is not self.grid or event.key is None:
             return
         self.marked ^= {event.key}
         self.marks_changed()

@@ -44,7 +44,7 @@ class MachineDetailScreen(ConsoleScreen):
     MachineDetailScreen.-narrow #telemetry { display: none; }
     MachineDetailScreen.-narrow #side { display: none; }
     """
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -30,7 +30,7 @@ class Confirmed:
     choice: str | None = None
 
 
-class _Dialog(ModalScreen):
+class _Dialog(ModalScreen[Any]):
     """Shared look and keys of the dialogs: escape cancels, ctrl+s / enter on the button confirms."""
 
     DEFAULT_CSS = """

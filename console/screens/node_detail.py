@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Label, Static
 
+from console.api.models import Alert
 from console.formatting import age, duration
 from console.rows import COMPACT_ALERT_COLUMNS, alert_row, counts_text, sort_alerts
 from console.screens.actions import ActionFlows
@@ -146,7 +147,7 @@ class NodeDetailScreen(ConsoleScreen):
             [alert_row(a, now, compact=True) for a in sort_alerts(alerts)]
         )
 
-    def _alert_node(self, alert) -> str | None:
+    def _alert_node(self, alert: Alert) -> str | None:
         store = self.store
         if alert.source.kind == "node":
             return alert.source.id

@@ -70,6 +70,8 @@ class NodesScreen(ListScreen):
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter opens the node: its sources, their ages and disagreements, its alerts."""
         event.stop()
+        if event.key is None:
+            return
         from console.screens.node_detail import NodeDetailScreen
 
         self.app.push_screen(NodeDetailScreen(event.key))

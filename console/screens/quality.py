@@ -45,7 +45,7 @@ class QualityScreen(ListScreen):
         Binding("v", "next_characteristic", "Characteristic", id="quality.characteristic"),
         Binding("tab", "focus_next", "Next", show=False, id="quality.next"),
     ]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self) -> None:
         super().__init__()

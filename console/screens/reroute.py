@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -96,7 +96,7 @@ class RerouteDialog(ModalScreen[RerouteChoice | None]):
                 ),
                 classes="title",
             )
-            table: DataTable = DataTable(cursor_type="row", id="candidates")
+            table: DataTable[Any] = DataTable(cursor_type="row", id="candidates")
             table.add_columns("Machine", "Node", "Score", "ETA", "Delivery", "CO2e", "Reasons / blockers")
             table.add_row(Text("auto: the best candidate", style="bold"), *(Text("") for _ in range(6)), key=AUTO_KEY)
             for candidate in self.candidates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from textual.content import Content
 from textual.widgets import Static
@@ -64,7 +65,7 @@ class StatusHeader(Static):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self._last: Content | None = None
         self._parts: list[tuple[int, Content]] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from console.sources.adapter import AdapterContext, SourceAdapter, SourceFactory
 
@@ -68,8 +68,8 @@ class SourceRegistry:
         return loaded
 
 
-def _entry_points(group: str) -> Iterable[object]:
-    return entry_points(group=group)  # type: ignore[no-any-return]
+def _entry_points(group: str) -> Iterable[EntryPoint]:
+    return entry_points(group=group)
 
 
 def _cluster_factory(spec: object, context: AdapterContext) -> SourceAdapter:

@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from console.api.lean import LeanModel
 from console.api.models import Alert, Design, Job, Machine, Node, Quality, SourceRef, SpcSeries
 
 __all__ = ["SharedFieldsSet", "compact", "release_free_memory", "share_fields"]
@@ -81,9 +82,10 @@ def share_fields(obj: BaseModel) -> None:
         shared = everything
     else:
         key = (cls, frozenset(fields_set))
-        shared = _SHAPES.get(key)
-        if shared is None:
-            shared = _SHAPES[key] = SharedFieldsSet(fields_set)
+        known = _SHAPES.get(key)
+        if known is None:
+            known = _SHAPES[key] = SharedFieldsSet(fields_set)
+        shared = known
     _OBJECT_SETATTR(obj, "__pydantic_fields_set__", shared)
 
 
@@ -176,7 +178,7 @@ def _quality(quality: Quality) -> None:
         _intern_slots(series, _SPC_STRINGS)
 
 
-_COMPACTORS: dict[type[BaseModel], Any] = {
+_COMPACTORS: dict[type[BaseModel | LeanModel], Any] = {
     Machine: _machine,
     Job: _job,
     Node: _node,
