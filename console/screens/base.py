@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label
 
 from console.formatting import duration
-from console.screens.status_bar import SourceView, StatusHeader
+from console.screens.header import SourceView, StatusHeader
 from console.store.query import Query, parse
 from widgets.footer import ConsoleFooter
 

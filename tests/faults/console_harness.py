@@ -155,7 +155,7 @@ def screen_text(app: FactoryConsoleApp) -> tuple[str, str]:
 
 def header_line(app: FactoryConsoleApp) -> str:
     """The header bar's text (the source's state in words)."""
-    from console.screens.status_bar import StatusHeader
+    from console.screens.header import StatusHeader
 
     header = app.screen.query_one(StatusHeader)
     return str(header.render())

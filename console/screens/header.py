@@ -6,7 +6,6 @@ costs nothing.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,9 +123,3 @@ class StatusHeader(Static):
         self._last = content
         self.update(content)
 
-
-def silent_for(last_event_monotonic: float | None, now_monotonic: float | None = None) -> float | None:
-    """Seconds since a source last said anything."""
-    if last_event_monotonic is None:
-        return None
-    return max(0.0, (now_monotonic if now_monotonic is not None else time.monotonic()) - last_event_monotonic)
