@@ -53,14 +53,17 @@ async def _shoot(url: str, keys: tuple[str, ...], size: tuple[int, int], title: 
 
 
 def main(argv: list[str]) -> int:
+    from console.demo.embedded import start_demo
     from console.demo.sim import SimConfig
-    from console.demo.testing import start_test_server
+    from console.demo.sim.clock import DEFAULT_START, SteppedClock
 
     out = Path(argv[0] if argv else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as log_dir:
         for name, keys, size in SHOTS:
-            server = start_test_server(config=SimConfig(seed=7), warmup_s=1800)
+            # A stepped clock, half an hour in: every run draws the same screens.
+            server = start_demo(SimConfig(seed=7), clock=SteppedClock(DEFAULT_START))
+            server.advance(1800)
             try:
                 svg = asyncio.run(_shoot(server.url, keys, size, f"factory-console: {name}", Path(log_dir)))
                 (out / f"{name}.svg").write_text(svg, encoding="utf-8")

@@ -9,10 +9,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from console.demo.auth import TokenTable
+from console.demo.event_stream import StreamHub
 from console.demo.feed import EventFeed
 from console.demo.idempotency import IdempotencyStore
 from console.demo.problems import PROBLEM_MEDIA_TYPE
-from console.demo.sse import StreamHub
 from console.demo.text import model_json
 from console.demo.views import View
 

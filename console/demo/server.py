@@ -22,11 +22,11 @@ from console.api.models import WhoAmI
 from console.demo.auth import AuthMiddleware, TokenTable, principal_of
 from console.demo.command_routes import command_router
 from console.demo.context import ServerContext, json_response, problem_responses
+from console.demo.event_stream import event_stream
 from console.demo.feed import EventFeed
 from console.demo.limits import RequestGuard
 from console.demo.problems import install_problem_handlers
 from console.demo.read_routes import read_router
-from console.demo.sse import event_stream
 
 GZIP_MINIMUM_SIZE = 1000
 """Bodies smaller than this are not worth compressing. ``text/event-stream`` is never compressed (Starlette excludes

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from console.demo.testing import read_events
+from tests.demo_server import read_events
 
 
 def test_agents_serve_exactly_their_node(live_server: Any) -> None:

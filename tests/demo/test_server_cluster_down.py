@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from console.demo.testing import read_events
+from tests.demo_server import read_events
 
 
 def test_down_refuses_connections_while_agents_serve_then_resume_loses_nothing(live_server: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
-from console.demo.testing import SseEvent, read_events
+from tests.demo_server import SseEvent, read_events
 
 
 def seqs(events: list[SseEvent]) -> list[int | None]:

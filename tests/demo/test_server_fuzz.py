@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from console.demo.command_routes import MAX_KEY_LENGTH
 from console.demo.limits import MAX_BODY_BYTES
-from console.demo.testing import start_test_server
+from tests.demo_server import start_test_server
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261202"))

@@ -18,7 +18,7 @@ import pytest
 from console.api.models import Alert, AuditEntry, SourceRef
 from console.demo.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS
 from console.demo.sim.errors import SimCommandError
-from console.demo.testing import read_events
+from tests.demo_server import read_events
 
 PROBLEM = "application/problem+json"
 

@@ -9,13 +9,13 @@ import httpx
 import pytest
 
 from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, RerouteCandidate, Snapshot
-from console.demo.testing import read_events
+from tests.demo_server import read_events
 
 
 @pytest.fixture(scope="module")
 def demo() -> Any:
     """One warmed-up server shared by the read-only tests of this module (they do not change it)."""
-    from console.demo.testing import start_test_server
+    from tests.demo_server import start_test_server
 
     server = start_test_server(warmup_s=1800)
     yield server

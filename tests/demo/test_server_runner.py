@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from console.demo.runner import DemoHost, serve_demo
-from console.demo.testing import test_config
+from tests.demo_server import test_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_run_demo_server_exits_cleanly_on_a_signal(sig: int) -> None:
     port = free_port()
     code = (
         "from console.demo.runner import run_demo_server\n"
-        "from console.demo.testing import test_config\n"
+        "from tests.demo_server import test_config\n"
         f"run_demo_server(port={port}, config=test_config(), tokens=[('ann', 'viewer', 'pw')])\n"
         "print('bye')\n"
     )

@@ -10,10 +10,10 @@ import httpx
 
 from console.api.models import Event, JobRemoved, Snapshot
 from console.demo.feed import EventFeed
-from console.demo.testing import test_config
 from console.store import Store
 from tests.demo import fake_sim
 from tests.demo.fake_sim import FakeSim
+from tests.demo_server import test_config
 
 
 def test_state_folds_events_like_the_store() -> None:

@@ -10,8 +10,8 @@ import pytest
 from console.demo.feed import EventFeed
 from console.demo.sim import SimCommandError, Simulation, SteppedClock
 from console.demo.state import ServedState
-from console.demo.testing import test_config
 from console.demo.views import View
+from tests.demo_server import test_config
 
 
 def _events(feed: EventFeed, after: int) -> list[Any]:

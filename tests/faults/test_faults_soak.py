@@ -25,7 +25,7 @@ import pytest
 from console.api.client import ClusterClient
 from console.demo.embedded import start_demo
 from console.demo.sim.clock import DEFAULT_START, WallClock
-from console.demo.testing import test_config
+from tests.demo_server import test_config
 from tests.faults.harness import Recorder, check_invariants, running_source, wait_for
 
 pytestmark = pytest.mark.soak

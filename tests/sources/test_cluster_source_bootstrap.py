@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from console.api.client import ClusterClient
-from console.demo.testing import test_config
 from console.sources.cluster import ClusterSource
 from console.store import SourceState
+from tests.demo_server import test_config
 from tests.sources.test_cluster_source_live import (
     BUSY,
     RecordingStore,

@@ -18,9 +18,9 @@ from console.api.client import ClusterClient
 from console.api.errors import Conflict, ConnectionFailed, Forbidden, NotFound, Unauthorized
 from console.api.models import Event
 from console.api.sse import MalformedEvent, Reset
-from console.demo.testing import test_config
 from console.sources.cluster import ClusterSource
 from console.store import ApplyOutcome, SourceState, Store
+from tests.demo_server import test_config
 
 BUSY = {"telemetry_hz": 40.0}
 """Enough telemetry that a few simulated minutes make thousands of events."""

@@ -1,4 +1,4 @@
-"""Helpers for tests that need a live simulated cluster over real loopback HTTP.
+"""Helpers for tests that need a live simulated cluster over real loopback HTTP (test code: not in the wheel).
 
 ``start_test_server`` starts an embedded demo on a ``SteppedClock`` with a fixed seed and no ticker: time passes only
 when a test says so (``server.advance(seconds)``), so every run tells the same story. The ``live_server`` fixture
