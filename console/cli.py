@@ -2,6 +2,9 @@
 
 Imports stay lazy: ``--help`` and ``--version`` must answer at once, and the server stack (FastAPI, uvicorn) is imported
 only by ``--demo`` and ``demo-server``, never on the path to a real cluster.
+
+Imports go one way, this module to ``console.launch`` (which builds the settings and the simulation's config from the
+parsed flags) and never back, so neither module needs the other half-imported (``tests/test_launch.py`` checks).
 """
 
 from __future__ import annotations
@@ -111,17 +114,6 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sim_config(args: argparse.Namespace):  # -> console.demo.sim.SimConfig
-    from console.demo.sim import SimConfig
-
-    kwargs: dict[str, object] = {"seed": args.seed}
-    for name in ("speed", "nodes", "machines_per_node", "telemetry_hz"):
-        value = getattr(args, name)
-        if value is not None:
-            kwargs[name] = value
-    return SimConfig(**kwargs)
-
-
 def _demo_server_tokens(args: argparse.Namespace, environ: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """The tokens of ``demo-server``: from ``--token-file``, ``FACTORY_DEMO_TOKENS`` and ``--token`` (all of them).
 
@@ -150,6 +142,7 @@ def demo_server_main(argv: Sequence[str]) -> int:
     """``factory-console demo-server``: the simulator as a standalone HTTP server."""
     args = build_demo_server_parser().parse_args(argv)
     from console.demo.runner import run_demo_server
+    from console.launch import sim_config
 
     try:
         tokens = _demo_server_tokens(args, os.environ)
@@ -162,7 +155,7 @@ def demo_server_main(argv: Sequence[str]) -> int:
     run_demo_server(
         host=args.host,
         port=args.port,
-        config=_sim_config(args),
+        config=sim_config(args),
         tokens=tokens,
         node_id=args.node,
         history=args.history,

@@ -17,6 +17,7 @@ from console.settings import Settings, SourceSpec
 from console.theme_names import THEME_NAMES, describe_themes
 
 if TYPE_CHECKING:
+    from console.demo.sim import SimConfig
     from console.terminal_guard import TerminalGuard
 
 
@@ -129,12 +130,27 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     return settings
 
 
+def sim_config(args: argparse.Namespace) -> SimConfig:
+    """The simulated cluster's config from the simulation flags (``--seed``, ``--speed``, ``--nodes``, ...).
+
+    Shared by ``--demo`` (here) and ``demo-server`` (``console.cli``); it lives here so that ``console.cli`` imports
+    this module and this module never imports ``console.cli``.
+    """
+    from console.demo.sim import SimConfig
+
+    kwargs: dict[str, Any] = {"seed": args.seed}
+    for name in ("speed", "nodes", "machines_per_node", "telemetry_hz"):
+        value = getattr(args, name)
+        if value is not None:
+            kwargs[name] = value
+    return SimConfig(**kwargs)
+
+
 def _start_demo(args: argparse.Namespace, stack: ExitStack) -> Any:
     """Start the simulated cluster on loopback inside this process (a thread of its own) and return it."""
-    from console.cli import _sim_config
     from console.demo.embedded import start_demo
 
-    server = start_demo(_sim_config(args), with_agents=args.with_agents)
+    server = start_demo(sim_config(args), with_agents=args.with_agents)
     stack.callback(server.stop)
     return server
 

@@ -195,3 +195,37 @@ def test_a_token_in_the_file_still_backs_up_an_unset_token_variable(tmp_path, mo
     assert source.token == "from-the-file"
     (source,) = settings_for(["--profile", "leeds"], config, {"LEEDS_TOKEN": "from-env"}, monkeypatch).sources
     assert source.token == "from-env"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, at the top or inside a function (lazy imports count: they still make a cycle)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_cli_and_launch_import_each_other_one_way_only():
+    import console.cli
+    import console.launch
+
+    assert "console.launch" in _imported_modules(Path(console.cli.__file__))
+    assert not any(
+        name == "console.cli" or name.startswith("console.cli.")
+        for name in _imported_modules(Path(console.launch.__file__))
+    )
+
+
+def test_sim_config_takes_only_the_flags_given():
+    from console.launch import sim_config
+
+    args = build_run_parser().parse_args(["--demo", "--seed", "3", "--nodes", "2"])
+    config = sim_config(args)
+    assert (config.seed, config.nodes) == (3, 2)
+    assert config.speed == type(config)().speed  # not given: the simulation's own default
