@@ -276,6 +276,52 @@ def test_save_theme_preserves_comments_and_other_keys(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # an existing file keeps its mode
 
 
+def test_every_comment_survives_saves(tmp_path: Path) -> None:
+    """The operator's comments stay, wherever they are: above, beside and below the saved keys, and in tables."""
+    original = (
+        "# my console, my rules\n"
+        "\n"
+        "# the theme I like at night:\n"
+        'theme = "mono"  # changed by the console, and that is fine\n'
+        "read_only = false # keep it writable\n"
+        "# end of the top level\n"
+        "\n"
+        "[profiles.leeds] # the plant\n"
+        "# cluster API:\n"
+        'api = "https://leeds.example"  # via VPN\n'
+        "# trailing note, no newline after it"
+    )
+    path = write(tmp_path, original)
+    save_theme("isa101", path)
+    save_setting("refresh_ms", 250, path)
+    save_setting("read_only", True, path)
+    expected = (
+        original.replace('theme = "mono"', 'theme = "isa101"')
+        .replace("read_only = false", "read_only = true")
+        .replace("read_only = true # keep it writable\n", "read_only = true # keep it writable\nrefresh_ms = 250\n")
+    )
+    assert path.read_text() == expected
+    config = load_config(path)
+    assert (config.theme, config.refresh_ms, config.read_only) == ("isa101", 250, True)
+
+
+def test_the_package_still_exports_what_callers_import() -> None:
+    import console.config as package
+
+    assert set(package.__all__) >= {
+        "Config",
+        "ConfigError",
+        "Profile",
+        "SAVABLE_KEYS",
+        "config_path",
+        "load_config",
+        "resolve_profile",
+        "save_setting",
+        "save_theme",
+    }
+    assert all(hasattr(package, name) for name in package.__all__)
+
+
 def test_save_theme_adds_line_when_missing(tmp_path: Path) -> None:
     path = write(tmp_path, '# mine\nrefresh_ms = 200 # fast\n\n[profiles.a]\napi = "https://a"\n')
     save_theme("nord", path)
