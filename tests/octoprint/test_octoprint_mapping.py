@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.sources.octoprint_mapping import (
+from console.sources.octoprint.mapping import (
     clean_text,
     current_profile,
     envelope_from_profile,

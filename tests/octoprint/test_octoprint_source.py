@@ -227,7 +227,10 @@ async def test_a_printer_error_faults_the_machine_fails_the_job_and_raises_an_al
     assert (again.id, again.state, again.count) == (alert.id, "active_unacked", 2)
 
     # Acknowledged in the console (OctoPrint has no alarms), then cleared: resolved and gone.
+    # The acknowledgement reaches the store through the next poll's events, like every effect of a command.
     await source.command(f"/v1/alerts/{again.id}/ack", {"note": "reseated thermistor"})
+    assert store.alerts[again.id].state == "active_unacked"
+    await source.poll_once()
     acked = store.alerts[again.id]
     assert (acked.state, acked.ack_note) == ("active_acked", "reseated thermistor")
     fake.set("Operational", fixtures.JOB_NONE)

@@ -3,8 +3,8 @@
 OctoPrint describes a printer with a state text (``"Printing"``, ``"Offline after error"``) and a set of boolean
 flags (``operational``, ``printing``, ``paused``, ``pausing``, ``cancelling``, ``error``, ``closedOrError`` ...). The
 console has one open enumeration of machine states (idle, running, paused, fault, offline ...). This module is the one
-place that decides how the first becomes the second (the table is in ``docs/octoprint.md``), so it is tested alone
-with OctoPrint-shaped JSON.
+place that decides how the first becomes the second (the tables are in ``docs/octoprint.md``), so it is tested alone
+with OctoPrint-shaped JSON; :mod:`console.sources.octoprint.translation` keeps the state these pure functions lack.
 
 Everything read here came from the network: numbers are checked (finite, in range) and strings are kept as plain,
 length-limited data. Nothing here renders anything.
@@ -28,6 +28,7 @@ __all__ = [
     "is_error_state_text",
     "job_file",
     "job_progress",
+    "machine_id_for",
     "map_flags",
     "map_state_text",
     "parse_spec",
@@ -45,6 +46,11 @@ ACTIVE_FLAGS = ("printing", "paused", "pausing", "cancelling", "resuming", "fini
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """A printer name as given on the command line: it becomes part of machine and job ids, so it stays plain."""
+
+
+def machine_id_for(name: str) -> str:
+    """The console's machine id of the printer called ``name`` (``--octoprint NAME=URL``)."""
+    return f"OP-{name}"
 
 
 @dataclass(frozen=True, slots=True)
