@@ -40,6 +40,7 @@ from console.sources.adapter import SourceAdapter
 from console.sources.registry import SourceRegistry
 from console.store.store import Store
 from themes import DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS, register_themes
+from widgets.glyphs import set_ascii_only
 from widgets.safe_text import clean, clean_multiline
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ class FactoryConsoleApp(App[int]):
         self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
         """How the console writes a local receipt time (tests freeze it)."""
         register_themes(self)
+        set_ascii_only(settings.ascii)
         self.theme = (
             settings.theme if settings.theme in THEMES or settings.theme in self.available_themes else (DEFAULT_THEME)
         )

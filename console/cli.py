@@ -68,6 +68,12 @@ def build_run_parser() -> argparse.ArgumentParser:
     auth.add_argument("--read-only", action="store_true", help="show no actions at all")
     look = parser.add_argument_group("appearance")
     look.add_argument("--theme", help="factory-dark, factory-light, isa101 or mono")
+    look.add_argument(
+        "--ascii",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="draw states, marks, bars and charts in ASCII (default: only on the Linux console, TERM=linux)",
+    )
     _add_sim_options(parser)
     return parser
 

@@ -25,6 +25,16 @@ class LaunchError(Exception):
     """The console cannot start as asked; the message is one line that says why."""
 
 
+def _ascii_wanted(flag: bool | None, configured: bool | None, environ: dict[str, str]) -> bool:
+    """``--ascii``/``--no-ascii`` first, then the config's ``ascii``, else ASCII only on the Linux console (its
+    font lacks most of the symbols the console draws: they would show as diamonds)."""
+    if flag is not None:
+        return flag
+    if configured is not None:
+        return configured
+    return environ.get("TERM", "") == "linux"
+
+
 def _shown(text: str) -> str:
     """A value the operator typed, quoted so that no control character in it reaches the terminal."""
     return ascii(text)
@@ -76,6 +86,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         stale_after_s=float(config.stale_after_s),
         read_only=bool(args.read_only or config.read_only),
         no_color="NO_COLOR" in environ,
+        ascii=_ascii_wanted(args.ascii, config.ascii, environ),
         max_response_bytes=config.max_response_mb * 1024 * 1024,
         max_event_bytes=config.max_event_kb * 1024,
     )

@@ -57,6 +57,9 @@ class Settings:
     config_file: str | None = None
     """Where the theme choice is saved (``None``: the default location)."""
     no_color: bool = False
+    ascii: bool = False
+    """Draw states, marks, bars and charts with ASCII only (``--ascii``, ``ascii = true``; on by itself when
+    ``TERM=linux``, the Linux console, whose font has few of the Unicode symbols)."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     """A response body longer than this is refused, not read into memory (config: ``max_response_mb``)."""
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES

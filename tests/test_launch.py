@@ -229,3 +229,26 @@ def test_sim_config_takes_only_the_flags_given():
     config = sim_config(args)
     assert (config.seed, config.nodes) == (3, 2)
     assert config.speed == type(config)().speed  # not given: the simulation's own default
+
+
+@pytest.mark.parametrize(
+    ("argv", "config_text", "term", "expected"),
+    [
+        (["--demo"], "", "xterm-256color", False),
+        (["--demo"], "", "linux", True),  # the Linux console's font lacks the symbols: ASCII by itself
+        (["--demo", "--ascii"], "", "xterm-256color", True),
+        (["--demo", "--no-ascii"], "", "linux", False),
+        (["--demo"], "ascii = true\n", "xterm-256color", True),
+        (["--demo"], "ascii = false\n", "linux", False),
+        (["--demo", "--ascii"], "ascii = false\n", "xterm", True),  # the command line wins over the file
+    ],
+)
+def test_ascii_mode_from_flag_config_or_the_linux_console(tmp_path, monkeypatch, argv, config_text, term, expected):
+    config = write_config(tmp_path / "c.toml", config_text)
+    assert settings_for(argv, config, {"TERM": term}, monkeypatch).ascii is expected
+
+
+def test_ascii_in_the_config_must_be_a_boolean(tmp_path, monkeypatch):
+    config = write_config(tmp_path / "c.toml", 'ascii = "yes"\n')
+    with pytest.raises(LaunchError, match="ascii"):
+        settings_for(["--demo"], config, {}, monkeypatch)

@@ -155,6 +155,8 @@ class Config(_Model):
     refresh_ms: Annotated[int, Field(strict=True, ge=50, le=2000)] = 100
     stale_after_s: Annotated[float, Field(strict=True, gt=0)] = 30.0
     read_only: StrictBool = False
+    ascii: StrictBool | None = None
+    """ASCII-only glyphs: ``true`` always, ``false`` never, unset: only on the Linux console (``TERM=linux``)."""
     max_response_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_RESPONSE_MB_LIMIT)] = 512
     """The largest HTTP response body the console reads, in MiB (``Settings.max_response_bytes``)."""
     max_event_kb: Annotated[int, Field(strict=True, ge=1, le=MAX_EVENT_KB_LIMIT)] = 1024
