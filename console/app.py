@@ -120,7 +120,7 @@ class FactoryConsoleApp(App[int]):
         self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
         """How the console writes a local receipt time (tests freeze it)."""
         register_themes(self)
-        set_ascii_only(settings.ascii)
+        self.use_ascii(settings.ascii)
         self.theme = (
             settings.theme if settings.theme in THEMES or settings.theme in self.available_themes else (DEFAULT_THEME)
         )
@@ -342,6 +342,11 @@ class FactoryConsoleApp(App[int]):
                 save_theme(theme, path=Path(config_file) if config_file else None)
             except Exception as error:
                 self.notify(f"Theme not saved: {error}", severity="warning", markup=False)
+
+    def use_ascii(self, value: bool) -> None:
+        """Draw the console's own symbols in ASCII only (``--ascii``), or in Unicode. Call it before the screens
+        mount (the footer reads it when it mounts)."""
+        set_ascii_only(value)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -14,11 +14,25 @@ from typing import Any
 
 from textual.widgets import Footer
 
+from widgets.charset import ascii_only
+
 __all__ = ["ConsoleFooter"]
 
 
 class ConsoleFooter(Footer):
-    """``Footer``, pruning its data-binding watchers of closed keys after every rebuild (see the module docstring)."""
+    """``Footer``, pruning its data-binding watchers of closed keys after every rebuild (see the module docstring).
+
+    In ASCII mode (``widgets.charset``) the palette key loses its ``vkey`` border, drawn with ``▏``.
+    """
+
+    DEFAULT_CSS = """
+    ConsoleFooter.-ascii FooterKey.-command-palette {
+        border-left: none;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.set_class(ascii_only(), "-ascii")
 
     async def recompose(self) -> None:
         await super().recompose()

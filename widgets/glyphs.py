@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from widgets.charset import ascii_only, set_ascii_only
 from widgets.safe_text import clean
 
 __all__ = [
@@ -29,18 +30,6 @@ __all__ = [
     "set_ascii_only",
     "telemetry_label",
 ]
-
-_ascii_only = False
-
-
-def set_ascii_only(value: bool) -> None:
-    """Switch every widget to the ASCII glyph set (for terminals or fonts without the Unicode symbols)."""
-    global _ascii_only
-    _ascii_only = value
-
-
-def ascii_only() -> bool:
-    return _ascii_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +139,7 @@ def _look(table: dict[str, tuple[str, str, str]], value: object) -> StateLook:
     if known is None:
         return StateLook(clean(key, 16) or "?", "?", "unknown")
     glyph, ascii_glyph, style = known
-    return StateLook(key, ascii_glyph if _ascii_only else glyph, style)
+    return StateLook(key, ascii_glyph if ascii_only() else glyph, style)
 
 
 def machine_state_look(state: object) -> StateLook:
@@ -180,7 +169,7 @@ def kind_glyph(kind: object) -> str:
     known = _KIND_GLYPH.get(key)
     if known is None:
         return "?"
-    return known[1] if _ascii_only else known[0]
+    return known[1] if ascii_only() else known[0]
 
 
 def telemetry_label(kind: object, telemetry: dict[str, float]) -> str:

@@ -26,6 +26,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
+from widgets.charset import ellipsis
+
 __all__ = ["ELLIPSIS", "clean", "clean_multiline", "content", "fit", "plain"]
 
 ELLIPSIS = "…"
@@ -108,7 +110,7 @@ def clean(text: object, max_len: int | None = None) -> str:
             text = _SURROGATES.sub("\ufffd", text)
             text = _fix_combining(text)
     if max_len is not None and len(text) > max_len:
-        text = text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
+        text = text[: max(0, max_len - 1)] + ellipsis() if max_len > 0 else ""
     return text
 
 
@@ -125,7 +127,7 @@ def clean_multiline(text: object, max_len: int | None = None) -> str:
 
 def _cut(text: str, max_len: int | None) -> str:
     if max_len is not None and len(text) > max_len:
-        return text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
+        return text[: max(0, max_len - 1)] + ellipsis() if max_len > 0 else ""
     return text
 
 
@@ -140,7 +142,7 @@ def fit(text: str, width: int, *, align: str = "left", cleaned: bool = False) ->
         text = clean(text)
     size = cell_len(text)
     if size > width:
-        return set_cell_size(text, width - 1) + ELLIPSIS
+        return set_cell_size(text, width - 1) + ellipsis()
     gap = width - size
     if not gap:
         return text

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from console.formatting import clock, duration
+from widgets.charset import ascii_only
 from widgets.safe_text import clean
 
 
@@ -28,6 +29,15 @@ class SourceView:
     silent_for_s: float | None = None
 
 
+# The mark before each source state: Unicode, and ASCII for the Linux console (``--ascii``).
+_MARKS = {"live": ("●", "*"), "busy": ("↻", "~"), "stale": ("◌", "o"), "failed": ("✖", "X")}
+
+
+def _mark(state: str) -> str:
+    unicode, plain = _MARKS[state]
+    return plain if ascii_only() else unicode
+
+
 def source_text(view: SourceView, stale_after_s: float) -> tuple[str, str]:
     """The words for one source's state and the style class that goes with them (never colour alone)."""
     name = clean(view.source_id, 24)
@@ -36,19 +46,19 @@ def source_text(view: SourceView, stale_after_s: float) -> tuple[str, str]:
         return name, "ok" if state == "summary" else "warn"
     if state == "live":
         # A live stream is current even when quiet: keep-alives prove it, and 45 s of nothing ends it.
-        return f"{name} ● live", "ok"
+        return f"{name} {_mark('live')} live", "ok"
     if state == "reconnecting":
         retry = f" in {max(0, round(view.retry_in_s))}s" if view.retry_in_s is not None else ""
-        return f"{name} ↻ reconnecting{retry}", "warn"
+        return f"{name} {_mark('busy')} reconnecting{retry}", "warn"
     if state == "connecting":
-        return f"{name} ↻ connecting", "warn"
+        return f"{name} {_mark('busy')} connecting", "warn"
     if state == "stale":
         silent = f" for {duration(view.silent_for_s)}" if view.silent_for_s is not None else ""
         retry = f", retry in {max(0, round(view.retry_in_s))}s" if view.retry_in_s is not None else ""
-        return f"{name} ◌ stale{silent}{retry}", "bad"
+        return f"{name} {_mark('stale')} stale{silent}{retry}", "bad"
     if state == "failed":
         reason = f": {clean(view.reason, 60)}" if view.reason else ""
-        return f"{name} ✖ failed{reason}", "bad"
+        return f"{name} {_mark('failed')} failed{reason}", "bad"
     return f"{name} {clean(state, 20)}", "warn"
 
 
@@ -122,4 +132,3 @@ class StatusHeader(Static):
             return
         self._last = content
         self.update(content)
-

@@ -1,0 +1,43 @@
+"""Which character set the console draws its own symbols with: Unicode (the default) or ASCII only.
+
+ASCII is for terminals and fonts without the symbols (the Linux console's font shows most of them as diamonds): it is
+set once at start (``--ascii``, ``ascii = true``, or ``TERM=linux``) and read by every widget as it draws. It lives
+in a module of its own because both the vocabulary of states (``widgets.glyphs``) and the text cleaner
+(``widgets.safe_text``, which ends a cut text with an ellipsis) need it, and the first imports the second.
+
+Textual's own scrollbars draw fractional thumbs with block elements (``▁`` ... ``▇``, ``▉`` ... ``▏``); in ASCII mode
+they draw whole cells instead (a space on the thumb's colour), so nothing outside ASCII comes from the console.
+"""
+
+from __future__ import annotations
+
+from textual.scrollbar import ScrollBarRender
+
+__all__ = ["ascii_only", "ellipsis", "set_ascii_only"]
+
+_UNICODE_ELLIPSIS = "…"
+_ASCII_ELLIPSIS = "~"
+_UNICODE_BARS = (list(ScrollBarRender.VERTICAL_BARS), list(ScrollBarRender.HORIZONTAL_BARS))
+
+_ascii_only = False
+
+
+def set_ascii_only(value: bool) -> None:
+    """Switch every widget (and Textual's scrollbars) to ASCII (``True``) or back to Unicode (``False``)."""
+    global _ascii_only
+    _ascii_only = bool(value)
+    if _ascii_only:
+        ScrollBarRender.VERTICAL_BARS = [" "] * len(_UNICODE_BARS[0])
+        ScrollBarRender.HORIZONTAL_BARS = [" "] * len(_UNICODE_BARS[1])
+    else:
+        ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS = (list(bars) for bars in _UNICODE_BARS)
+
+
+def ascii_only() -> bool:
+    """Whether the console draws its own symbols in ASCII only."""
+    return _ascii_only
+
+
+def ellipsis() -> str:
+    """The one-cell mark at the end of a cut text: ``…``, or ``~`` in ASCII mode."""
+    return _ASCII_ELLIPSIS if _ascii_only else _UNICODE_ELLIPSIS
