@@ -2,7 +2,9 @@
 
 Why not Textual's ``DataTable``: each ``update_cell`` refreshes the whole widget and rebuilds O(rows) offsets
 (measured ~50 % of a core at 10 Hz over 10k rows). This is a Line-API ``ScrollView``: it draws only the visible lines,
-and :meth:`DataGrid.update_rows` repaints only the visible rows that changed.
+and :meth:`DataGrid.update_rows` repaints only the visible rows that changed. The cursor, paging, marks and clicks
+are :class:`~widgets.cursor_grid.CursorGrid`'s (one row per item); drawn rows are remembered by content in its line
+cache, so scrolling back or moving the cursor does not format a row again.
 
 The caller owns the data: it builds :class:`RowData` (cells already made safe: ``str`` cells are cleaned again here
 anyway, ``Text``/``Content`` cells are drawn as given), sorts them, and says which column is the sort key so the
@@ -12,25 +14,21 @@ the theme through this widget's component classes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets._styles import part_styles
+from widgets.cursor_grid import CursorGrid
 from widgets.glyphs import ascii_only
-from widgets.grid_message import GridMessage
 from widgets.safe_text import fit
 
 __all__ = ["ROW_STYLES", "Cell", "Column", "DataGrid", "LazyRows", "RowData", "column_widths"]
@@ -124,8 +122,18 @@ def column_widths(columns: Sequence[Column], total: int, gap: int = 1) -> list[i
     return widths
 
 
-class DataGrid(ScrollView, can_focus=True):
+def cell_key(cell: Cell) -> Hashable:
+    """What a cell shows, as a hashable key for the line cache (a ``Text`` is mutable and unhashable: its plain text,
+    spans and style stand for it)."""
+    if isinstance(cell, Text):
+        return (cell.plain, tuple(cell.spans), cell.style, cell.justify, cell.overflow)
+    return cell
+
+
+class DataGrid(CursorGrid, can_focus=True):
     """A one-line-per-row table with a sticky header, a cursor, marks and row style classes."""
+
+    PART_PREFIX: ClassVar[str] = "data-grid--"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="data-grid.up"),
@@ -185,13 +193,13 @@ class DataGrid(ScrollView, can_focus=True):
 
     show_header: reactive[bool] = reactive(True)
 
-    class Highlighted(GridMessage):
+    class Highlighted(CursorGrid.Highlighted):
         """The cursor moved to another row (``key`` is ``None`` when the grid is empty)."""
 
-    class Selected(GridMessage):
+    class Selected(CursorGrid.Selected):
         """The operator opened a row (enter or double click)."""
 
-    class MarkToggled(GridMessage):
+    class MarkToggled(CursorGrid.MarkToggled):
         """Space on a row; the owner updates ``marked``."""
 
     class HeaderClicked(Message):
@@ -219,18 +227,28 @@ class DataGrid(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._columns: list[Column] = list(columns)
         self._rows: list[RowData] | LazyRows = []
-        self._index: dict[str, int] = {}
-        self._cursor = 0
         self._widths: list[int] = []
+        self._widths_key: tuple[tuple[Column, ...], tuple[int, ...]] = ((), ())
         self._widths_for = -1
-        self._style_cache: dict[str, Style] | None = None
-        self._style_key: tuple[str, bool] | None = None
         self.empty_message = empty_message
         self.sort_key: str | None = None
         self.sort_reverse = False
-        self.marked: set[str] = set()
-        self.rendered_lines = 0
-        self.refreshed_lines = 0
+
+    # --- CursorGrid ------------------------------------------------------------------------------------------------
+
+    def _item_count(self) -> int:
+        return len(self._rows)
+
+    def _key_at(self, index: int) -> str:
+        return self._rows[index].key
+
+    def _layout(self, width: int) -> tuple[int, int, int]:
+        return 1, 1, 1 if self.show_header else 0
+
+    def _header_clicked(self, x: int) -> None:
+        column = self._column_at(x)
+        if column is not None:
+            self.post_message(self.HeaderClicked(self, column.key))
 
     # --- data in ---------------------------------------------------------------------------------------------------
 
@@ -302,20 +320,10 @@ class DataGrid(ScrollView, can_focus=True):
         self.refresh_keys(keys)
 
     def _show(self, rows: list[RowData] | LazyRows, index: dict[str, int]) -> None:
-        old_key = self.cursor_key
-        was_visible = self._index_visible(self._cursor)
+        old_key, was_visible = self._shown()
         self._rows = rows
         self._index = index
-        if old_key is not None and old_key in self._index:
-            self._cursor = self._index[old_key]
-        else:
-            self._cursor = min(self._cursor, max(0, len(self._rows) - 1))
-        self._update_virtual_size()
-        self.refresh()
-        if was_visible:
-            self._scroll_to_cursor()
-        if self.cursor_key != old_key:
-            self.post_message(self.Highlighted(self, self.cursor_key))
+        self._reshown(old_key, was_visible)
 
     def update_rows(self, rows: Iterable[RowData]) -> None:
         """Replace rows with the same keys and repaint those that are visible; unknown keys are ignored.
@@ -324,7 +332,7 @@ class DataGrid(ScrollView, can_focus=True):
         """
         index = self._index
         data = self._rows
-        top, bottom = self._visible_range()  # (a LazyRows keeps the row until it changes again)
+        top, bottom = self._visible_index_range()  # (a LazyRows keeps the row until it changes again)
         touched: list[int] = []
         for row in rows:
             i = index.get(row.key)
@@ -346,123 +354,9 @@ class DataGrid(ScrollView, can_focus=True):
         i = self._index.get(key)
         return None if i is None else self._rows[i]
 
-    # --- cursor and geometry ---------------------------------------------------------------------------------------
-
-    @property
-    def cursor_key(self) -> str | None:
-        if not self._rows:
-            return None
-        return self._rows[min(self._cursor, len(self._rows) - 1)].key
-
-    @property
-    def cursor_index(self) -> int:
-        return self._cursor
-
-    def move_cursor_to(self, key: str) -> bool:
-        i = self._index.get(key)
-        if i is None:
-            return False
-        self._set_cursor(i)
-        return True
-
-    @property
-    def _header(self) -> int:
-        return 1 if self.show_header else 0
-
-    def _body_height(self) -> int:
-        return max(1, self.scrollable_content_region.height - self._header)
-
-    def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, max(1, len(self._rows)) + self._header)
-
     def watch_show_header(self) -> None:
         self._update_virtual_size()
         self.refresh()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._update_virtual_size()
-
-    def _visible_range(self) -> tuple[int, int]:
-        """Row indices ``[top, bottom)`` in the scrolled body (``scrollable_content_region`` read once)."""
-        top = self.scroll_offset.y
-        return top, top + self._body_height()
-
-    def _refresh_indices(self, indices: Iterable[int]) -> None:
-        top, bottom = self._visible_range()
-        header = self._header
-        for i in set(indices):
-            if top <= i < bottom:
-                self.refreshed_lines += 1
-                self.refresh_line(i + header)
-
-    def _set_cursor(self, index: int) -> None:
-        if not self._rows:
-            return
-        index = max(0, min(index, len(self._rows) - 1))
-        old = self._cursor
-        self._cursor = index
-        if index != old:
-            self._refresh_indices([old, index])
-        self._scroll_to_cursor()
-        if index != old:
-            self.post_message(self.Highlighted(self, self._rows[index].key))
-
-    def _index_visible(self, index: int) -> bool:
-        top = self.scroll_offset.y
-        return top <= index < top + self._body_height()
-
-    def _scroll_to_cursor(self) -> None:
-        """Scroll (without animation) just enough to show the cursor row."""
-        index = self._cursor
-        top = self.scroll_offset.y
-        body = self._body_height()
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + body:
-            self.scroll_to(y=index - body + 1, animate=False, immediate=True)
-
-    def action_cursor_up(self) -> None:
-        self._set_cursor(self._cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._set_cursor(self._cursor + 1)
-
-    def action_page_up(self) -> None:
-        self._set_cursor(self._cursor - self._body_height())
-
-    def action_page_down(self) -> None:
-        self._set_cursor(self._cursor + self._body_height())
-
-    def action_first(self) -> None:
-        self._set_cursor(0)
-
-    def action_last(self) -> None:
-        self._set_cursor(len(self._rows) - 1)
-
-    def action_select(self) -> None:
-        key = self.cursor_key
-        if key is not None:
-            self.post_message(self.Selected(self, key))
-
-    def action_toggle_mark(self) -> None:
-        key = self.cursor_key
-        if key is not None:
-            self.post_message(self.MarkToggled(self, key))
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        if offset.y < self._header:
-            column = self._column_at(offset.x)
-            if column is not None:
-                self.post_message(self.HeaderClicked(self, column.key))
-            return
-        index = self.scroll_offset.y + offset.y - self._header
-        if 0 <= index < len(self._rows):
-            self._set_cursor(index)
-            if event.chain >= 2:
-                self.post_message(self.Selected(self, self._rows[index].key))
 
     def _column_at(self, x: int) -> Column | None:
         pos = 2
@@ -474,29 +368,11 @@ class DataGrid(ScrollView, can_focus=True):
 
     # --- rendering -------------------------------------------------------------------------------------------------
 
-    def notify_style_update(self) -> None:
-        self._style_cache = None
-        super().notify_style_update()
-
-    def _styles(self) -> dict[str, Style]:
-        key = (self.app.theme, self.has_focus)
-        if self._style_cache is None or self._style_key != key:
-            cache = part_styles(self, self.COMPONENT_CLASSES, "data-grid--")
-            cache["_base"] = self.rich_style
-            self._style_cache = cache
-            self._style_key = key
-        return self._style_cache
-
-    def on_focus(self) -> None:
-        self._refresh_indices([self._cursor])
-
-    def on_blur(self) -> None:
-        self._refresh_indices([self._cursor])
-
     def _current_widths(self) -> list[int]:
         width = self.scrollable_content_region.width
         if self._widths_for != width:
             self._widths = column_widths(self._columns, width - 2)
+            self._widths_key = (tuple(self._columns), tuple(self._widths))
             self._widths_for = width
         return self._widths
 
@@ -505,9 +381,10 @@ class DataGrid(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         styles = self._styles()
         base = styles["_base"]
-        if y < self._header:
+        header = 1 if self.show_header else 0
+        if y < header:
             return self._header_line(width, styles)
-        index = self.scroll_offset.y + y - self._header
+        index = self.scroll_offset.y + y - header
         if not self._rows:
             if index == 0:
                 return Strip([Segment(fit(" " + self.empty_message, width), base + styles["empty"])], width)
@@ -515,15 +392,25 @@ class DataGrid(ScrollView, can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(width, base)
         row = self._rows[index]
-        row_style = base + styles.get(row.style, Style.null())
-        if index == self._cursor:
-            row_style = row_style + styles["cursor"]
+        widths = self._current_widths()
+        at_cursor = self._cursor_state(index)
         marked = row.key in self.marked
+        key = (tuple(cell_key(cell) for cell in row.cells), row.style, at_cursor, marked, width, self._widths_key)
+        line = self._lines.get(key, lambda: self._row_line(row, at_cursor, marked, width, widths, styles))
+        assert isinstance(line, Strip)
+        return line
+
+    def _row_line(
+        self, row: RowData, at_cursor: int, marked: bool, width: int, widths: list[int], styles: dict[str, Style]
+    ) -> Strip:
+        row_style = styles["_base"] + styles.get(row.style, Style.null())
+        if at_cursor:
+            row_style = row_style + styles["cursor"]
         segments: list[Segment] = [
             Segment(("*" if ascii_only() else "●") if marked else " ", row_style + styles["mark"]),
             Segment(" ", row_style),
         ]
-        for column, cell_width, cell in zip(self._columns, self._current_widths(), row.cells, strict=False):
+        for column, cell_width, cell in zip(self._columns, widths, row.cells, strict=False):
             segments.extend(self._cell(cell, cell_width, column.align, row_style))
             segments.append(Segment(" ", row_style))
         return Strip(segments).adjust_cell_length(width, row_style)
