@@ -21,7 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from console.commands import Command, CommandOutcome, CommandService, PermissionDenied, summarize
+from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied, summarize
 from console.palette import EntityProvider
 from console.screens.alerts import AlertsScreen
 from console.screens.audit import AuditScreen

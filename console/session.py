@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.api.errors import ConnectionFailed
 from console.api.models import AuditEntry, RerouteCandidate
-from console.commands import Command, CommandOutcome, CommandService
+from console.command_service import Command, CommandOutcome, CommandService
 from console.server_clock import ServerClock
 from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter
 from console.sources.registry import SourceRegistry, default_registry

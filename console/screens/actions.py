@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine
-from console.commands import Command
+from console.command_service import Command
 from console.screens.modals import ConfirmAction, Confirmed, NoteDialog, ShelveChoice, ShelveDialog
 from widgets.safe_text import clean
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from console.commands import Command
+    from console.command_service import Command
     from console.server_clock import ServerClock
     from console.session import Session
     from console.settings import Settings

@@ -9,7 +9,7 @@ import pytest
 
 from console.api.commands import ACTIONS, ROUTES, InvalidCommandBody, command_path, encode_body
 from console.api.models import CommandResult
-from console.commands import PATHS, Command, CommandService, allowed_actions
+from console.command_service import PATHS, Command, CommandService, allowed_actions
 
 
 def test_the_one_table_has_every_contract_command_and_the_service_reads_it() -> None:

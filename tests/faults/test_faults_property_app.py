@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from console.api.models import Snapshot, WhoAmI
 from console.app import FactoryConsoleApp
 from console.audit_log import AuditLog
-from console.commands import Command, CommandOutcome
+from console.command_service import Command, CommandOutcome
 from console.server_clock import ServerClock
 from console.settings import Settings
 from console.store.store import Store

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from console.api.errors import Conflict
-from console.commands import Command, CommandService
+from console.command_service import Command, CommandService
 from console.sources.octoprint import OctoPrintSource
 from console.store import Store
 from tests.octoprint.octoprint_server import OctoPrintServer

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from console.api.models import AuditEntry, CommandResult, Page, RerouteCandidate, WhoAmI
-from console.commands import Command
+from console.command_service import Command
 from console.session import NotConnected, Session
 from console.settings import Settings, SourceSpec
 from console.sources import registry as registry_module
