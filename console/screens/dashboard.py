@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label
 
-from console.api.models import Machine
+from console.api.models import Job, Machine
 from console.rows import (
     COMPACT_ALERT_COLUMNS,
     MACHINE_SORTS,
@@ -36,6 +37,34 @@ from widgets.machine_grid import MachineGrid
 from widgets.node_strip import NodeStrip
 from widgets.quality_strip import QualityStrip
 from widgets.safe_text import clean
+
+if TYPE_CHECKING:
+    from console.store.store import Store
+
+
+@dataclass(eq=False)
+class StoreMachines:
+    """The machine grid's source (:class:`widgets.machine_source.MachineSource`) over the store: machines, jobs and
+    telemetry are read live from the store when a line is drawn; node names, alert counts and stale flags are worked
+    out by the screen, which repaints the machines whose facts it changed."""
+
+    store: Store
+    node_names: dict[str, str] = field(default_factory=dict)
+    alert_counts: dict[str, int] = field(default_factory=dict)
+    stale_ids: set[str] = field(default_factory=set)
+    stale: bool = False
+
+    @property
+    def machines(self) -> Mapping[str, Machine]:
+        return self.store.machines
+
+    @property
+    def jobs(self) -> Mapping[str, Job]:
+        return self.store.jobs
+
+    def telemetry(self, machine: Machine) -> Mapping[str, float]:
+        """Current values: the store keeps telemetry apart from the machine objects."""
+        return self.store.machine_telemetry(machine.id)
 
 
 class DashboardScreen(ConsoleScreen):
@@ -81,6 +110,7 @@ class DashboardScreen(ConsoleScreen):
         self._titles: dict[str | None, str] = {}
         self._quality_signature: object = None
         self._layout_chosen = False
+        self._machine_source: StoreMachines | None = None
 
     # --- layout ---------------------------------------------------------------------------------------------------
 
@@ -142,31 +172,36 @@ class DashboardScreen(ConsoleScreen):
         self._shown_ids = {m.id for m in machines}
         key = machine_sort_key(self.sort_key)
         self._sort_values = {m.id: key(m) for m in machines}
-        grid.jobs = store.jobs
-        grid.node_names = {n.id: n.name for n in store.nodes.values()}
-        grid.alert_counts = self._alert_counts()
+        self._machine_source = StoreMachines(
+            store,
+            node_names={n.id: n.name for n in store.nodes.values()},
+            alert_counts=self._alert_counts(),
+            stale_ids=self._stale_machine_ids(),
+        )
         grid.marked = self.marked
-        grid.stale_ids = self._stale_machine_ids()
-        grid.telemetry_of = self._machine_telemetry
-        grid.set_machines(machines, self._live_machines())
-        if self.console.frozen:
-            grid.keep_copy()
+        self._show_machines(machines)
         self._refresh_nodes()
         self._refresh_queue()
         self._refresh_alerts()
         self._refresh_quality()
 
-    def _live_machines(self) -> Mapping[str, Machine] | None:
-        """The mapping the grid reads machines from: the store's own, or none (a private copy) while frozen."""
-        return None if self.console.frozen else self.store.machines
+    @property
+    def machine_source(self) -> StoreMachines:
+        """The grid's live source (made by :meth:`rebuild`)."""
+        if self._machine_source is None:
+            self._machine_source = StoreMachines(self.store)
+        return self._machine_source
 
-    def _machine_telemetry(self, machine: Machine) -> Mapping[str, float]:
-        """Current telemetry values (the store keeps them apart from the machine objects)."""
-        return self.store.machine_telemetry(machine.id)
+    def _show_machines(self, machines: list[Machine]) -> None:
+        """Place ``machines`` in the grid, read live from the store; a snapshot of them while the view is frozen."""
+        grid = self.grid
+        grid.set_view([m.id for m in machines], self.machine_source)
+        if self.console.frozen:
+            grid.freeze()
 
     def freeze_view(self) -> None:
         if self.ready:
-            self.grid.keep_copy()
+            self.grid.freeze()
 
     def apply_changes(self, changes: ChangeSet) -> None:
         """Repaint what changed: swap changed machines into the grid in place (it repaints only visible rows whose
@@ -177,6 +212,7 @@ class DashboardScreen(ConsoleScreen):
             return
         store = self.store
         grid = self.grid
+        source = self.machine_source
         if self._grid_needs_placing(changes):
             self._place_machines()
         elif changes.machines or changes.telemetry_only:
@@ -185,29 +221,27 @@ class DashboardScreen(ConsoleScreen):
             grid.machines_changed(changes.telemetry_only)
         if changes.sources:
             stale = self._stale_machine_ids()
-            if stale != grid.stale_ids:
-                flipped = stale ^ grid.stale_ids
-                grid.stale_ids = stale
+            if stale != source.stale_ids:
+                flipped = stale ^ source.stale_ids
+                source.stale_ids = stale
                 grid.refresh_ids(flipped)
             self.soon(self._refresh_queue)
             self.soon(self._refresh_alerts)
         if changes.nodes:
             names = {n.id: n.name for n in store.nodes.values()}
-            if names != grid.node_names:
-                grid.node_names = names
+            if names != source.node_names:
+                source.node_names = names
                 grid.refresh()
         if changes.jobs:
-            grid.jobs = store.jobs
             grid.refresh_ids({j.machine_id for i in changes.jobs if (j := store.jobs.get(i)) and j.machine_id})
             if self._queue_touched(changes.jobs):
                 self.soon(self._refresh_queue)
         if changes.alerts:
             counts = self._alert_counts()
-            if counts != grid.alert_counts:
-                flipped = {
-                    k for k in counts.keys() | grid.alert_counts.keys() if counts.get(k) != grid.alert_counts.get(k)
-                }
-                grid.alert_counts = counts
+            if counts != source.alert_counts:
+                shown = source.alert_counts
+                flipped = {k for k in counts.keys() | shown.keys() if counts.get(k) != shown.get(k)}
+                source.alert_counts = counts
                 grid.refresh_ids(flipped)
             self.soon(self._refresh_alerts)
         if changes.nodes or changes.alerts or changes.sources or self._states_changed(changes):
@@ -244,7 +278,7 @@ class DashboardScreen(ConsoleScreen):
         self._shown_ids = {m.id for m in machines}
         key = machine_sort_key(self.sort_key)
         self._sort_values = {m.id: key(m) for m in machines}
-        self.grid.set_machines(machines, self._live_machines())
+        self._show_machines(machines)
 
     def _states_changed(self, changes: ChangeSet) -> bool:
         """The node strip counts machines by state: only a state change (or a machine coming or going) moves it."""

@@ -6,6 +6,7 @@ from rich.segment import Segment
 
 from tests.widgets.harness import WidgetApp, job, machine, machines, screen_lines, screen_segments
 from widgets.machine_grid import MachineGrid, progress_bar
+from widgets.machine_source import MachineRows
 
 
 def make(n: int = 40, layout: str = "tiles") -> tuple[WidgetApp, MachineGrid]:
@@ -127,11 +128,14 @@ async def test_layout_toggle_marks_unknown_values_and_extras_are_drawn() -> None
     async with app.run_test(size=(100, 30)) as pilot:
         rows = machines(6)
         rows[2] = machine(2, state="teleporting", kind="quantum_weaver")
-        grid.jobs = {"J-2000": job("J-2000", part="gearbox lid")}
         grid.marked = {"M-00001"}
-        grid.alert_counts = {"M-00003": 4}
-        grid.stale_ids = {"M-00004"}
-        grid.set_machines(rows)
+        source = MachineRows(
+            machines={m.id: m for m in rows},
+            jobs={"J-2000": job("J-2000", part="gearbox lid")},
+            alert_counts={"M-00003": 4},
+            stale_ids={"M-00004"},
+        )
+        grid.set_view([m.id for m in rows], source)
         await pilot.pause()
         text = "\n".join(screen_lines(app))
         assert "? teleporting" in text

@@ -14,6 +14,9 @@ from rich.segment import Segment
 from console.api.models import Machine
 from tests.widgets.harness import T0, WidgetApp, machine, machines, screen_lines
 from widgets.machine_grid import MachineGrid, table_row_key, tile_line_keys
+from widgets.machine_source import facts_of
+from widgets.machine_table import table_row
+from widgets.machine_tiles import tile_piece
 
 # At 100 columns the tiles layout has 3 tiles per row (100 // 28); machine 5 is on tile row 1: lines 5-9.
 SIZE = (100, 30)
@@ -228,11 +231,13 @@ _VARIANTS: list[dict[str, object]] = [
 
 def _tile_lines(grid: MachineGrid, m: Machine) -> list[list[Segment]]:
     styles = grid._styles()
-    return [grid._tile_line(0, m, within, 31, styles) for within in range(4)]
+    facts = facts_of(grid.source, m, marked=False)
+    return [tile_piece(m, m.telemetry, facts, within, 31, styles, at_cursor=True) for within in range(4)]
 
 
 def _table_line(grid: MachineGrid, m: Machine) -> list[Segment]:
-    return list(grid._table_row(0, m, 120, grid._styles()))
+    facts = facts_of(grid.source, m, marked=False)
+    return list(table_row(m, m.telemetry, facts, 120, grid._styles(), at_cursor=True))
 
 
 async def test_render_keys_change_whenever_a_drawn_line_changes() -> None:

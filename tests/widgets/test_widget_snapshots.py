@@ -14,6 +14,7 @@ from tests.widgets.test_small_widgets import COUNTS, NODES, QUALITY, SERIES
 from themes import THEMES
 from widgets.badges import Badge, ConnectionBadge
 from widgets.machine_grid import MachineGrid
+from widgets.machine_source import MachineRows
 from widgets.node_strip import NodeStrip
 from widgets.quality_strip import QualityStrip
 from widgets.spc_chart import SpcChart
@@ -43,11 +44,15 @@ class GridApp(WidgetApp):
     def on_mount(self) -> None:
         super().on_mount()
         grid = self.grid
-        grid.jobs = {"J-2000": job("J-2000", part="gearbox lid"), "J-2002": job("J-2002", part="hinge")}
+        rows = _rows()
         grid.marked = {"M-00001", "M-00007"}
-        grid.alert_counts = {"M-00003": 2, "M-00005": 1}
-        grid.stale_ids = {"M-00006"}
-        grid.set_machines(_rows())
+        source = MachineRows(
+            machines={m.id: m for m in rows},
+            jobs={"J-2000": job("J-2000", part="gearbox lid"), "J-2002": job("J-2002", part="hinge")},
+            alert_counts={"M-00003": 2, "M-00005": 1},
+            stale_ids={"M-00006"},
+        )
+        grid.set_view([m.id for m in rows], source)
         grid.move_cursor_to("M-00002")
         grid.focus()
         if self.dashboard:

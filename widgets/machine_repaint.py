@@ -1,0 +1,97 @@
+"""Which lines of the visible machines a change repaints: the machine grid's record of what it painted.
+
+Why its own module: the dashboard's main cost at 20,000 machines was repainting; the rule that keeps it small
+(compare each visible changed machine's render keys, :func:`~widgets.machine_tiles.tile_line_keys` or
+:func:`~widgets.machine_table.table_row_key`, with those last painted, and repaint only the lines that differ, in
+runs of one tile column) is subtle enough to deserve its own home and its own tests, apart from drawing and scrolling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from console.api.models import Machine
+from widgets.machine_table import table_row_key
+from widgets.machine_tiles import TILE_CONTENT_LINES, tile_line_keys
+
+__all__ = ["PaintedKeys", "tile_runs"]
+
+Telemetry = Callable[[Machine], Mapping[str, float]]
+
+
+class PaintedKeys:
+    """Render keys of visible machines as last painted, for the visible index range they belong to."""
+
+    __slots__ = ("keys", "range")
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[object, ...]] = {}
+        self.range = (0, 0)
+
+    def clear(self) -> None:
+        self.keys.clear()
+
+    def follow(self, lo: int, hi: int) -> None:
+        """The visible range is now ``[lo, hi)``. If it moved (a scroll, a resize), the keys on record belong to
+        items now off screen or were painted before changes skipped while they were away: forget them, so such items
+        are repainted whole on their next change."""
+        if (lo, hi) != self.range:
+            self.keys.clear()
+            self.range = (lo, hi)
+
+    def table_lines(
+        self, visible: list[tuple[int, str]], machines: Mapping[str, Machine], telemetry: Telemetry, header: int
+    ) -> set[int]:
+        """Virtual lines of the visible ``(index, id)`` rows whose key changed (or whose machine is gone)."""
+        drawn = self.keys
+        lines: set[int] = set()
+        for i, machine_id in visible:
+            machine = machines.get(machine_id)
+            new_key = None if machine is None else table_row_key(machine, telemetry(machine))
+            if new_key is None or drawn.get(machine_id) != new_key:
+                lines.add(header + i)
+            if new_key is None:
+                drawn.pop(machine_id, None)
+            else:
+                drawn[machine_id] = new_key
+        return lines
+
+    def tile_lines(
+        self,
+        visible: list[tuple[int, str]],
+        machines: Mapping[str, Machine],
+        telemetry: Telemetry,
+        cols: int,
+        tile_height: int,
+    ) -> set[tuple[int, int]]:
+        """(tile column, virtual line) of the visible ``(index, id)`` tiles' content lines whose key changed: a
+        telemetry tick dirties one line of one tile, not five."""
+        drawn = self.keys
+        dirty: set[tuple[int, int]] = set()
+        for i, machine_id in visible:
+            first = (i // cols) * tile_height
+            column = i % cols
+            machine = machines.get(machine_id)
+            old_keys = drawn.get(machine_id)
+            if machine is None:
+                drawn.pop(machine_id, None)
+                new_keys: tuple[object, ...] | None = None
+            else:
+                new_keys = drawn[machine_id] = tile_line_keys(machine, telemetry(machine))
+            for within in range(TILE_CONTENT_LINES):
+                if old_keys is None or new_keys is None or old_keys[within] != new_keys[within]:
+                    dirty.add((column, first + within))
+        return dirty
+
+
+def tile_runs(dirty: set[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
+    """Contiguous lines of one tile column as ``(column, first line, count)``: one repaint region each."""
+    run_column = run_start = run_end = -1
+    for column, line in sorted(dirty):
+        if column != run_column or line != run_end:
+            if run_end > run_start:
+                yield run_column, run_start, run_end - run_start
+            run_column, run_start = column, line
+        run_end = line + 1
+    if run_end > run_start:
+        yield run_column, run_start, run_end - run_start

@@ -1,0 +1,128 @@
+"""The dense table of machines: one line per machine under a header, for narrow terminals and long scans.
+
+Why its own module: the table's columns, their widths at a given terminal width, and what decides that a row
+changed (:func:`table_row_key`, which must cover every machine field :func:`table_row` reads) belong together;
+the grid only says which machine goes on which line and whether the cursor is on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from console.api.models import Machine
+from widgets._line_parts import fit_parts, mark_glyph, state_style
+from widgets.glyphs import kind_abbr, machine_state_look, telemetry_label
+from widgets.machine_source import MachineFacts, cleaned
+from widgets.progress_bar import percent, progress_bar
+from widgets.safe_text import fit
+
+__all__ = ["TABLE_COLUMNS", "table_header", "table_row", "table_row_key", "table_row_line_key", "table_widths"]
+
+TABLE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("KIND", 4),
+    ("STATE", 13),
+    ("PROGRESS", 11),
+    ("JOB", 10),
+    ("TELEMETRY", 14),
+    ("AL", 3),
+)
+"""The fixed columns between the name and the node: (label, width)."""
+
+
+def table_row_key(machine: Machine, telemetry: Mapping[str, float] | None = None) -> tuple[object, ...]:
+    """What a table line shows of the machine itself (equal keys: an equal line, as far as the machine goes)."""
+    progress = machine.progress
+    kind = machine.kind
+    return (
+        machine.name,
+        kind,
+        machine.state,
+        progress_bar(progress, 6),
+        percent(progress),
+        machine.job_id,
+        telemetry_label(kind, machine.telemetry if telemetry is None else telemetry),
+        machine.node_id,
+    )
+
+
+def table_row_line_key(
+    machine: Machine, telemetry: Mapping[str, float], facts: MachineFacts, cursor: int, width: int
+) -> Hashable:
+    """The line cache's key of a table row: the machine's own key, the facts the row shows, cursor and width."""
+    return (
+        "table",
+        table_row_key(machine, telemetry),
+        facts.marked,
+        facts.stale,
+        facts.alerts,
+        facts.node,
+        cursor,
+        width,
+    )
+
+
+def table_widths(width: int) -> tuple[int, int]:
+    """(name width, node width) at ``width``: the name takes what is left, and the node a column if there is room."""
+    fixed = 2 + sum(w + 1 for _, w in TABLE_COLUMNS)
+    rest = width - fixed
+    if rest >= 28:
+        node = min(16, rest - 16)
+        return rest - node - 1, node
+    return max(6, rest), 0
+
+
+def table_header(width: int, styles: dict[str, Style]) -> Strip:
+    name_w, node_w = table_widths(width)
+    text = "  " + fit("NAME", name_w) + " "
+    text += " ".join(fit(label, w) for label, w in TABLE_COLUMNS) + " "
+    if node_w:
+        text += fit("NODE", node_w)
+    return Strip([Segment(fit(text, width, cleaned=True), styles["_base"] + styles["header"])], width)
+
+
+def table_row(
+    machine: Machine,
+    telemetry: Mapping[str, float],
+    facts: MachineFacts,
+    width: int,
+    styles: dict[str, Style],
+    at_cursor: bool,
+) -> Strip:
+    """``machine``'s row: exactly ``width`` cells."""
+    base = styles["cursor"] if at_cursor else styles["_base"] + styles["state-normal"]
+    stale = facts.stale
+    alerts = facts.alerts
+    look = machine_state_look(machine.state)
+    muted = base + styles["muted"]
+    name_w, node_w = table_widths(width)
+    tele = "stale" if stale else telemetry_label(machine.kind, telemetry)
+    parts: list[tuple[str, Style]] = [
+        (mark_glyph(facts.marked), base + styles["mark"]),
+        (" ", base),
+        (fit(cleaned(machine.name), name_w, cleaned=True), base + styles["name"]),
+        (" ", base),
+        (fit(kind_abbr(machine.kind), 4, cleaned=True), muted),
+        (" ", base),
+        (fit(look.label, 13, cleaned=True), base + state_style(styles, look.style)),
+        (" ", base),
+        (progress_bar(machine.progress, 6), base + styles["progress"]),
+        (" ", base),
+        (percent(machine.progress), muted),
+        (" ", base),
+        (fit(cleaned(machine.job_id or "—"), 10, cleaned=True), base),
+        (" ", base),
+        (fit(tele, 14, cleaned=True), base + styles["stale"] if stale else muted),
+        (" ", base),
+        (
+            fit(f"!{alerts}" if alerts else "", 3, align="right", cleaned=True),
+            base + styles["alerts"] if alerts else base,
+        ),
+        (" ", base),
+    ]
+    if node_w:
+        parts.append((fit(facts.node, node_w), muted))
+    return Strip(fit_parts(parts, width, base), width)
