@@ -1,14 +1,12 @@
-"""Tests of the small widgets: SpcChart, NodeStrip, QualityStrip, badges, glyphs and themes."""
+"""Tests of the small widgets: SpcChart, NodeStrip, QualityStrip, glyphs and themes."""
 
 from __future__ import annotations
 
 import pytest
-from textual.containers import Horizontal
 
 from console.api.models import Node, Quality, SpcSeries
 from tests.widgets.harness import T0, WidgetApp, screen_lines
 from themes import CUSTOM_VARIABLES, DEFAULT_THEME, THEMES, choose_theme
-from widgets.badges import Badge, ConnectionBadge, connection_text
 from widgets.glyphs import kind_abbr, machine_state_look, set_ascii_only, telemetry_label
 from widgets.node_strip import NodeStrip
 from widgets.quality_strip import QualityStrip, sparkline
@@ -119,31 +117,6 @@ async def test_quality_strip_flags_only_values_off_target() -> None:
 def test_sparkline_scales() -> None:
     assert sparkline([0.0, 0.5, 1.0], 10) == "▁▅█"
     assert sparkline([0.0, 1.0, 0.0, 1.0], 2) == "▁█"
-
-
-def test_connection_texts() -> None:
-    assert connection_text("cluster", "live") == ("● cluster live", "ok")
-    assert connection_text("cluster", "reconnecting", retry_in=3) == ("↻ cluster reconnecting in 3 s", "warning")
-    assert connection_text("agent-7", "stale", stale_for=42) == ("◌ agent-7 stale for 42 s", "warning")
-    assert connection_text("c", "failed", reason="401 \x1b[2J") == ("✖ c failed: 401 ␛[2J", "error")
-    assert connection_text("c", "weird\x07")[0] == "? c weird␇"
-
-
-async def test_badges_render_words_and_variants() -> None:
-    badge = ConnectionBadge("cluster")
-    frozen = Badge("FROZEN", "warning")
-    hidden = Badge("READ-ONLY", show=False)
-    app = WidgetApp(Horizontal(badge, frozen, hidden))
-    async with app.run_test(size=(80, 3)) as pilot:
-        badge.set_state("failed", reason="[b]bad token[/b]")
-        await pilot.pause()
-        line = screen_lines(app)[0]
-        assert "✖ cluster failed: [b]bad token[/b]" in line
-        assert "FROZEN" in line and "READ-ONLY" not in line
-        assert badge.has_class("-error") and frozen.has_class("-warning")
-        hidden.show()
-        await pilot.pause()
-        assert "READ-ONLY" in screen_lines(app)[0]
 
 
 def test_glyphs_unknown_values_and_ascii() -> None:

@@ -7,12 +7,10 @@ after an intended visual change, and look at the SVGs before committing them.
 from __future__ import annotations
 
 import pytest
-from textual.containers import Horizontal
 
 from tests.widgets.harness import WidgetApp, job, machine, machines
 from tests.widgets.test_small_widgets import COUNTS, NODES, QUALITY, SERIES
 from themes import THEMES
-from widgets.badges import Badge, ConnectionBadge
 from widgets.machine_grid import MachineGrid
 from widgets.machine_source import MachineRows
 from widgets.node_strip import NodeStrip
@@ -27,17 +25,13 @@ def _rows() -> list:
 
 
 class GridApp(WidgetApp):
-    """The machine grid with marks, alerts, a stale machine and jobs; optionally the strips and badges around it."""
+    """The machine grid with marks, alerts, a stale machine and jobs; optionally the strips around it."""
 
     def __init__(self, layout: str = "tiles", theme: str = "factory-dark", dashboard: bool = False) -> None:
         self.grid = MachineGrid(grid_layout=layout)  # type: ignore[arg-type]
         widgets: list = []
         if dashboard:
-            widgets += [
-                Horizontal(ConnectionBadge("cluster", "live"), Badge("FROZEN", "warning"), Badge("INSECURE", "error")),
-                NodeStrip(),
-                QualityStrip(),
-            ]
+            widgets += [NodeStrip(), QualityStrip()]
         super().__init__(*widgets, self.grid, theme=theme)
         self.dashboard = dashboard
 
@@ -58,7 +52,6 @@ class GridApp(WidgetApp):
         if self.dashboard:
             self.query_one(NodeStrip).set_nodes(NODES, COUNTS, {"N-0": 3})
             self.query_one(QualityStrip).set_quality(QUALITY, [0.6, 0.65, 0.7, 0.72, 0.5, 0.58])
-            self.query_one(Horizontal).styles.height = 1
 
 
 @pytest.mark.parametrize("layout", ["tiles", "table"])
