@@ -58,6 +58,20 @@ def interpreted_markup(app: Any) -> list[str]:
     return found[:5]
 
 
+def assert_segments_inert(segments: Any, where: str) -> None:
+    """A drawn line (segments, as a widget renders them): no control or escape in its text (the console's own
+    sequences are added later, by the driver), and no style carrying a link or a click action."""
+    text = "".join(segment.text for segment in segments)
+    found = [repr(text[max(0, m.start() - 12) : m.end() + 12]) for m in _FORBIDDEN.finditer(text)][:5]
+    assert not found, f"{where}: the terminal would receive server controls: {found}"
+    marked = []
+    for segment in segments:
+        style = segment.style
+        if style is not None and (style.link or "@click" in (style.meta if style._meta else {})):
+            marked.append(repr(segment.text[:40]))
+    assert not marked, f"{where}: server text was parsed as markup (link or click): {marked[:5]}"
+
+
 def assert_inert(app: Any, where: str) -> None:
     frame = frame_bytes(app)
     assert frame, f"{where}: nothing rendered"

@@ -1,10 +1,14 @@
 """Hostile text through the whole console: shown literally, inert, and the console still handles keys.
 
-Generated from the same catalogue as the store-level text suite (``test_faults_text.HOSTILE``): every hostile string
-in the fields a server's text is most often shown in (machine name on the dashboard, alert message on Alerts, job
-part on Jobs, node name on Nodes), plus a sample of strings in the other fields that reach a screen. Each string
-arrives as an event on the live stream (the incremental repaint path, not only the first paint), must be stored
-intact, and the screen export must hold the cleaned text with no link and no raw escape; then ``?`` must open help.
+Drawn from the same catalogue as the store-level text suite (``test_faults_text.HOSTILE``). Each string arrives as an
+event on the live stream (the incremental repaint path, not only the first paint), must be stored intact, and the
+screen export must hold the cleaned text with no link and no raw escape; then a key must still be handled.
+
+A representative subset boots the app: every field a server's text is most often shown in (machine name, state reason
+and fault code on the dashboard, alert message and code on Alerts, job part on Jobs, node name and city on Nodes),
+and every kind of hostile text (markup, CSI, OSC, DCS, C0, C1, line separators, bidi, zero-width, combining, wide,
+and everything at once) at least once. Every string in every one of these fields is proven one level down, in the
+very line each screen draws (``test_faults_text_rows``), and in the store (``test_faults_text``).
 """
 
 from __future__ import annotations
@@ -38,17 +42,27 @@ SCREENS: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
     ("alert", "code"): ("3", "alerts", {}),
     ("node", "city"): ("5", "nodes", {}),
 }
-MAIN_FIELDS = list(SCREENS)[:4]
-OTHER_FIELDS = list(SCREENS)[4:]
-SAMPLE = ["markup-link", "markup-click", "csi-colour", "osc8-link", "c1-csi", "rtl-override", "everything"]
 
 TYPES = {"machine": "machine.updated", "node": "node.updated", "alert": "alert.updated", "job": "job.updated"}
 TABLES = {"machine": "machines", "node": "nodes", "alert": "alerts", "job": "jobs"}
 FIRST_ID = {"machine": "M-101", "node": "N-1", "alert": "A-1", "job": "J-101"}
 
-CASES = [(name, kind, field) for kind, field in MAIN_FIELDS for name in HOSTILE] + [
-    (name, kind, field) for kind, field in OTHER_FIELDS for name in SAMPLE
+# (hostile string, kind, field): each kind of hostile text once, every field of SCREENS at least once.
+CASES = [
+    ("markup-click", "machine", "name"),
+    ("rtl-override", "machine", "name"),
+    ("osc8-link", "alert", "message"),
+    ("line-paragraph-separators", "alert", "message"),
+    ("c1-csi", "job", "part"),
+    ("zwj-emoji", "job", "part"),
+    ("combining-zalgo", "node", "name"),
+    ("wide-cjk", "node", "name"),
+    ("csi-clear-and-move", "machine", "state_reason"),
+    ("dcs", "machine", "fault_code"),
+    ("nul-del-backspace", "alert", "code"),
+    ("everything", "node", "city"),
 ]
+assert {(kind, field) for _, kind, field in CASES} == set(SCREENS), "every field of SCREENS has an app-level case"
 
 
 @pytest.mark.parametrize(("name", "kind", "field"), CASES, ids=[f"{k}.{f}-{n}" for n, k, f in CASES])
