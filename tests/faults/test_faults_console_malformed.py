@@ -1,9 +1,14 @@
 """Broken events through the whole console: refused, listed on Diagnostics with their reason, the stream goes on.
 
-Generated from the store-level malformed catalogues (``test_faults_malformed``): wrong types and out-of-range values,
-NaN and infinities, bad JSON, bad ids, one missing required field per event type. Each bad event comes on the live
-stream between valid ones; the console must stay live at the server's last ``seq``, count it, and the Diagnostics
-screen (key ``6``, the key press of the case) must list it with its reason, its excerpt inert.
+Drawn from the store-level malformed catalogues (``test_faults_malformed``): wrong types and out-of-range values,
+NaN and infinities, bad JSON, bad ids, missing required fields. Each bad event comes on the live stream between valid
+ones; the console must stay live at the server's last ``seq``, count it, and the Diagnostics screen (key ``6``, the
+key press of the case) must list it with its reason, its excerpt inert.
+
+The whole app boots for one case of each catalogue, and for the two whose excerpt is the most hostile to a screen
+(HTML, raw control characters): every case of every catalogue is proven at the source and store level in
+``test_faults_malformed`` (counted, recorded with its reason, skipped, the stream goes on, reason and excerpt inert
+once cleaned: what Diagnostics draws).
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def bad_id(raw_id: str) -> Make:
 
 
 # (id, make, issues a seq of its own): a bad id carries no usable seq, so the server does not advance for it.
-CASES: list[tuple[str, Make, bool]] = (
+CATALOGUE: list[tuple[str, Make, bool]] = (
     [(f"wrong-{name}", wrong_value(*case), True) for name, case in WRONG_VALUES.items()]
     + [(f"non-finite-{name}", non_finite(*case), True) for name, case in NON_FINITE.items()]
     + [(f"bad-json-{name}", bad_json(*case), True) for name, case in BAD_JSON.items()]
@@ -91,6 +96,16 @@ CASES: list[tuple[str, Make, bool]] = (
         for kind, model in MODELS.items()
     ]
 )
+APP_LEVEL = [
+    "wrong-machine-name-object",
+    "non-finite-machine-progress-nan",
+    "bad-json-html",
+    "bad-json-control-char-raw-in-string",
+    "bad-id-huge",
+    "machine-without-id",
+]
+CASES = [case for case in CATALOGUE if case[0] in APP_LEVEL]
+assert [case[0] for case in CASES] == APP_LEVEL, "every app-level case names one of the catalogue"
 
 
 @pytest.mark.parametrize(("make", "advance"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -25,7 +25,7 @@ from console.api.models import (
     Quality,
 )
 from console.api.sse import EXCERPT_CHARS
-from tests.faults.harness import assert_continuous, assert_matches, publish_timeline, running_source
+from tests.faults.harness import assert_continuous, assert_inert, assert_matches, publish_timeline, running_source
 from tests.faults.hostile_server import HostileServer, Send, Tail, frame
 
 SAMPLE_AUDIT = {
@@ -185,6 +185,9 @@ async def run_case(
         if record is not None:
             assert record.seq == bad_seq
             assert record.reason and len(record.excerpt) <= EXCERPT_CHARS
+            # What Diagnostics lists (the app-level subset is test_faults_console_malformed): inert once cleaned.
+            assert_inert(record.reason)
+            assert_inert(record.excerpt)
             if expect_type is not None:
                 assert record.type == expect_type
         return run.store, record
@@ -256,6 +259,8 @@ async def test_event_with_a_bad_id_is_recorded_and_skipped(hostile: Any, bad_id:
         await run.until_live_at(server.seq)
         run.assert_alive()
         assert run.status.malformed_total == 1 and run.status.malformed[-1].seq is None
+        assert_inert(run.status.malformed[-1].reason)
+        assert_inert(run.status.malformed[-1].excerpt)
         assert_continuous(run.store, server.base_seq + 1, server.seq)
         assert run.store.machines["M-101"].name != "never applied"
         assert_matches(run.store, server.snapshot_json())
