@@ -13,8 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Label
 
-from console.rows import ALERT_COLUMNS, ALERT_SORTS, SHELVED_COLUMNS, alert_flood, alert_row, shelved_row, sort_alerts
+from console.rules import ALERT_SORTS, alert_flood, sort_alerts
 from console.screens.actions import ActionFlows
+from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row
 from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen
 from widgets.data_grid import DataGrid, RowData

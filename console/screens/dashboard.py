@@ -19,18 +19,10 @@ from textual.content import Content
 from textual.widgets import Label
 
 from console.api.models import Job, Machine
-from console.rows import (
-    COMPACT_ALERT_COLUMNS,
-    MACHINE_SORTS,
-    QUEUE_COLUMNS,
-    alert_row,
-    job_row,
-    machine_sort_key,
-    sort_alerts,
-    sort_machines,
-)
+from console.rules import MACHINE_SORTS, machine_sort_key, sort_alerts, sort_machines
 from console.screens.actions import ActionFlows
 from console.screens.base import ConsoleScreen
+from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid

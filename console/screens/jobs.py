@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 
 from console.api.models import Job
-from console.rows import JOB_COLUMNS, JOB_SORTS, job_row, job_sort_key
+from console.rules import JOB_SORTS, job_sort_key
 from console.screens.actions import ActionFlows
+from console.screens.columns import JOB_COLUMNS, job_row
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid, RowData

@@ -7,8 +7,9 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 
 from console.formatting import duration
-from console.rows import NODE_COLUMNS, NODE_SORTS, node_row, node_sort_key
+from console.rules import NODE_SORTS, node_sort_key
 from console.screens.actions import ActionFlows
+from console.screens.columns import NODE_COLUMNS, node_row
 from console.screens.list_screen import ListScreen
 from widgets.data_grid import DataGrid, RowData
 

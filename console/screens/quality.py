@@ -15,7 +15,8 @@ from textual.content import Content
 from textual.widgets import Label
 
 from console.api.models import Quality, SpcSeries
-from console.rows import QUALITY_COLUMNS, QUALITY_SORTS, characteristics, quality_row, quality_sort_key
+from console.rules import QUALITY_SORTS, characteristics, quality_sort_key
+from console.screens.columns import QUALITY_COLUMNS, quality_row
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid, RowData

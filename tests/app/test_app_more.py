@@ -179,7 +179,7 @@ async def test_losing_the_server_marks_everything_stale_and_says_so(make_app):
 async def test_jobs_list_moves_only_changed_jobs_and_stays_equal_to_a_full_sort(make_app):
     """The jobs screen keeps its order incrementally (changed jobs only) and formats rows only when drawn: after
     minutes of simulated changes, with and without a filter and reversed, its keys equal a fresh filter and sort."""
-    from console.rows import sort_jobs
+    from console.rules import sort_jobs
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

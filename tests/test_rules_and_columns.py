@@ -6,15 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from console.api.models import Alert, Design, Job, SourceRef
 from console.formatting import age, duration, progress_bar, until
-from console.rows import (
-    alert_flood,
-    alert_row,
-    counts_text,
-    job_at_risk,
-    job_row,
-    sort_alerts,
-    sort_jobs,
-)
+from console.rules import alert_flood, job_at_risk, sort_alerts, sort_jobs
+from console.screens.columns import alert_row, counts_text, job_row
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
