@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Label
 
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
-from console.screens.actions import ActionFlows
+from console.screens.flows import ActionFlows
 from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row
 from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen

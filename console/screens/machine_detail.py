@@ -14,7 +14,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from console.formatting import age, clock, percent, progress_bar, until
 from console.rules import sort_alerts
-from console.screens.actions import ActionFlows
+from console.screens.flows import ActionFlows
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
 from console.store.changes import ChangeSet

@@ -17,7 +17,7 @@ from textual.widgets import Label, Static
 from console.api.models import Alert
 from console.formatting import age, duration
 from console.rules import sort_alerts
-from console.screens.actions import ActionFlows
+from console.screens.flows import ActionFlows
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, alert_row, counts_text
 from console.store.changes import ChangeSet
