@@ -6,6 +6,7 @@ ones share one small demo-server and one console, exercising the same measuring 
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,16 @@ from benchmarks.harness import Target, environment, write_result
 from benchmarks.servers import DemoServerProcess, console_argv
 from benchmarks.session import key_latency, measure_window, stream_lag
 from benchmarks.terminal import PtyProcess, Screen
+
+
+@pytest.fixture(autouse=True)
+def long_lived_objects_frozen() -> Iterator[None]:
+    """The benchmarks ``gc.collect()`` before each measured run; in a test worker that has run hundreds of tests,
+    each collection walks their whole heap (2 s a run). Frozen, what the worker held before the test is left out of
+    every collection: the benchmark's own objects are collected as in a fresh process."""
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 def test_target_verdicts() -> None:
