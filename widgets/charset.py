@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from textual.scrollbar import ScrollBarRender
 
-__all__ = ["ascii_only", "ellipsis", "set_ascii_only"]
+__all__ = ["DASH", "ascii_only", "ellipsis", "pick", "set_ascii_only"]
 
 _UNICODE_ELLIPSIS = "…"
 _ASCII_ELLIPSIS = "~"
@@ -41,3 +41,12 @@ def ascii_only() -> bool:
 def ellipsis() -> str:
     """The one-cell mark at the end of a cut text: ``…``, or ``~`` in ASCII mode."""
     return _ASCII_ELLIPSIS if _ascii_only else _UNICODE_ELLIPSIS
+
+
+def pick(unicode: str, plain: str) -> str:
+    """``unicode``, or ``plain`` in ASCII mode: for a symbol that has no place in the glyph tables."""
+    return plain if _ascii_only else unicode
+
+
+DASH = ("—", "-")
+"""No value (``—``); in ASCII ``-``. Use as ``pick(*DASH)``."""

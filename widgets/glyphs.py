@@ -10,6 +10,7 @@ cleaned text as the word. An ASCII-only glyph set exists for terminals without U
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from widgets.charset import ascii_only, set_ascii_only
@@ -172,7 +173,7 @@ def kind_glyph(kind: object) -> str:
     return known[1] if ascii_only() else known[0]
 
 
-def telemetry_label(kind: object, telemetry: dict[str, float]) -> str:
+def telemetry_label(kind: object, telemetry: Mapping[str, float]) -> str:
     """The most telling telemetry value of a machine as ``label value unit`` (``nozzle 215°C``), or ``""``."""
     if not telemetry:
         return ""
@@ -182,4 +183,6 @@ def telemetry_label(kind: object, telemetry: dict[str, float]) -> str:
         name = min(telemetry)
     value = telemetry[name]
     label, unit, decimals = _TELEMETRY_FORMAT.get(name, (clean(name, 12), "", 1))
+    if unit and ascii_only():
+        unit = unit.replace("°", "")  # 215C: the degree sign is not ASCII
     return f"{label} {value:.{decimals}f}{unit}"

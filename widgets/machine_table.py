@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from console.api.models import Machine
 from widgets._line_parts import fit_parts, mark_glyph, state_style
+from widgets.charset import DASH, pick
 from widgets.glyphs import kind_abbr, machine_state_look, telemetry_label
 from widgets.machine_source import MachineFacts, cleaned
 from widgets.progress_bar import percent, progress_bar
@@ -113,7 +114,7 @@ def table_row(
         (" ", base),
         (percent(machine.progress), muted),
         (" ", base),
-        (fit(cleaned(machine.job_id or "—"), 10, cleaned=True), base),
+        (fit(cleaned(machine.job_id or pick(*DASH)), 10, cleaned=True), base),
         (" ", base),
         (fit(tele, 14, cleaned=True), base + styles["stale"] if stale else muted),
         (" ", base),

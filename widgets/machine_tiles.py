@@ -19,6 +19,7 @@ from rich.style import Style
 
 from console.api.models import Machine
 from widgets._line_parts import BOLD, fit_parts, mark_glyph, state_style
+from widgets.charset import DASH, pick
 from widgets.glyphs import kind_abbr, machine_state_look, telemetry_label
 from widgets.machine_source import MachineFacts, cleaned
 from widgets.progress_bar import percent, progress_bar
@@ -116,7 +117,7 @@ def tile_piece(
         job_width = max(1, min(11, width - 18))
         parts = [
             (" ", base),
-            (fit(cleaned(machine.job_id or "—"), job_width, cleaned=True), base),
+            (fit(cleaned(machine.job_id or pick(*DASH)), job_width, cleaned=True), base),
             (" ", base),
             (
                 fit(tele, max(1, width - job_width - 6), align="right", cleaned=True),

@@ -7,7 +7,7 @@ eighth of a cell repaints nothing), so all of them must share one definition.
 
 from __future__ import annotations
 
-from widgets.glyphs import ascii_only
+from widgets.charset import ascii_only, pick
 
 __all__ = ["percent", "progress_bar"]
 
@@ -19,7 +19,7 @@ def progress_bar(progress: float | None, width: int) -> str:
     if width <= 0:
         return ""
     if progress is None:
-        return "·" * width
+        return ("." if ascii_only() else "·") * width
     value = min(1.0, max(0.0, progress)) * width
     full = int(value)
     if ascii_only():
@@ -33,4 +33,4 @@ def progress_bar(progress: float | None, width: int) -> str:
 
 def percent(progress: float | None) -> str:
     """Progress as four cells (`` 42%``), or a dash when there is none."""
-    return "  – " if progress is None else f"{round(progress * 100):3d}%"
+    return f"  {pick('–', '-')} " if progress is None else f"{round(progress * 100):3d}%"

@@ -19,7 +19,7 @@ from textual.widget import Widget
 
 from console.api.models import SpcSeries
 from widgets._styles import part_styles
-from widgets.glyphs import ascii_only
+from widgets.charset import ascii_only, pick
 from widgets.safe_text import clean, fit
 
 __all__ = ["RULE_NAMES", "SpcChart", "rule_breaking_points"]
@@ -149,7 +149,7 @@ class SpcChart(Widget):
         return out
 
     def _title(self, out: Text, series: SpcSeries, width: int, styles: dict[str, Style]) -> None:
-        cpk = "Cpk –" if series.cpk is None else f"Cpk {series.cpk:.2f}"
+        cpk = f"Cpk {pick('–', '-')}" if series.cpk is None else f"Cpk {series.cpk:.2f}"
         head = f"{clean(series.characteristic, 40)} [{clean(series.unit, 10)}]"
         tail = f"  {cpk}  n={len(series.values)}"
         out.append(fit(head, max(1, width - len(tail))), styles["title"])

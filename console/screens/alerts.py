@@ -14,10 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Label
 
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
-from console.screens.flows import ActionFlows
 from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row
+from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen
+from widgets.charset import pick
 from widgets.data_grid import DataGrid, RowData
 
 FLOOD_THRESHOLD = 10
@@ -67,7 +68,9 @@ class AlertsScreen(ListScreen):
         raised = alert_flood(store.alerts.values(), now)
         flood = self.query_one("#flood", Label)
         if raised > FLOOD_THRESHOLD:
-            flood.update(f"⚠ ALERT FLOOD: {raised} alerts raised in the last 10 minutes; work them by priority")
+            flood.update(
+                f"{pick('⚠', '!')} ALERT FLOOD: {raised} alerts raised in the last 10 minutes; work them by priority"
+            )
             flood.add_class("-shown")
         else:
             flood.remove_class("-shown")

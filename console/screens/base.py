@@ -21,6 +21,7 @@ from textual.widgets import Input, Label
 from console.formatting import duration
 from console.screens.header import SourceView, StatusHeader
 from console.store.query import Query, parse
+from widgets.charset import pick
 from widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ class ConsoleScreen(Screen[Any]):
             if silent is not None:
                 oldest = max(oldest, silent)
         parts = " ".join(f"{kind} {count}" for kind, count in sorted(served.items()))
-        return f"nodes: {parts} (≤{duration(oldest)})"
+        return f"nodes: {parts} ({pick('≤', '<=')}{duration(oldest)})"
 
     # --- actions available everywhere ---------------------------------------------------------------------------
 

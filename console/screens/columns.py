@@ -12,6 +12,7 @@ from datetime import datetime
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
 from console.formatting import age, clock, percent, until
 from console.rules import MACHINE_STATE_RANK, UNACKED, job_at_risk, worst_cpk
+from widgets.charset import pick
 from widgets.data_grid import Column, RowData
 from widgets.glyphs import alert_priority_look, job_status_look, kind_abbr, machine_state_look, node_state_look
 from widgets.safe_text import clean
@@ -81,7 +82,7 @@ ALERT_COLUMNS = [
     Column("source", "Source", min_width=10),
     Column("code", "Code", min_width=8),
     Column("message", "Message", min_width=12, flex=3),
-    Column("count", "×", width=3, align="right"),
+    Column("count", "#", width=3, align="right"),
     Column("age", "Age", width=6, align="right"),
 ]
 
@@ -218,7 +219,7 @@ def quality_row(quality: Quality, label: str) -> RowData:
         percent(quality.first_pass_yield),
         percent(quality.scrap_rate, 1),
         f"{cpk:.2f}" if cpk is not None else "-",
-        ("⚠ " + ",".join(clean(v, 8) for v in violations)) if violations else "ok",
+        (pick("⚠ ", "! ") + ",".join(clean(v, 8) for v in violations)) if violations else "ok",
     ]
     style = "row-high" if violations or (cpk is not None and cpk < 1.0) else ""
     return RowData(f"{quality.scope}:{quality.id}", cells, style, {"quality": quality})

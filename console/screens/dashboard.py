@@ -20,9 +20,9 @@ from textual.widgets import Label
 
 from console.api.models import Job, Machine
 from console.rules import MACHINE_SORTS, machine_sort_key, sort_alerts, sort_machines
-from console.screens.flows import ActionFlows
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
+from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from console.formatting import clock, duration
-from widgets.charset import ascii_only
+from widgets.charset import ascii_only, ellipsis
 from widgets.safe_text import clean
 
 
@@ -93,7 +93,9 @@ class StatusHeader(Static):
     ) -> None:
         # (importance, content): when the line is too long, the least important parts go first. Connection states
         # and badges never go: they are what an operator must not miss.
-        parts: list[tuple[int, Content]] = [(3, Content.styled(clean(cluster_name or "connecting…", 40), "bold"))]
+        parts: list[tuple[int, Content]] = [
+            (3, Content.styled(clean(cluster_name or f"connecting{ellipsis()}", 40), "bold"))
+        ]
         for view in sources:
             text, kind = source_text(view, stale_after_s)
             style = {"ok": "", "warn": "$warning", "bad": "bold $error"}[kind]

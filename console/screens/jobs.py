@@ -17,8 +17,8 @@ from textual.binding import Binding, BindingType
 
 from console.api.models import Job
 from console.rules import JOB_SORTS, job_sort_key
-from console.screens.flows import ActionFlows
 from console.screens.columns import JOB_COLUMNS, job_row
+from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid, RowData

@@ -14,9 +14,9 @@ from textual.widgets import Label, Sparkline, Static
 
 from console.formatting import age, clock, percent, progress_bar, until
 from console.rules import sort_alerts
-from console.screens.flows import ActionFlows
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
+from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.glyphs import kind_glyph, machine_state_look

@@ -17,9 +17,9 @@ from textual.widgets import Label, Static
 from console.api.models import Alert
 from console.formatting import age, duration
 from console.rules import sort_alerts
-from console.screens.flows import ActionFlows
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, alert_row, counts_text
+from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.data_grid import Column, DataGrid, RowData
 from widgets.glyphs import node_state_look

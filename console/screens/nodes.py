@@ -8,8 +8,8 @@ from textual.binding import Binding, BindingType
 
 from console.formatting import duration
 from console.rules import NODE_SORTS, node_sort_key
-from console.screens.flows import ActionFlows
 from console.screens.columns import NODE_COLUMNS, node_row
+from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
 from widgets.data_grid import DataGrid, RowData
 

@@ -11,11 +11,11 @@ from typing import Any
 from textual.widgets import Input, RadioSet
 
 from console.screens.base import FilterInput
+from console.screens.header import StatusHeader
 from console.screens.help import HelpScreen
 from console.screens.machine_detail import MachineDetailScreen
 from console.screens.modals import ConfirmAction, ConfirmQuit, NoteDialog, ShelveDialog
 from console.screens.reroute import RerouteDialog
-from console.screens.header import StatusHeader
 from tests.app.conftest import settle, wait_for, wait_ready
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid
