@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from rich.style import Style
 from rich.text import Text
 
-from console import rows
+from console import rules
 from console.api.models import Event, Snapshot, SpcSeries
 from console.formatting import age, clock, until
+from console.screens import columns
 from console.server_clock import ServerClock
 from console.store import query
 from console.store.store import Store
@@ -84,27 +85,27 @@ def test_the_store_and_every_row_take_any_valid_object(
     machines = list(store.machines.values())
     jobs = list(store.jobs.values())
     alerts = list(store.alerts.values())
-    for key, _label in rows.MACHINE_SORTS:
-        rows.sort_machines(machines, key)
+    for key, _label in rules.MACHINE_SORTS:
+        rules.sort_machines(machines, key)
     for key in ("due", "priority", "status", "eta", "machine", "backlog"):
-        rows.sort_jobs(jobs, key)
+        rules.sort_jobs(jobs, key)
     for key in ("priority", "raised", "source", "state"):
-        rows.sort_alerts(alerts, key)
+        rules.sort_alerts(alerts, key)
     for job in jobs:
-        rows.job_overdue(job, server_now)
-        _assert_inert_cells(rows.job_row(job, store.nodes, store.machines))
-        _assert_inert_cells(rows.job_row(job, store.nodes, store.machines, queue=True))
+        rules.job_overdue(job, server_now)
+        _assert_inert_cells(columns.job_row(job, store.nodes, store.machines))
+        _assert_inert_cells(columns.job_row(job, store.nodes, store.machines, queue=True))
     for alert in alerts:
-        _assert_inert_cells(rows.alert_row(alert, server_now))
-        _assert_inert_cells(rows.alert_row(alert, server_now, compact=True))
-        _assert_inert_cells(rows.shelved_row(alert, server_now))
-    rows.alert_flood(alerts, server_now)
+        _assert_inert_cells(columns.alert_row(alert, server_now))
+        _assert_inert_cells(columns.alert_row(alert, server_now, compact=True))
+        _assert_inert_cells(columns.shelved_row(alert, server_now))
+    rules.alert_flood(alerts, server_now)
     for quality in store.quality.values():
-        rows.worst_cpk(quality)
-        _assert_inert_cells(rows.quality_row(quality, clean(quality.id)))
-    rows.characteristics(list(store.quality.values()))
+        rules.worst_cpk(quality)
+        _assert_inert_cells(columns.quality_row(quality, clean(quality.id)))
+    rules.characteristics(list(store.quality.values()))
     for machine in machines:
-        rows.machine_kind_label(machine)
+        columns.machine_kind_label(machine)
         store.machine_telemetry(machine.id)
         for when in (machine.state_since, machine.last_seen):
             for text in (age(when, server_now), until(when, server_now), clock(when)):

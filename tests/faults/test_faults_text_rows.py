@@ -3,11 +3,11 @@
 The lower level of ``test_faults_console_text`` (which boots the whole console for a representative subset). Here
 each string of ``test_faults_text.HOSTILE`` goes into each field that reaches a screen, through the code that screen
 draws it with: the machine tile of the dashboard (``widgets.machine_tiles.tile_piece``) and the table rows of Jobs,
-Alerts and Nodes (``console.rows``) drawn by the grid's own cell drawing (``DataGrid._cell``) at the column widths of
-a 160-cell terminal. The drawn line must hold the cleaned text (its distinctive prefix, as on screen), and no control,
-escape, bidi character, link or click action (``terminal_bytes``'s rules). That the store keeps the string intact is
-``test_faults_text``; that the screens use these very functions, repaint on an event and still handle keys is
-``test_faults_console_text``.
+Alerts and Nodes (``console.screens.columns``) drawn by the grid's own cell drawing (``DataGrid._cell``) at the column
+widths of a 160-cell terminal. The drawn line must hold the cleaned text (its distinctive prefix, as on screen), and
+no control, escape, bidi character, link or click action (``terminal_bytes``'s rules). That the store keeps the
+string intact is ``test_faults_text``; that the screens use these very functions, repaint on an event and still
+handle keys is ``test_faults_console_text``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from console.api.models import Alert, Job, Machine, Node
-from console.rows import (
+from console.screens.columns import (
     ALERT_COLUMNS,
     COMPACT_ALERT_COLUMNS,
     JOB_COLUMNS,
