@@ -8,58 +8,40 @@ grid repaints only the visible ones; when objects came, went or moved, it re-fil
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label
 
-from console.api.models import Job, Machine
+from console.api.models import Machine
 from console.rules import MACHINE_SORTS, machine_sort_key, sort_alerts, sort_machines
-from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
+from console.screens.dashboard_facts import (
+    GridPlacement,
+    StoreMachines,
+    alert_counts,
+    grid_source,
+    queue_panel,
+    queue_touched,
+    stale_machine_ids,
+    stale_note,
+    strip_facts,
+)
+from console.screens.dashboard_keys import DashboardKeys
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid
 from widgets.node_strip import NodeStrip
 from widgets.quality_strip import QualityStrip
-from widgets.safe_text import clean
 
 if TYPE_CHECKING:
-    from console.store.store import Store
+    pass
 
 
-@dataclass(eq=False)
-class StoreMachines:
-    """The machine grid's source (:class:`widgets.machine_source.MachineSource`) over the store: machines, jobs and
-    telemetry are read live from the store when a line is drawn; node names, alert counts and stale flags are worked
-    out by the screen, which repaints the machines whose facts it changed."""
-
-    store: Store
-    node_names: dict[str, str] = field(default_factory=dict)
-    alert_counts: dict[str, int] = field(default_factory=dict)
-    stale_ids: set[str] = field(default_factory=set)
-    stale: bool = False
-
-    @property
-    def machines(self) -> Mapping[str, Machine]:
-        return self.store.machines
-
-    @property
-    def jobs(self) -> Mapping[str, Job]:
-        return self.store.jobs
-
-    def telemetry(self, machine: Machine) -> Mapping[str, float]:
-        """Current values: the store keeps telemetry apart from the machine objects."""
-        return self.store.machine_telemetry(machine.id)
-
-
-class DashboardScreen(ConsoleScreen):
+class DashboardScreen(DashboardKeys):
     """Everything at a glance."""
 
     SCREEN_TITLE = "Dashboard"
@@ -75,29 +57,14 @@ class DashboardScreen(ConsoleScreen):
     DashboardScreen.-narrow NodeStrip { max-height: 2; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "pause", "Pause/Resume", id="machine.pause"),
-        Binding("c", "ready", "Clear (ready)", id="machine.ready"),
-        Binding("n", "node", "Drain node", id="node.pause"),
-        Binding("r", "reroute", "Reroute", id="job.reroute"),
-        Binding("x", "cancel_job", "Cancel job", id="job.cancel"),
-        Binding("a", "ack", "Ack", id="alert.ack"),
-        Binding("s", "shelve", "Shelve", id="alert.shelve"),
-        Binding("S", "unshelve", "Unshelve", show=False, id="alert.unshelve"),
-        Binding("t", "toggle_layout", "Tiles/table", id="view.layout"),
-        Binding("tab", "focus_next", "Next panel", show=False, id="view.next_panel"),
-        Binding("shift+tab", "focus_previous", "Previous panel", show=False, id="view.previous_panel"),
-    ]
-
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self) -> None:
         super().__init__()
         self.selected_node: str | None = None
         self.flows: ActionFlows | None = None
         self.oee_history: deque[float] = deque(maxlen=60)
-        self._shown_ids: set[str] = set()
-        self._sort_values: dict[str, object] = {}
+        self._placement = GridPlacement()
         self._strip_signature: object = None
         self._titles: dict[str | None, str] = {}
         self._quality_signature: object = None
@@ -161,15 +128,8 @@ class DashboardScreen(ConsoleScreen):
         store = self.store
         grid = self.grid
         machines = self._visible_machines()
-        self._shown_ids = {m.id for m in machines}
-        key = machine_sort_key(self.sort_key)
-        self._sort_values = {m.id: key(m) for m in machines}
-        self._machine_source = StoreMachines(
-            store,
-            node_names={n.id: n.name for n in store.nodes.values()},
-            alert_counts=self._alert_counts(),
-            stale_ids=self._stale_machine_ids(),
-        )
+        self._placement.place(machines, machine_sort_key(self.sort_key))
+        self._machine_source = grid_source(store)
         grid.marked = self.marked
         self._show_machines(machines)
         self._refresh_nodes()
@@ -212,7 +172,7 @@ class DashboardScreen(ConsoleScreen):
             grid.machines_changed(changes.machines)
             grid.machines_changed(changes.telemetry_only)
         if changes.sources:
-            stale = self._stale_machine_ids()
+            stale = stale_machine_ids(self.store)
             if stale != source.stale_ids:
                 flipped = stale ^ source.stale_ids
                 source.stale_ids = stale
@@ -229,7 +189,7 @@ class DashboardScreen(ConsoleScreen):
             if self._queue_touched(changes.jobs):
                 self.soon(self._refresh_queue)
         if changes.alerts:
-            counts = self._alert_counts()
+            counts = alert_counts(self.store)
             if counts != source.alert_counts:
                 shown = source.alert_counts
                 flipped = {k for k in counts.keys() | shown.keys() if counts.get(k) != shown.get(k)}
@@ -245,31 +205,19 @@ class DashboardScreen(ConsoleScreen):
         """Did a changed machine join or leave the view, or change what it is sorted by?"""
         if not changes.machines:
             return False
-        store = self.store
-        query = self.filter_query
-        key = machine_sort_key(self.sort_key)
-        nodes = store.nodes
-        selected = self.selected_node
-        for machine_id in changes.machines:
-            machine = store.machines.get(machine_id)
-            shown = machine_id in self._shown_ids
-            if machine is None:
-                if shown:
-                    return True
-                continue
-            belongs = (selected is None or machine.node_id == selected) and (
+        query, nodes, selected = self.filter_query, self.store.nodes, self.selected_node
+
+        def belongs(machine: Machine) -> bool:
+            return (selected is None or machine.node_id == selected) and (
                 query.is_empty or query.matches_machine(machine, nodes.get(machine.node_id))
             )
-            if belongs != shown or (shown and key(machine) != self._sort_values.get(machine_id)):
-                return True
-        return False
+
+        return self._placement.needs_placing(self.store, changes.machines, belongs, machine_sort_key(self.sort_key))
 
     def _place_machines(self) -> None:
         """Filter and sort again (membership or order changed); the grid keeps its cursor on the same machine."""
         machines = self._visible_machines()
-        self._shown_ids = {m.id for m in machines}
-        key = machine_sort_key(self.sort_key)
-        self._sort_values = {m.id: key(m) for m in machines}
+        self._placement.place(machines, machine_sort_key(self.sort_key))
         self._show_machines(machines)
 
     def _states_changed(self, changes: ChangeSet) -> bool:
@@ -277,80 +225,15 @@ class DashboardScreen(ConsoleScreen):
         return "machines" in changes.structure_tables
 
     def _queue_touched(self, job_ids: set[str]) -> bool:
-        """Does the queue panel show, or should it now show, any of these jobs?"""
-        shown = set(self.queue.keys)
-        if shown & job_ids:
-            return True
-        store = self.store
-        machine_id = self.grid.cursor_id
-        for job_id in job_ids:
-            job = store.jobs.get(job_id)
-            if job is None:
-                continue
-            if machine_id is not None:
-                if job.machine_id == machine_id:
-                    return True
-            elif self.selected_node is not None:
-                if job.node_id == self.selected_node:
-                    return True
-            elif job.node_id is None:
-                return True
-        return False
-
-    def _alert_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for alert in self.store.active_alerts():
-            if alert.source.kind == "machine":
-                counts[alert.source.id] = counts.get(alert.source.id, 0) + 1
-        return counts
-
-    def _stale_machine_ids(self) -> set[str]:
-        """Machines whose node is served by a source that is not live (their values may be old)."""
-        store = self.store
-        stale_nodes = {
-            node_id
-            for node_id in store.nodes
-            if (source := store.node_source(node_id)) is not None and store.source_state(source) != "live"
-        }
-        if not stale_nodes:
-            return set()
-        return {m.id for node_id in stale_nodes for m in store.machines_by_node(node_id)}
+        return queue_touched(self.store, job_ids, set(self.queue.keys), self.grid.cursor_id, self.selected_node)
 
     def _refresh_nodes(self) -> None:
-        store = self.store
-        alerts_by_node: dict[str, int] = {}
-        for alert in store.active_alerts():
-            node_id = self._alert_node(alert)
-            if node_id:
-                alerts_by_node[node_id] = alerts_by_node.get(node_id, 0) + 1
-        nodes = sorted(store.nodes.values(), key=lambda n: n.name)
-        # A node whose source is not live shows the word "stale" instead of a state that may no longer be true.
-        nodes = [
-            n.model_copy(update={"state": "stale"})
-            if (source := store.node_source(n.id)) is not None and store.source_state(source) != "live"
-            else n
-            for n in nodes
-        ]
+        facts = strip_facts(self.store)
         strip = self.query_one("#nodes", NodeStrip)
-        counts = {n.id: store.counts_by_state(n.id) for n in nodes}
-        signature = ([(n.id, n.name, n.state) for n in nodes], counts, alerts_by_node)
-        if signature != self._strip_signature:  # repaint the strip only when what it shows changed
-            self._strip_signature = signature
-            strip.set_nodes(nodes, counts, alerts_by_node)
+        if facts.signature != self._strip_signature:  # repaint the strip only when what it shows changed
+            self._strip_signature = facts.signature
+            strip.set_nodes(facts.nodes, facts.counts, facts.alerts)
         strip.select(self.selected_node, notify=False)
-
-    def _alert_node(self, alert) -> str | None:
-        store = self.store
-        kind, ident = alert.source.kind, alert.source.id
-        if kind == "node":
-            return ident
-        if kind == "machine":
-            machine = store.machines.get(ident)
-            return machine.node_id if machine else None
-        if kind == "job":
-            job = store.jobs.get(ident)
-            return job.node_id if job else None
-        return None
 
     def _title(self, label: Label, text: str) -> None:
         """Set a panel title, repainting only when its words changed."""
@@ -358,32 +241,17 @@ class DashboardScreen(ConsoleScreen):
             self._titles[label.id] = text
             label.update(Content(text))  # plain: a title may name a source or node
 
-    def _stale_note(self) -> str:
-        """A word for panel titles while any source is not live: what is shown may be old."""
-        store = self.store
-        down = [s for s in store.sources if store.source_state(s) != "live"]
-        return f"  · STALE ({', '.join(clean(s, 20) for s in down)} not live)" if down else ""
-
     def _refresh_queue(self) -> None:
         store = self.store
-        machine_id = self.grid.cursor_id
-        title = self.query_one("#queue-title", Label)
-        if machine_id is not None:
-            jobs = store.jobs_for_machine(machine_id)
-            self._title(title, f"Queue of {clean(machine_id, 30)} ({len(jobs)}){self._stale_note()}")
-        elif self.selected_node is not None:
-            jobs = store.jobs_for_node(self.selected_node)
-            self._title(title, f"Queue of node {clean(self.selected_node, 30)} ({len(jobs)}){self._stale_note()}")
-        else:
-            jobs = store.backlog()
-            self._title(title, f"Cluster backlog ({len(jobs)}){self._stale_note()}")
+        title, jobs = queue_panel(store, self.grid.cursor_id, self.selected_node)
+        self._title(self.query_one("#queue-title", Label), title)
         self.queue.set_rows([job_row(j, store.nodes, store.machines, queue=True) for j in jobs])
 
     def _refresh_alerts(self) -> None:
         store = self.store
         now = self.console.server_clock.now()
         alerts = sort_alerts(store.active_alerts())
-        self._title(self.query_one("#alerts-title", Label), f"Active alerts ({len(alerts)}){self._stale_note()}")
+        self._title(self.query_one("#alerts-title", Label), f"Active alerts ({len(alerts)}){stale_note(store)}")
         self.alert_list.set_rows([alert_row(a, now, compact=True) for a in alerts])
 
     def _refresh_quality(self) -> None:
@@ -430,11 +298,14 @@ class DashboardScreen(ConsoleScreen):
     def on_data_grid_mark_toggled(self, event: DataGrid.MarkToggled) -> None:
         event.stop()
         grid = event.control
-        grid.marked ^= {event.key}
-        grid.refresh_keys([event.key])
+        if isinstance(grid, DataGrid) and event.key is not None:
+            grid.marked ^= {event.key}
+            grid.refresh_keys([event.key])
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         event.stop()
+        if event.key is None:
+            return
         if event.control.id == "alerts":
             self.jump_to_alert_source(event.key)
         elif event.control.id == "queue":
@@ -472,100 +343,7 @@ class DashboardScreen(ConsoleScreen):
             return focused.cursor_key
         return self.grid.cursor_id
 
-    # --- actions --------------------------------------------------------------------------------------------------
-
-    def command_actions(self) -> dict[str, tuple[str, ...]]:
-        return {
-            "pause": ("machine.pause", "machine.resume", "job.pause", "job.resume"),
-            "ready": ("machine.ready",),
-            "node": ("node.pause", "node.resume"),
-            "reroute": ("job.reroute",),
-            "cancel_job": ("job.cancel",),
-            "ack": ("alert.ack",),
-            "shelve": ("alert.shelve",),
-            "unshelve": ("alert.unshelve",),
-        }
-
-    def _focused_list(self) -> str:
-        focused = self.focused
-        if isinstance(focused, DataGrid):
-            return focused.id or ""
-        return "grid"
-
-    def _targets(self) -> list[str]:
-        """The marked items of the focused list, or the one under its cursor."""
-        focused = self.focused
-        if isinstance(focused, DataGrid):
-            if focused.marked:
-                return sorted(focused.marked)
-            return [focused.cursor_key] if focused.cursor_key else []
-        if self.marked:
-            return sorted(self.marked)
-        return [self.grid.cursor_id] if self.grid.cursor_id else []
-
-    def action_pause(self) -> None:
-        assert self.flows is not None
-        where = self._focused_list()
-        if where == "queue":
-            self.flows.pause_or_resume_jobs(self._targets())
-        elif where == "grid":
-            self.flows.pause_or_resume_machines(self._targets())
-
-    def action_ready(self) -> None:
-        assert self.flows is not None
-        if self._focused_list() == "grid":
-            self.flows.ready_machines(self._targets())
-
-    def action_node(self) -> None:
-        assert self.flows is not None
-        node_id = self.selected_node
-        machine = self.store.machines.get(self.grid.cursor_id or "")
-        if self._focused_list() == "grid" and machine is not None:
-            node_id = machine.node_id
-        self.flows.drain_or_resume_node(node_id)
-
-    def action_reroute(self) -> None:
-        assert self.flows is not None
-        where = self._focused_list()
-        if where == "queue":
-            self.flows.reroute_job(self.queue.cursor_key)
-            return
-        machine = self.store.machines.get(self.grid.cursor_id or "")
-        if machine is None:
-            return
-        job_id = machine.job_id
-        if job_id is None:
-            queued = self.store.jobs_for_machine(machine.id)
-            job_id = queued[0].id if queued else None
-        self.flows.reroute_job(job_id)
-
-    def action_cancel_job(self) -> None:
-        assert self.flows is not None
-        if self._focused_list() == "queue":
-            self.flows.cancel_jobs(self._targets())
-        else:
-            machine = self.store.machines.get(self.grid.cursor_id or "")
-            if machine is not None and machine.job_id:
-                self.flows.cancel_jobs([machine.job_id])
-
-    def action_ack(self) -> None:
-        assert self.flows is not None
-        if self._focused_list() == "alerts":
-            self.flows.ack_alerts(self._targets())
-        else:
-            machine_id = self.grid.cursor_id
-            if machine_id:
-                self.flows.ack_alerts([a.id for a in self.store.alerts_for("machine", machine_id)])
-
-    def action_shelve(self) -> None:
-        assert self.flows is not None
-        if self._focused_list() == "alerts":
-            self.flows.shelve_alerts(self._targets())
-
-    def action_unshelve(self) -> None:
-        assert self.flows is not None
-        if self._focused_list() == "alerts":
-            self.flows.unshelve_alerts(self._targets())
+    # --- keys: DashboardKeys; what escape does here ------------------------------------------------------------
 
     def action_back(self) -> None:
         """Escape: marks, then the filter, then the node selection."""
