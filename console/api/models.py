@@ -19,15 +19,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from console.api.enums import (
+    ALERT_PRIORITY_RANK,
+    FINISHED_JOB_STATUSES,
+    AlertPriority,
+    AlertState,
+    EventType,
+    JobStatus,
+    MachineKind,
+    MachineState,
+    NodeState,
+    Role,
+)
 from console.api.lean import LeanModel, WeakLeanModel, lean
 
 __all__ = [
+    "ALERT_PRIORITY_RANK",
     "EVENT_MODELS",
+    "FINISHED_JOB_STATUSES",
     "AckBody",
     "Alert",
     "AlertPriority",
@@ -90,90 +103,6 @@ def utc_now() -> datetime:
 def format_time(value: datetime) -> str:
     """Format a time as the contract writes it: RFC 3339 UTC with a ``Z`` and whole seconds."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --- open enumerations: the values known today ------------------------------------------------------------------
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    SUPERVISOR = "supervisor"
-
-
-class NodeState(StrEnum):
-    ONLINE = "online"
-    DEGRADED = "degraded"
-    OFFLINE = "offline"
-    PAUSED = "paused"
-
-
-class MachineKind(StrEnum):
-    FDM_PRINTER = "fdm_printer"
-    SLA_PRINTER = "sla_printer"
-    SLS_PRINTER = "sls_printer"
-    CNC_MILL = "cnc_mill"
-    CNC_LATHE = "cnc_lathe"
-    LASER_CUTTER = "laser_cutter"
-    INJECTION_MOLDER = "injection_molder"
-    INSPECTION = "inspection"
-    ASSEMBLY = "assembly"
-
-
-class MachineState(StrEnum):
-    IDLE = "idle"
-    RUNNING = "running"
-    PAUSED = "paused"
-    BLOCKED = "blocked"
-    FAULT = "fault"
-    MAINTENANCE = "maintenance"
-    OFFLINE = "offline"
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    ASSIGNED = "assigned"
-    RUNNING = "running"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-FINISHED_JOB_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
-
-
-class AlertPriority(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-ALERT_PRIORITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-"""Sort rank of alert priorities; an unknown priority sorts after ``low``."""
-
-
-class AlertState(StrEnum):
-    ACTIVE_UNACKED = "active_unacked"
-    ACTIVE_ACKED = "active_acked"
-    CLEARED_UNACKED = "cleared_unacked"
-    SHELVED = "shelved"
-    RESOLVED = "resolved"
-
-
-class EventType(StrEnum):
-    CLUSTER_UPDATED = "cluster.updated"
-    NODE_UPDATED = "node.updated"
-    MACHINE_UPDATED = "machine.updated"
-    MACHINE_TELEMETRY = "machine.telemetry"
-    JOB_UPDATED = "job.updated"
-    JOB_REMOVED = "job.removed"
-    ALERT_RAISED = "alert.raised"
-    ALERT_UPDATED = "alert.updated"
-    QUALITY_UPDATED = "quality.updated"
-    AUDIT_APPENDED = "audit.appended"
-    RESET = "reset"
 
 
 # --- objects --------------------------------------------------------------------------------------------------------
