@@ -10,7 +10,7 @@ help:
 	@echo "make demo         run the console against the built-in simulated cluster"
 	@echo "make test         run the whole test suite (with a bounded fuzz of the demo server's API)"
 	@echo "make fuzz         hunt: fuzz the demo server's API with many more examples (FUZZ_EXAMPLES, FUZZ_SEED)"
-	@echo "make lint         ruff check, ruff format --check, import contracts"
+	@echo "make lint         ruff check, ruff format --check, import contracts, mypy --strict"
 	@echo "make screenshots  write SVG screenshots of the main screens to screenshots/"
 	@echo "make bench        run the benchmarks (bench-quick: under 2 minutes)"
 	@echo "make soak         the 30-minute soak test"
@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
