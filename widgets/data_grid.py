@@ -9,125 +9,31 @@ cache, so scrolling back or moving the cursor does not format a row again.
 The caller owns the data: it builds :class:`RowData` (cells already made safe: ``str`` cells are cleaned again here
 anyway, ``Text``/``Content`` cells are drawn as given), sorts them, and says which column is the sort key so the
 header shows ▲/▼. A row's ``style`` names a row class (``row-critical``, ``row-muted``, ``row-stale`` ...) styled by
-the theme through this widget's component classes.
+the theme through this widget's component classes. Columns and rows (:class:`Column`, :class:`RowData`,
+:class:`LazyRows`) are defined in :mod:`widgets.data_rows`, how a row is drawn in :mod:`widgets.data_cells`; both
+are importable from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
 from widgets.cursor_grid import CursorGrid
-from widgets.glyphs import ascii_only
+from widgets.data_cells import cell_key, cell_segments, column_widths, header_line, row_line
+from widgets.data_rows import ROW_STYLES, Align, Cell, Column, LazyRows, RowData
 from widgets.safe_text import fit
 
+# Besides the grid, the names its callers build it with (kept importable from here).
 __all__ = ["ROW_STYLES", "Cell", "Column", "DataGrid", "LazyRows", "RowData", "column_widths"]
-
-Cell = str | Text | Content
-Align = Literal["left", "right", "center"]
-
-ROW_STYLES: tuple[str, ...] = (
-    "row-critical",
-    "row-high",
-    "row-medium",
-    "row-low",
-    "row-fault",
-    "row-blocked",
-    "row-paused",
-    "row-maintenance",
-    "row-offline",
-    "row-unknown",
-    "row-muted",
-    "row-stale",
-)
-"""Row style classes the theme knows; another name draws the row unstyled."""
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column: ``width`` fixed in cells, or ``None`` to share the free width (by ``flex``) with ``min_width``."""
-
-    key: str
-    label: str
-    width: int | None = None
-    align: Align = "left"
-    min_width: int = 6
-    flex: int = 1
-
-
-@dataclass(slots=True)
-class RowData:
-    """One row: its key, its cells in column order, and an optional row style class (see :data:`ROW_STYLES`)."""
-
-    key: str
-    cells: Sequence[Cell]
-    style: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
-    """Free for the caller (e.g. the model the row was built from); the grid ignores it."""
-
-
-class LazyRows(Sequence[RowData]):
-    """Rows built on demand: ``keys`` in order, and ``row_of(key)`` for a row when it is first drawn (then kept until
-    :meth:`DataGrid.rows_changed` says it changed). Why: formatting 100,000 job rows takes a second; a screen shows
-    fifty. Never iterate one (that would build every row); the grid only indexes it."""
-
-    __slots__ = ("cache", "keys", "row_of")
-
-    CACHE_LIMIT = 4096
-
-    def __init__(self, keys: list[str], row_of: Callable[[str], RowData | None]) -> None:
-        self.keys = keys
-        self.row_of = row_of
-        self.cache: dict[str, RowData] = {}
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def __getitem__(self, index: int) -> RowData:  # type: ignore[override]  # ints only: the grid never slices
-        key = self.keys[index]
-        row = self.cache.get(key)
-        if row is None:
-            row = self.row_of(key) or RowData(key, [])
-            if len(self.cache) >= self.CACHE_LIMIT:  # bounded: a few screens' worth
-                self.cache.clear()
-            self.cache[key] = row
-        return row
-
-    def __setitem__(self, index: int, row: RowData) -> None:
-        self.cache[self.keys[index]] = row
-
-
-def column_widths(columns: Sequence[Column], total: int, gap: int = 1) -> list[int]:
-    """Widths that fit ``total`` cells: fixed columns as asked, flex columns share the rest (at least ``min_width``)."""
-    widths = [c.width or 0 for c in columns]
-    flex = [i for i, c in enumerate(columns) if c.width is None]
-    free = total - sum(widths) - gap * max(0, len(columns) - 1)
-    if flex:
-        weights = sum(columns[i].flex for i in flex)
-        given = 0
-        for n, i in enumerate(flex):
-            share = free - given if n == len(flex) - 1 else free * columns[i].flex // weights
-            widths[i] = max(columns[i].min_width, share)
-            given += widths[i]
-    return widths
-
-
-def cell_key(cell: Cell) -> Hashable:
-    """What a cell shows, as a hashable key for the line cache (a ``Text`` is mutable and unhashable: its plain text,
-    spans and style stand for it)."""
-    if isinstance(cell, Text):
-        return (cell.plain, tuple(cell.spans), cell.style, cell.justify, cell.overflow)
-    return cell
 
 
 class DataGrid(CursorGrid, can_focus=True):
@@ -406,46 +312,17 @@ class DataGrid(CursorGrid, can_focus=True):
         row_style = styles["_base"] + styles.get(row.style, Style.null())
         if at_cursor:
             row_style = row_style + styles["cursor"]
-        segments: list[Segment] = [
-            Segment(("*" if ascii_only() else "●") if marked else " ", row_style + styles["mark"]),
-            Segment(" ", row_style),
-        ]
-        for column, cell_width, cell in zip(self._columns, widths, row.cells, strict=False):
-            segments.extend(self._cell(cell, cell_width, column.align, row_style))
-            segments.append(Segment(" ", row_style))
-        return Strip(segments).adjust_cell_length(width, row_style)
+        return row_line(self._columns, row, marked, width, widths, row_style, styles["mark"], self._app_console)
 
     def _cell(self, cell: Cell, width: int, align: Align, style: Style) -> list[Segment]:
-        if isinstance(cell, str):
-            return [Segment(fit(cell, width, align=align), style)]
-        if isinstance(cell, Content):
-            fitted = cell.truncate(width, ellipsis=True, pad=False)
-            gap = width - fitted.cell_length
-            if gap > 0:
-                fitted = fitted.pad(gap if align == "right" else 0, 0 if align == "right" else gap)
-            return list(Segment.apply_style(fitted.render_segments(), style))
-        text = cell.copy()
-        text.end = ""
-        text.no_wrap = True
-        text.truncate(width, overflow="ellipsis")
-        gap = width - text.cell_len
-        if gap > 0:
-            if align == "right":
-                text.pad_left(gap)
-            else:
-                text.pad_right(gap)
-        return list(Segment.apply_style(text.render(self.app.console), style))
+        """One cell as the grid draws it (for tests that draw rows cell by cell)."""
+        return cell_segments(cell, width, align, style, self._app_console)
+
+    def _app_console(self) -> Console:
+        """The app's console, for ``Text`` cells (asked for only when one is drawn: a ``str`` cell needs no app)."""
+        return self.app.console
 
     def _header_line(self, width: int, styles: dict[str, Style]) -> Strip:
         base = styles["_base"] + styles["header"]
-        segments = [Segment("  ", base)]
-        for column, cell_width in zip(self._columns, self._current_widths(), strict=False):
-            label = column.label
-            style = base
-            if column.key == self.sort_key:
-                arrow = ("v" if self.sort_reverse else "^") if ascii_only() else ("▼" if self.sort_reverse else "▲")
-                label = f"{label}{arrow}"
-                style = base + styles["sorted"]
-            segments.append(Segment(fit(label, cell_width, align=column.align), style))
-            segments.append(Segment(" ", base))
-        return Strip(segments).adjust_cell_length(width, base)
+        widths = self._current_widths()
+        return header_line(self._columns, widths, width, self.sort_key, self.sort_reverse, base, styles["sorted"])
