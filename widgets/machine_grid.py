@@ -10,17 +10,17 @@ read when a line is drawn: the dashboard gives a source over the store, a simple
 When the owner says which machines changed, :meth:`MachineGrid.machines_changed` repaints only the changed lines of
 those that are *visible* (no full refresh); an off-screen change costs a dict lookup and two integer compares. A
 repainted line whose key (what it shows, width, cursor, mark) was drawn before comes from the line cache. Sorting and
-filtering belong to the caller. What a tile line or a table row looks like is in :mod:`widgets.machine_tiles` and
-:mod:`widgets.machine_table`; the bar in :mod:`widgets.progress_bar`.
+filtering belong to the caller. Which lines a change repaints is :mod:`widgets.machine_repaint`; which machine goes
+where on a screen line, :mod:`widgets.machine_lines`; what a tile line or a table row looks like,
+:mod:`widgets.machine_tiles` and :mod:`widgets.machine_table`; the bar, :mod:`widgets.progress_bar`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import ClassVar, Literal, cast
+from typing import ClassVar, Literal
 
-from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.geometry import Region
@@ -29,12 +29,12 @@ from textual.strip import Strip
 
 from console.api.models import Machine
 from widgets.cursor_grid import CursorGrid
-from widgets.machine_repaint import PaintedKeys, tile_runs
-from widgets.machine_source import MachineFacts, MachineRows, MachineSource, facts_of, snapshot
-from widgets.machine_table import table_header, table_row, table_row_key, table_row_line_key
-from widgets.machine_tiles import TILE_CONTENT_LINES, tile_line_keys, tile_piece, tile_piece_key
+from widgets.machine_lines import LinePainter
+from widgets.machine_repaint import PaintedKeys, tile_runs, visible_changes
+from widgets.machine_source import MachineRows, MachineSource, snapshot
+from widgets.machine_table import table_row_key
+from widgets.machine_tiles import TILE_CONTENT_LINES, tile_line_keys
 from widgets.progress_bar import progress_bar
-from widgets.safe_text import fit
 
 __all__ = ["GridLayout", "MachineGrid", "progress_bar", "table_row_key", "tile_line_keys"]
 
@@ -160,8 +160,8 @@ class MachineGrid(CursorGrid, can_focus=True):
         """The grid's private copy of the machines (``set_machines`` without a mapping), kept by ``update_rows``."""
         self._painted = PaintedKeys()
         """Render keys of visible machines as last painted: what a change is compared with (see machines_changed)."""
-        self._pass_geometry: tuple[int, int, int] | None = None
-        self._pass_facts: dict[str, MachineFacts] | None = None
+        self._pass: LinePainter | None = None
+        """The painter of the render pass under way (see render_lines)."""
         self.empty_message = empty_message
         self.set_reactive(MachineGrid.grid_layout, grid_layout)
 
@@ -229,8 +229,10 @@ class MachineGrid(CursorGrid, can_focus=True):
         """Show ``rows`` for an owner that has nothing but machines: the source becomes ``machines`` (a live mapping
         its owner keeps current) or, without it, a private copy of ``rows`` that :meth:`update_rows` keeps current.
         Jobs, alerts and stale flags are then empty; an owner with those gives a source to :meth:`set_view`."""
-        own = None if machines is not None else {row.id: row for row in rows}
-        self.set_view([row.id for row in rows], MachineRows(machines=machines if own is None else own))
+        own: dict[str, Machine] | None = None
+        if machines is None:
+            machines = own = {row.id: row for row in rows}
+        self.set_view([row.id for row in rows], MachineRows(machines=machines))
         self._own_machines = own
 
     def update_rows(self, changed: Mapping[str, Machine]) -> None:
@@ -243,18 +245,8 @@ class MachineGrid(CursorGrid, can_focus=True):
         """
         own = self._own_machines
         if own is not None:
-            index = self._index
-            lo, hi = self._visible_index_range()
-            self._painted.follow(lo, hi)
-            drawn = self._painted.keys
-            keys_of = self._render_keys
-            for machine_id, machine in changed.items():
-                i = index.get(machine_id)
-                if i is None:
-                    continue
-                if lo <= i < hi and machine_id not in drawn and (old := own.get(machine_id)) is not None:
-                    drawn[machine_id] = keys_of(old)  # what is on screen now, to compare the new version with
-                own[machine_id] = machine
+            self._painted.follow(*self._visible_index_range())
+            self._painted.swap_in(own, changed, self._index, self._render_keys)
         self.machines_changed(changed.keys())
 
     def machines_changed(self, ids: Iterable[str]) -> None:
@@ -268,12 +260,7 @@ class MachineGrid(CursorGrid, can_focus=True):
         """
         lo, hi = self._visible_index_range()
         self._painted.follow(lo, hi)
-        shown = self._ids
-        if isinstance(ids, AbstractSet) and len(ids) > hi - lo:
-            visible = [(i, shown[i]) for i in range(lo, hi) if shown[i] in ids]
-        else:
-            index = self._index
-            visible = [(i, machine_id) for machine_id in ids if (i := index.get(machine_id, -1)) >= lo and i < hi]
+        visible = visible_changes(ids, self._ids, self._index, lo, hi)
         if visible:
             self._refresh_changed(visible)
 
@@ -303,10 +290,6 @@ class MachineGrid(CursorGrid, can_focus=True):
 
     def get_machine(self, machine_id: str) -> Machine | None:
         return self._source.machines.get(machine_id) if machine_id in self._index else None
-
-    def _machine_at(self, index: int) -> Machine | None:
-        """The machine shown at ``index``, as the source has it now (``None`` if it has just left the source)."""
-        return self._source.machines.get(self._ids[index])
 
     @property
     def cursor_id(self) -> str | None:
@@ -362,87 +345,32 @@ class MachineGrid(CursorGrid, can_focus=True):
 
     # --- rendering -------------------------------------------------------------------------------------------------
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """Read the geometry once for the whole pass (:meth:`render_line` takes it from ``_pass_geometry``), and
-        each machine's facts once for its four tile lines."""
+    def _painter(self) -> LinePainter:
+        """A painter of the lines as the grid is now (its geometry read once)."""
         width, _, cols, _ = self._geometry()
-        self._pass_geometry = (width, cols, self.scroll_offset.y)
-        self._pass_facts = {}
+        return LinePainter(
+            source=self._source,
+            ids=self._ids,
+            marked=self.marked,
+            cursor_state=self._cursor_state,
+            lines=self._lines,
+            table=self.grid_layout == "table",
+            width=width,
+            cols=cols,
+            scroll_y=self.scroll_offset.y,
+            tile_height=self.TILE_HEIGHT,
+            empty_message=self.empty_message,
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """One painter for the whole pass: the geometry read once, each machine's facts once for its tile lines."""
+        self._pass = self._painter()
         try:
             return super().render_lines(crop)
         finally:
-            self._pass_geometry = None
-            self._pass_facts = None
-
-    def _facts(self, machine: Machine) -> MachineFacts:
-        memo = self._pass_facts
-        if memo is None:
-            return facts_of(self._source, machine, machine.id in self.marked)
-        facts = memo.get(machine.id)
-        if facts is None:
-            facts = memo[machine.id] = facts_of(self._source, machine, machine.id in self.marked)
-        return facts
+            self._pass = None
 
     def render_line(self, y: int) -> Strip:
         self.rendered_lines += 1
-        geometry = self._pass_geometry
-        if geometry is None:  # called outside a render pass (tests, get_style_at)
-            width, _, cols, _ = self._geometry()
-            scroll_y = self.scroll_offset.y
-        else:
-            width, cols, scroll_y = geometry
-        styles = self._styles()
-        base = styles["_base"]
-        count = len(self._ids)
-        if self.grid_layout == "table":
-            if y == 0:
-                return table_header(width, styles)
-            if not count:
-                return self._empty_line(y - 1, width, styles)
-            index = scroll_y + y - 1
-            machine = self._machine_at(index) if index < count else None
-            if machine is None:
-                return Strip.blank(width, base)
-            return self._table_line(index, machine, width, styles)
-        if not count:
-            return self._empty_line(y, width, styles)
-        tile_row, within = divmod(scroll_y + y, self.TILE_HEIGHT)
-        slot = width // cols
-        segments: list[Segment] = []
-        for col in range(cols):
-            index = tile_row * cols + col
-            machine = None if index >= count or within == TILE_CONTENT_LINES else self._machine_at(index)
-            if machine is None:
-                segments.append(Segment(" " * slot, base))
-                continue
-            segments.extend(self._tile_piece(index, machine, within, slot - 1, styles))
-            segments.append(Segment(" ", base))
-        used = slot * cols
-        if used < width:
-            segments.append(Segment(" " * (width - used), base))
-        return Strip(segments, width)
-
-    def _tile_piece(
-        self, index: int, machine: Machine, within: int, width: int, styles: dict[str, Style]
-    ) -> list[Segment]:
-        """One tile line of ``machine``, from the line cache when it was drawn before with the same key."""
-        telemetry = self._source.telemetry(machine)
-        facts = self._facts(machine)
-        cursor = self._cursor_state(index)
-        key = tile_piece_key(machine, telemetry, facts, within, cursor, width)
-        piece = self._lines.get(key, lambda: tile_piece(machine, telemetry, facts, within, width, styles, bool(cursor)))
-        return cast(list[Segment], piece)
-
-    def _table_line(self, index: int, machine: Machine, width: int, styles: dict[str, Style]) -> Strip:
-        """``machine``'s table row, from the line cache when it was drawn before with the same key."""
-        telemetry = self._source.telemetry(machine)
-        facts = self._facts(machine)
-        cursor = self._cursor_state(index)
-        key = table_row_line_key(machine, telemetry, facts, cursor, width)
-        line = self._lines.get(key, lambda: table_row(machine, telemetry, facts, width, styles, bool(cursor)))
-        return cast(Strip, line)
-
-    def _empty_line(self, y: int, width: int, styles: dict[str, Style]) -> Strip:
-        if y != 0:
-            return Strip.blank(width, styles["_base"])
-        return Strip([Segment(fit(" " + self.empty_message, width), styles["_base"] + styles["empty"])], width)
+        painter = self._pass or self._painter()  # a call outside a render pass (tests, get_style_at)
+        return painter.line(y, self._styles())

@@ -8,15 +8,29 @@ runs of one tile column) is subtle enough to deserve its own home and its own te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from console.api.models import Machine
 from widgets.machine_table import table_row_key
 from widgets.machine_tiles import TILE_CONTENT_LINES, tile_line_keys
 
-__all__ = ["PaintedKeys", "tile_runs"]
+__all__ = ["PaintedKeys", "tile_runs", "visible_changes"]
 
 Telemetry = Callable[[Machine], Mapping[str, float]]
+
+
+def visible_changes(
+    ids: Iterable[str], shown: Sequence[str], index: Mapping[str, int], lo: int, hi: int
+) -> list[tuple[int, str]]:
+    """``(index, id)`` of the changed ``ids`` that are visible: in ``shown[lo:hi]`` (``index`` maps id to position).
+
+    The cost follows the screen, not the change set: a set (or a dict's keys) larger than the visible range is asked
+    about each of the ~50 visible items; otherwise each id costs a dict lookup and two integer compares.
+    """
+    if isinstance(ids, AbstractSet) and len(ids) > hi - lo:
+        return [(i, shown[i]) for i in range(lo, hi) if shown[i] in ids]
+    return [(i, machine_id) for machine_id in ids if (i := index.get(machine_id, -1)) >= lo and i < hi]
 
 
 class PaintedKeys:
@@ -38,6 +52,26 @@ class PaintedKeys:
         if (lo, hi) != self.range:
             self.keys.clear()
             self.range = (lo, hi)
+
+    def swap_in(
+        self,
+        own: dict[str, Machine],
+        changed: Mapping[str, Machine],
+        index: Mapping[str, int],
+        keys_of: Callable[[Machine], tuple[object, ...]],
+    ) -> None:
+        """Store the ``changed`` machines that are shown (in ``index``) into ``own``, a grid's private copy. A visible
+        one with no keys on record first has its old version's keys (``keys_of``) recorded: that is what is on screen
+        now, to compare the new version with. Call after :meth:`follow`; machines not shown are ignored."""
+        lo, hi = self.range
+        drawn = self.keys
+        for machine_id, machine in changed.items():
+            i = index.get(machine_id)
+            if i is None:
+                continue
+            if lo <= i < hi and machine_id not in drawn and (old := own.get(machine_id)) is not None:
+                drawn[machine_id] = keys_of(old)
+            own[machine_id] = machine
 
     def table_lines(
         self, visible: list[tuple[int, str]], machines: Mapping[str, Machine], telemetry: Telemetry, header: int
