@@ -31,6 +31,8 @@ from console.demo.command_routes import MAX_KEY_LENGTH
 from console.demo.limits import MAX_BODY_BYTES
 from tests.demo_server import start_test_server
 
+pytestmark = pytest.mark.fuzz  # make fuzz (CI runs it after make test), not make test: see the Makefile
+
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261202"))
 
