@@ -19,7 +19,7 @@ from widgets.charset import DASH, pick
 from widgets.glyphs import kind_abbr, machine_state_look, telemetry_label
 from widgets.machine_source import MachineFacts, cleaned
 from widgets.progress_bar import percent, progress_bar
-from widgets.safe_text import fit
+from widgets.safe_text import fit, id_and_name
 
 __all__ = ["TABLE_COLUMNS", "table_header", "table_row", "table_row_key", "table_row_line_key", "table_widths"]
 
@@ -104,7 +104,7 @@ def table_row(
     parts: list[tuple[str, Style]] = [
         (mark_glyph(facts.marked), base + styles["mark"]),
         (" ", base),
-        (fit(cleaned(machine.name), name_w, cleaned=True), base + styles["name"]),
+        (id_and_name(machine.id, machine.name, name_w), base + styles["name"]),
         (" ", base),
         (fit(kind_abbr(machine.kind), 4, cleaned=True), muted),
         (" ", base),

@@ -23,7 +23,7 @@ from widgets.charset import DASH, pick
 from widgets.glyphs import kind_abbr, machine_state_look, telemetry_label
 from widgets.machine_source import MachineFacts, cleaned
 from widgets.progress_bar import percent, progress_bar
-from widgets.safe_text import fit
+from widgets.safe_text import fit, id_and_name
 
 __all__ = ["TILE_CONTENT_LINES", "tile_line_keys", "tile_piece", "tile_piece_key"]
 
@@ -96,7 +96,7 @@ def tile_piece(
         name_width = max(1, width - kind_width - 3)
         parts = [
             (mark_glyph(facts.marked), part("mark")),
-            (fit(cleaned(machine.name), name_width, cleaned=True), part("name")),
+            (id_and_name(machine.id, machine.name, name_width), part("name")),
             (" ", base),
             (fit(kind, kind_width, align="right", cleaned=True), muted),
             (" ", base),

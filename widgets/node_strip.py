@@ -1,8 +1,13 @@
 """A compact, wrapping strip of node cards: pick a node (or "All nodes") to scope the rest of the screen.
 
 Each card: the node's name, its state (glyph and word), its machines by state (``▶ 14 ■ 2 ✖ 1``) and its active alert
-count. The strip wraps to as many lines as it needs (``height: auto``). Left/right (or h/l) and clicks move the
-selection and post :class:`NodeStrip.Selected` (``None`` for "All nodes").
+count. The strip wraps to as many lines as it needs (``height: auto``), up to its ``max-height``: when the cards do not
+fit in that many lines (80 columns, six nodes), they become shorter rather than fall off the screen, in steps: the
+node's short name (its first word) and its state as a glyph; then only the counts that need attention (paused,
+blocked, fault, maintenance, offline) and alerts. Every node stays on screen: where the faults are is what an
+operator must see. Its height never shrinks while the width stays the same (a count that comes and goes must not make
+the grid below jump). Left/right (or h/l) and clicks move the selection and post :class:`NodeStrip.Selected` (``None``
+for "All nodes").
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.css.scalar import Unit
 from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
@@ -28,6 +34,10 @@ __all__ = ["COUNTED_STATES", "NodeStrip"]
 
 COUNTED_STATES: tuple[str, ...] = ("running", "idle", "paused", "blocked", "fault", "maintenance", "offline")
 """The machine states counted on a card, in this order; a zero count is left out (running is always shown)."""
+ATTENTION_STATES: frozenset[str] = frozenset({"paused", "blocked", "fault", "maintenance", "offline"})
+"""The counts the shortest cards keep."""
+LEVELS = 3
+"""Full cards, short cards, attention-only cards."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +102,15 @@ class NodeStrip(Widget, can_focus=True):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._cards: list[_Card] = []
+        self._levels: list[list[_Card]] = [[] for _ in range(LEVELS)]
         self._hits: list[tuple[int, int, int, str | None]] = []  # (line, x0, x1, node_id)
+        self._height_mark: tuple[int, int] = (0, 0)  # (width, the most lines shown at it)
         self.selected: str | None = None
         self._build([], {}, {})
+
+    @property
+    def _cards(self) -> list[_Card]:
+        return self._levels[0]
 
     def set_nodes(
         self,
@@ -128,35 +143,67 @@ class NodeStrip(Widget, can_focus=True):
         for counts in machine_counts.values():
             for state, n in counts.items():
                 total[state] = total.get(state, 0) + n
-        cards = [self._card(None, "All nodes", None, total, sum(alert_counts.values()))]
-        for node in nodes:
-            counts = machine_counts.get(node.id, {})
-            cards.append(self._card(node.id, node.name, node.state, counts, alert_counts.get(node.id, 0)))
-        self._cards = cards
+        short = _short_names(nodes)
+        all_alerts = sum(alert_counts.values())
+        self._levels = [
+            [self._card(None, "All nodes" if level == 0 else "All", None, total, all_alerts, level)]
+            + [
+                self._card(
+                    node.id,
+                    node.name if level == 0 else short[node.id],
+                    node.state,
+                    machine_counts.get(node.id, {}),
+                    alert_counts.get(node.id, 0),
+                    level,
+                )
+                for node in nodes
+            ]
+            for level in range(LEVELS)
+        ]
 
     @staticmethod
-    def _card(node_id: str | None, name: str, state: str | None, counts: Mapping[str, int], alerts: int) -> _Card:
+    def _card(
+        node_id: str | None, name: str, state: str | None, counts: Mapping[str, int], alerts: int, level: int = 0
+    ) -> _Card:
         parts: list[tuple[str, str]] = [(" " + clean(name, 24), "name")]
         if state is not None:
             look = node_state_look(state)
             parts.append((" ", ""))
-            parts.append((look.label, f"state-{look.style}"))
+            parts.append((look.label if level == 0 else look.glyph, f"state-{look.style}"))
         for machine_state in COUNTED_STATES:
             n = counts.get(machine_state, 0)
-            if n or machine_state == "running":
+            wanted = (n or machine_state == "running") if level < 2 else (n and machine_state in ATTENTION_STATES)
+            if wanted:
                 look = machine_state_look(machine_state)
                 parts.append((" ", ""))
-                parts.append((f"{look.glyph} {n}", f"state-{look.style}" if n else "muted"))
+                parts.append((f"{look.glyph}{' ' if level == 0 else ''}{n}", f"state-{look.style}" if n else "muted"))
         if alerts:
             parts.append((" ", ""))
             parts.append((f"!{alerts}", "alerts"))
         parts.append((" ", ""))
         return _Card(node_id, tuple(parts), sum(cell_len(t) for t, _ in parts))
 
+    def _max_lines(self) -> int | None:
+        """The ``max-height`` in lines, if the CSS gives one in cells."""
+        scalar = self.styles.max_height
+        if scalar is None or scalar.unit != Unit.CELLS:
+            return None
+        return max(1, int(scalar.value))
+
     def _layout(self, width: int) -> list[list[_Card]]:
+        """The fullest cards that fit in the strip's lines (the shortest ones when none fit)."""
+        limit = self._max_lines()
+        for level in range(LEVELS):
+            lines = self._wrap(self._levels[level], width)
+            if limit is None or len(lines) <= limit:
+                return lines
+        return lines
+
+    @staticmethod
+    def _wrap(cards: Sequence[_Card], width: int) -> list[list[_Card]]:
         lines: list[list[_Card]] = [[]]
         used = 0
-        for card in self._cards:
+        for card in cards:
             if lines[-1] and used + 1 + card.width > width:
                 lines.append([])
                 used = 0
@@ -165,7 +212,11 @@ class NodeStrip(Widget, can_focus=True):
         return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._layout(max(1, width)))
+        needed = len(self._layout(max(1, width)))
+        seen_width, most = self._height_mark
+        most = max(needed, most) if seen_width == width else needed
+        self._height_mark = (width, most)
+        return most
 
     def render(self) -> Text:
         width = max(1, self.content_region.width)
@@ -208,3 +259,12 @@ class NodeStrip(Widget, can_focus=True):
             if line == offset.y and x0 <= offset.x < x1:
                 self.select(node_id)
                 return
+
+
+def _short_names(nodes: Sequence[Node]) -> dict[str, str]:
+    """Each node's first word (``Leeds`` of "Leeds Micro-Factory"), or its id where first words repeat."""
+    first = {node.id: (clean(node.name).split() or [clean(node.id)])[0] for node in nodes}
+    counts: dict[str, int] = {}
+    for word in first.values():
+        counts[word] = counts.get(word, 0) + 1
+    return {node_id: word if counts[word] == 1 else clean(node_id) for node_id, word in first.items()}

@@ -28,7 +28,7 @@ from textual.content import Content
 
 from widgets.charset import ellipsis
 
-__all__ = ["ELLIPSIS", "clean", "clean_multiline", "content", "fit", "plain"]
+__all__ = ["ELLIPSIS", "clean", "clean_multiline", "content", "fit", "fit_middle", "id_and_name", "plain"]
 
 ELLIPSIS = "…"
 
@@ -152,6 +152,40 @@ def fit(text: str, width: int, *, align: str = "left", cleaned: bool = False) ->
         left = gap // 2
         return " " * left + text + " " * (gap - left)
     return text + " " * gap
+
+
+def fit_middle(text: str, width: int, *, cleaned: bool = False) -> str:
+    """Pad or cut ``text`` to exactly ``width`` cells, cutting from the middle: ``Leeds Ba…X1E #1``.
+
+    For names that differ at their end (``... #1``, ``... #2``): the distinguishing end stays in view.
+    """
+    if width <= 0:
+        return ""
+    if not cleaned:
+        text = clean(text)
+    if cell_len(text) <= width:
+        return fit(text, width, cleaned=True)
+    if width < 6:
+        return fit(text, width, cleaned=True)
+    tail_cells = (width - 1) // 2
+    head_cells = width - 1 - tail_cells
+    head = set_cell_size(text, head_cells)
+    tail = text
+    while cell_len(tail) > tail_cells:
+        tail = tail[1:]
+    return fit(head + ellipsis() + tail, width, cleaned=True)
+
+
+def id_and_name(ident: str, name: str, width: int) -> str:
+    """``M-LDS-02 Leeds Ba…X1E #2`` in exactly ``width`` cells: the id whole (it tells machines apart even when
+    their names are alike), then the name cut from the middle; at a very small width, the id alone."""
+    ident = clean(ident)
+    if not name or name == ident:
+        return fit_middle(ident, width, cleaned=True)
+    room = width - cell_len(ident) - 1
+    if room < 4:
+        return fit_middle(ident, width, cleaned=True)
+    return ident + " " + fit_middle(name, room)
 
 
 def plain(text: object, style: str | Style = "", max_len: int | None = None) -> Text:

@@ -45,7 +45,8 @@ class DashboardScreen(DashboardKeys):
     """Everything at a glance."""
 
     SCREEN_TITLE = "Dashboard"
-    SORTS = MACHINE_SORTS
+    # Abnormal first by default (ISA-101: the eye goes to what needs action): fault, blocked, ..., paused, then the rest.
+    SORTS = sorted(MACHINE_SORTS, key=lambda sort: sort[0] != "state")
     DEFAULT_CSS = """
     DashboardScreen #main { height: 1fr; }
     DashboardScreen #side { width: 64; display: block; }

@@ -150,8 +150,8 @@ async def test_layout_toggle_marks_unknown_values_and_extras_are_drawn() -> None
         await pilot.pause()
         lines = screen_lines(app)
         assert lines[0].split()[:3] == ["NAME", "KIND", "STATE"]
-        assert lines[1].startswith("  FDM-00000")
-        assert lines[2].startswith("● CNC-00001")
+        assert lines[1].startswith("  M-00000 FDM-00000")  # the id beside the name: alike names stay apart
+        assert lines[2].startswith("● M-00001 CNC-00001")
         assert "? teleporting" in lines[3] and "quantum…"[:3] in lines[3]
 
 
@@ -168,7 +168,7 @@ async def test_empty_grid_says_so() -> None:
 async def test_hostile_strings_are_drawn_literally_without_styles_or_links() -> None:
     hostile_name = "[bold red]X[/][link=https://evil.example]L[/link][@click=app.quit]Q\x1b]8;;http://e\x07\x1b[2J"
     app, grid = make(layout="table")
-    async with app.run_test(size=(160, 10)) as pilot:
+    async with app.run_test(size=(220, 10)) as pilot:  # wide enough for the whole name beside the id
         grid.set_machines(
             [machine(0, name=hostile_name, state="\x1b[5mblink", state_reason="\u202eevil", job_id="J-\x9b1m")]
         )
