@@ -16,7 +16,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from rich.segment import Segment
 from textual.app import App
+from textual.color import Color
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.theme import Theme
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "DEFAULT_THEME",
     "THEMES",
     "VARIABLE_DEFAULTS",
+    "StripColour",
     "choose_theme",
     "register_themes",
 ]
@@ -88,11 +92,12 @@ _MONO_STYLES = {
     "offline": "dim",
     "unknown": "italic underline",
     "stale": "dim italic",
-    "critical": "bold reverse",
-    "high": "bold underline",
+    "critical": "bold underline",
+    "high": "bold",
     "medium": "underline",
     "low": "none",
 }
+"""Reverse is the cursor's alone in ``mono`` (a whole critical row in reverse would look like the cursor row)."""
 
 FACTORY_DARK = Theme(
     name="factory-dark",
@@ -130,7 +135,13 @@ FACTORY_DARK = Theme(
         spc_limit="#f0a030",
         spc_spec="#ff5555",
         spc_centre="#6a7178",
-    ),
+    )
+    | {
+        # Textual's defaults (87 % white on the primary; the accent on the panel) fall just short of 4.5:1.
+        "block-cursor-background": "#3f6a98",
+        "block-cursor-foreground": "#ffffff",
+        "footer-key-foreground": "#8fb0d4",
+    },
 )
 
 FACTORY_LIGHT = Theme(
@@ -138,7 +149,7 @@ FACTORY_LIGHT = Theme(
     primary="#2f5f8f",
     secondary="#8a98a8",
     accent="#3f6f9f",
-    warning="#a86400",
+    warning="#8a5400",
     error="#c01818",
     success="#3a7a3a",
     foreground="#1d2125",
@@ -150,15 +161,15 @@ FACTORY_LIGHT = Theme(
         normal="#454b52",
         colours={
             "fault": "#c01818",
-            "blocked": "#a85a00",
-            "paused": "#7a6a00",
+            "blocked": "#8a5400",
+            "paused": "#6a5c00",
             "maintenance": "#1f5f9f",
             "offline": "#5f4f7f",
             "unknown": "#8a2f90",
-            "stale": "#80868c",
+            "stale": "#5f656b",
             "critical": "#c01818",
-            "high": "#a85a00",
-            "medium": "#7a6a00",
+            "high": "#8a5400",
+            "medium": "#6a5c00",
             "low": "#555b62",
         },
         styles=_COLOUR_STYLES,
@@ -166,10 +177,11 @@ FACTORY_LIGHT = Theme(
         progress_empty="#c8cdd2",
         mark="#1f5f9f",
         spc_data="#1d2125",
-        spc_limit="#a85a00",
+        spc_limit="#8a5400",
         spc_spec="#c01818",
-        spc_centre="#8a9096",
-    ),
+        spc_centre="#767c82",
+    )
+    | {"footer-key-foreground": "#2f5f8f"},
 )
 
 ISA101 = Theme(
@@ -177,27 +189,27 @@ ISA101 = Theme(
     primary="#5f6a74",
     secondary="#8a9299",
     accent="#7a848c",
-    warning="#e6a800",
-    error="#d01c1c",
+    warning="#6e4a00",
+    error="#8a1010",
     success="#8a9299",
     foreground="#101214",
-    background="#c3c6c9",
-    surface="#b8bcbf",
-    panel="#aeb2b6",
+    background="#d4d6d8",
+    surface="#c8cbce",
+    panel="#bcc0c3",
     dark=False,
     variables=_variables(
         normal="#3a3f44",
         colours={
-            "fault": "#d01c1c",
-            "blocked": "#c86e00",
-            "paused": "#7a6500",
+            "fault": "#8a1010",
+            "blocked": "#7a4000",
+            "paused": "#5c4c00",
             "maintenance": "#24476b",
-            "offline": "#4a4f54",
+            "offline": "#3f444a",
             "unknown": "#4a2f70",
-            "stale": "#5f666c",
-            "critical": "#d01c1c",
-            "high": "#c86e00",
-            "medium": "#8a7400",
+            "stale": "#4a5056",
+            "critical": "#8a1010",
+            "high": "#7a4000",
+            "medium": "#5c4c00",
             "low": "#3a3f44",
         },
         styles={**_COLOUR_STYLES, "offline": "dim", "maintenance": "italic"},
@@ -205,10 +217,11 @@ ISA101 = Theme(
         progress_empty="#a3a8ad",
         mark="#24476b",
         spc_data="#101214",
-        spc_limit="#c86e00",
-        spc_spec="#d01c1c",
-        spc_centre="#6a7178",
-    ),
+        spc_limit="#7a4000",
+        spc_spec="#8a1010",
+        spc_centre="#555d64",
+    )
+    | {"footer-key-foreground": "#30353a"},
 )
 
 MONO = Theme(
@@ -237,24 +250,56 @@ MONO = Theme(
             spc_spec="#ffffff",
             spc_centre="#808080",
         ),
-        "block-cursor-background": "#e0e0e0",
-        "block-cursor-foreground": "#000000",
+        # The cursor is reverse video, so it still shows when colour is stripped (NO_COLOR): the terminal swaps
+        # the two colours below (a light bar with dark text), or its own default ones when there are none.
+        "block-cursor-background": "#000000",
+        "block-cursor-foreground": "#e0e0e0",
+        "block-cursor-text-style": "bold reverse",
+        "block-cursor-blurred-background": "#000000",
+        "block-cursor-blurred-foreground": "#c0c0c0",
+        "block-cursor-blurred-text-style": "reverse",
+        "input-cursor-background": "#000000",
+        "input-cursor-foreground": "#e0e0e0",
+        "input-cursor-text-style": "reverse",
     },
 )
 
 THEMES: dict[str, Theme] = {theme.name: theme for theme in (FACTORY_DARK, FACTORY_LIGHT, ISA101, MONO)}
 
-CUSTOM_VARIABLES: tuple[str, ...] = tuple(FACTORY_DARK.variables)
+_TEXTUAL_OVERRIDES = ("block-cursor-", "footer-key-", "input-cursor-")
+"""Textual's own variables a theme above sets (for contrast): not ours, so not defaults for other themes."""
+
+CUSTOM_VARIABLES: tuple[str, ...] = tuple(v for v in FACTORY_DARK.variables if not v.startswith(_TEXTUAL_OVERRIDES))
 """Every custom variable the widgets' CSS uses; each theme above defines all of them."""
 
-VARIABLE_DEFAULTS: dict[str, str] = dict(FACTORY_DARK.variables)
+VARIABLE_DEFAULTS: dict[str, str] = {name: FACTORY_DARK.variables[name] for name in CUSTOM_VARIABLES}
 """Fallbacks for themes that do not define the custom variables (return from ``App.get_theme_variable_defaults``)."""
 
 
+class StripColour(LineFilter):
+    """``NO_COLOR``: every colour taken out, the text attributes (bold, reverse, underline, dim, italic) kept.
+
+    Textual's own answer to ``NO_COLOR`` is its ``Monochrome`` filter, which still writes 256-colour or true-colour
+    greys (``38;5;250``); no-color.org asks for no colour at all. With this filter the terminal draws everything in
+    its own default colours, and the ``mono`` theme's reverse cursor and styled states still show.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return [
+            Segment(text, None if style is None else style.without_color, control) for text, style, control in segments
+        ]
+
+
 def register_themes(app: App[Any]) -> None:
-    """Register all four themes on ``app`` (it still has to set ``app.theme``; see :func:`choose_theme`)."""
+    """Register all four themes on ``app`` (it still has to set ``app.theme``; see :func:`choose_theme`).
+
+    When the app was started under ``NO_COLOR``, Textual's grey filter is replaced by :class:`StripColour`."""
     for theme in THEMES.values():
         app.register_theme(theme)
+    if app.no_color:
+        # Textual keeps its filters in this list (``App.get_line_filters`` reads it) and offers no public setter.
+        filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor, StripColour))]
+        app._filters[:] = [*filters, StripColour()]
 
 
 def choose_theme(requested: str | None = None, environ: Mapping[str, str] | None = None) -> str:

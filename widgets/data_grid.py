@@ -310,9 +310,19 @@ class DataGrid(CursorGrid, can_focus=True):
         self, row: RowData, at_cursor: int, marked: bool, width: int, widths: list[int], styles: dict[str, Style]
     ) -> Strip:
         row_style = styles["_base"] + styles.get(row.style, Style.null())
-        if at_cursor:
-            row_style = row_style + styles["cursor"]
-        return row_line(self._columns, row, marked, width, widths, row_style, styles["mark"], self._app_console)
+        if not at_cursor:
+            return row_line(self._columns, row, marked, width, widths, row_style, styles["mark"], self._app_console)
+        # On the cursor the cursor's colours win over the mark's and every cell's own (a cell's colour could vanish
+        # into the cursor's background: white on light grey in mono); their bold, dim or strike stay.
+        cursor = styles["cursor"]
+        row_style = row_style + cursor
+        mark = styles["mark"].without_color
+        line = row_line(self._columns, row, marked, width, widths, row_style, mark, self._app_console)
+        colours = Style(color=cursor.color, bgcolor=cursor.bgcolor)
+        return Strip(
+            [Segment(text, (style or row_style) + colours, control) for text, style, control in line],
+            line.cell_length,
+        )
 
     def _cell(self, cell: Cell, width: int, align: Align, style: Style) -> list[Segment]:
         """One cell as the grid draws it (for tests that draw rows cell by cell)."""

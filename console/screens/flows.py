@@ -31,6 +31,14 @@ def _job_label(job: Job) -> str:
     return f"{clean(job.id, 30)} ({clean(job.part, 40)} x{job.quantity})"
 
 
+def _paused_why(machine: Machine) -> str:
+    """Why a machine is held, as the server says it (``paused by ana: operator check``), else who held it."""
+    if machine.state_reason:
+        return clean(machine.state_reason, 100)
+    state = "draining" if machine.draining and machine.state != "paused" else clean(machine.state, 20)
+    return f"{state} by {clean(machine.paused_by, 30)}" if machine.paused_by else state
+
+
 class ActionFlows:
     """Flows for one app; screens call these with the ids under the cursor or marked.
 
@@ -100,12 +108,34 @@ class ActionFlows:
         )
 
     def _resume_machines(self, machines: list[Machine]) -> None:
-        commands = [Command("machine.resume", m.id, {}, node_id=m.node_id) for m in machines]
-        self._send_confirmed_if_bulk(
-            commands,
-            f"Resume {self._names(machines)}",
-            [f"{_label(m)}: goes on and takes work again" for m in machines],
+        """Resuming restarts production: ask, with a reason, and say what restarts (the held job, or the next)."""
+        effects = [self._machine_restart(m) for m in machines]
+        title = f"Resume {len(machines)} machines" if len(machines) > 1 else f"Resume {_label(machines[0])}"
+
+        def answered(result: Confirmed | None) -> None:
+            if result is None:
+                return
+            commands = [Command("machine.resume", m.id, {"reason": result.reason}, node_id=m.node_id) for m in machines]
+            self.host.send_commands(commands, what=f"Resume {self._names(machines)}")
+
+        self.app.push_screen(
+            ConfirmAction(title, effects, confirm_label="Resume", cancel_label="Keep paused", danger=False),
+            answered,
         )
+
+    def _machine_restart(self, machine: Machine) -> str:
+        """What restarts when ``machine`` resumes: ``M-LDS-07 resumes; its job J-1042 (...) continues``."""
+        who = f"{_label(machine)} ({_paused_why(machine)})"
+        job = self.store.jobs.get(machine.job_id) if machine.job_id else None
+        if job is not None and job.status not in FINISHED_JOB_STATUSES:
+            done = f", {job.done_qty}/{job.quantity} done"
+            if machine.draining and machine.state != "paused":
+                return f"{who} takes new work again after its job {_job_label(job)}{done}"
+            return f"{who} resumes; its job {_job_label(job)} continues{done}"
+        queued = [j for j in self.store.jobs_for_machine(machine.id) if j.status in ("queued", "assigned")]
+        if queued:
+            return f"{who} resumes and starts its next job {_job_label(queued[0])}"
+        return f"{who} resumes and takes the next job it is given (none is queued on it now)"
 
     def ready_machines(self, machine_ids: Sequence[str]) -> None:
         """``c``: the operator confirms a blocked machine is clear (bed emptied, part removed)."""
@@ -127,7 +157,7 @@ class ActionFlows:
             self.app.push_screen(
                 NoteDialog(
                     f"Confirm {_label(machine)} is clear",
-                    [f"It is blocked: {reason}.", "It will take its next job."],
+                    [f"It is blocked: {reason}.", self._next_job_line(machine)],
                     label="Note (optional)",
                     button="Machine is clear",
                 ),
@@ -144,11 +174,21 @@ class ActionFlows:
         self.app.push_screen(
             ConfirmAction(
                 f"Confirm {len(blocked)} machines are clear",
-                [f"{_label(m)}: blocked ({clean(m.state_reason or '-', 40)}); takes its next job" for m in blocked],
+                [
+                    f"{_label(m)}: blocked ({clean(m.state_reason or '-', 40)}). {self._next_job_line(m)}"
+                    for m in blocked
+                ],
                 confirm_label="They are clear",
             ),
             answered,
         )
+
+    def _next_job_line(self, machine: Machine) -> str:
+        """What a cleared machine starts: production restarts on it, so name the job."""
+        queued = [j for j in self.store.jobs_for_machine(machine.id) if j.status in ("queued", "assigned")]
+        if queued:
+            return f"It starts its next job {_job_label(queued[0])}."
+        return "It takes the next job it is given (none is queued on it now)."
 
     # --- nodes --------------------------------------------------------------------------------------------------
 
@@ -159,7 +199,7 @@ class ActionFlows:
             return
         name = f"{clean(node.name, 40)} ({clean(node.id, 30)})"
         if node.state == "paused":
-            self.host.send_commands([Command("node.resume", node.id, {}, node_id=node.id)], what=f"Resume node {name}")
+            self._resume_node(node.id, name)
             return
         machines = self.store.machines_by_node(node.id)
         running = [m for m in machines if m.state == "running"]
@@ -176,6 +216,29 @@ class ActionFlows:
 
         self.app.push_screen(ConfirmAction(f"Drain node {name}", effects, confirm_label="Drain"), answered)
 
+    def _resume_node(self, node_id: str, name: str) -> None:
+        machines = self.store.machines_by_node(node_id)
+        queued = [j for j in self.store.jobs_for_node(node_id) if j.status in ("queued", "assigned")]
+        effects = [f"Node {name} takes new jobs again ({len(machines)} machines)"]
+        if queued:
+            first = ", ".join(clean(j.id, 30) for j in queued[:5])
+            more = f" and {len(queued) - 5} more" if len(queued) > 5 else ""
+            effects.append(f"{len(queued)} queued job(s) can start: {first}{more}")
+        else:
+            effects.append("No job is queued on it now")
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                command = Command("node.resume", node_id, {"reason": result.reason}, node_id=node_id)
+                self.host.send_commands([command], what=f"Resume node {name}")
+
+        self.app.push_screen(
+            ConfirmAction(
+                f"Resume node {name}", effects, confirm_label="Resume", cancel_label="Keep drained", danger=False
+            ),
+            answered,
+        )
+
     # --- jobs ---------------------------------------------------------------------------------------------------
 
     def pause_or_resume_jobs(self, job_ids: Sequence[str]) -> None:
@@ -185,12 +248,7 @@ class ActionFlows:
         if not jobs:
             return
         if all(j.status == "paused" for j in jobs):
-            commands = [Command("job.resume", j.id, {}, node_id=j.node_id) for j in jobs]
-            self._send_confirmed_if_bulk(
-                commands,
-                f"Resume {self._job_names(jobs)}",
-                [f"{_job_label(j)}: paused -> goes on" for j in jobs],
-            )
+            self._resume_jobs(jobs)
             return
         to_pause = [j for j in jobs if j.status != "paused"]
         effects = [f"{_job_label(j)}: {clean(j.status, 20)} -> paused" for j in to_pause]
@@ -201,6 +259,24 @@ class ActionFlows:
                 self.host.send_commands(commands, what=f"Pause {self._job_names(to_pause)}")
 
         self.app.push_screen(ConfirmAction(f"Pause {len(to_pause)} job(s)", effects, confirm_label="Pause"), answered)
+
+    def _resume_jobs(self, jobs: list[Job]) -> None:
+        """Resuming a job restarts production on its machine: ask, with a reason, and name where it runs."""
+        effects = []
+        for job in jobs:
+            machine = self.store.machines.get(job.machine_id) if job.machine_id else None
+            where = f"on {_label(machine)}" if machine is not None else "when a machine takes it"
+            effects.append(f"{_job_label(job)} continues {where}; {job.done_qty}/{job.quantity} done")
+        title = f"Resume {len(jobs)} jobs" if len(jobs) > 1 else f"Resume {_job_label(jobs[0])}"
+
+        def answered(result: Confirmed | None) -> None:
+            if result is not None:
+                commands = [Command("job.resume", j.id, {"reason": result.reason}, node_id=j.node_id) for j in jobs]
+                self.host.send_commands(commands, what=f"Resume {self._job_names(jobs)}")
+
+        self.app.push_screen(
+            ConfirmAction(title, effects, confirm_label="Resume", cancel_label="Keep paused", danger=False), answered
+        )
 
     def cancel_jobs(self, job_ids: Sequence[str]) -> None:
         jobs = [
@@ -220,7 +296,10 @@ class ActionFlows:
                 self.host.send_commands(commands, what=f"Cancel {self._job_names(jobs)}")
 
         self.app.push_screen(
-            ConfirmAction(f"Cancel {len(jobs)} job(s)", effects, confirm_label="Cancel job(s)"), answered
+            ConfirmAction(
+                f"Cancel {len(jobs)} job(s)", effects, confirm_label="Cancel job(s)", cancel_label="Keep job(s)"
+            ),
+            answered,
         )
 
     def reroute_job(self, job_id: str | None) -> None:
@@ -254,14 +333,57 @@ class ActionFlows:
             body: dict[str, object] = {"reason": choice.reason, "restart": choice.restart}
             if choice.machine_id:
                 body["machine_id"] = choice.machine_id
-                target = choice.machine_id
+                target = self._place(choice.machine_id, None)
             else:
                 body["auto"] = True
-                target = "the best candidate"
+                best = next((c for c in candidates if not c.blocked), None)
+                target = "the best candidate" + (f" (now {self._place(best.machine_id, best.node_id)})" if best else "")
             command = Command("job.reroute", job.id, body, node_id=job.node_id)
-            self.host.send_commands([command], what=f"Reroute {clean(job.id, 30)} to {clean(target, 30)}")
+            self.host.send_commands([command], what=f"Reroute {clean(job.id, 30)} to {target}")
+            self._tell_where_it_went(job.id, (job.machine_id, job.node_id))
 
-        self.app.push_screen(RerouteDialog(job, candidates, self.store.machines), answered)
+        self.app.push_screen(
+            RerouteDialog(job, candidates, self.store.machines, node_names=self._node_names()), answered
+        )
+
+    def _node_names(self) -> dict[str, str]:
+        return {node.id: node.name for node in self.store.nodes.values()}
+
+    def _place(self, machine_id: str | None, node_id: str | None) -> str:
+        """``Leeds Bambu Lab X1E #2 (M-LDS-07) on Leeds (N-LEEDS)``: a machine and the node it is on."""
+        machine = self.store.machines.get(machine_id) if machine_id else None
+        node_id = machine.node_id if machine is not None else node_id
+        node = self.store.nodes.get(node_id) if node_id else None
+        on = ""
+        if node is not None:
+            on = f" on {clean(node.name, 40)} ({clean(node.id, 30)})"
+        elif node_id:
+            on = f" on {clean(node_id, 30)}"
+        if machine is not None:
+            return f"{_label(machine)}{on}"
+        return f"{clean(machine_id, 30)}{on}" if machine_id else on.removeprefix(" on ") or "-"
+
+    def _tell_where_it_went(self, job_id: str, before: tuple[str | None, str | None]) -> None:
+        """When the move comes back on the event stream, say where the job went (machine and node): for ``auto``
+        only the server knew. Gives up quietly after a minute (the command's own toast reports a failure)."""
+        checks = 0
+
+        def check() -> None:
+            nonlocal checks
+            checks += 1
+            job = self.store.jobs.get(job_id)
+            if job is not None and (job.machine_id, job.node_id) != before:
+                timer.stop()
+                self.app.notify(
+                    f"{clean(job_id, 30)} went to {self._place(job.machine_id, job.node_id)}",
+                    title="Rerouted",
+                    timeout=8,
+                    markup=False,
+                )
+            elif checks >= 300:
+                timer.stop()
+
+        timer = self.app.set_interval(0.2, check)
 
     # --- alerts -------------------------------------------------------------------------------------------------
 

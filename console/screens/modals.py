@@ -16,10 +16,37 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from console.formatting import shifted
 from widgets.safe_text import clean
+
+_TOGGLE_CSS = """
+{cls} > .toggle--button {{ background: $surface; color: $text-muted; }}
+{cls}.-on > .toggle--button {{ background: $surface; color: $foreground; text-style: bold; }}
+"""
+"""The shape carries the state; the chosen one is also bold and brighter (not a colour of its own)."""
+
+
+class ShapeCheckbox(Checkbox):
+    """A checkbox whose state shows by shape, not colour alone: ``[x]`` ticked, ``[ ]`` not (Textual's own box
+    draws the same ``X`` both ways, only its colour changes: the same box under ``NO_COLOR``)."""
+
+    DEFAULT_CSS = _TOGGLE_CSS.format(cls="ShapeCheckbox")
+
+    @property
+    def _button(self) -> Content:
+        return Content.assemble(("[x]" if self.value else "[ ]", self.get_visual_style("toggle--button")))
+
+
+class ShapeRadioButton(RadioButton):
+    """A radio button whose choice shows by shape: ``(*)`` chosen, ``( )`` not."""
+
+    DEFAULT_CSS = _TOGGLE_CSS.format(cls="ShapeRadioButton")
+
+    @property
+    def _button(self) -> Content:
+        return Content.assemble(("(*)" if self.value else "( )", self.get_visual_style("toggle--button")))
 
 
 @dataclass(frozen=True)
@@ -79,11 +106,15 @@ class ConfirmAction(_Dialog):
         reason_required: bool = True,
         choices: list[tuple[str, str]] | None = None,
         danger: bool = True,
+        cancel_label: str = "Cancel",
     ) -> None:
         super().__init__()
         self.title_text = title
         self.effects = effects
         self.confirm_label = confirm_label
+        self.cancel_label = cancel_label
+        """The button that does nothing: named for what it keeps ("Keep job(s)") where "Cancel" would sit next to
+        a "Cancel job(s)" that does the opposite."""
         self.reason_required = reason_required
         self.choices = choices or []
         self.danger = danger
@@ -94,14 +125,14 @@ class ConfirmAction(_Dialog):
             if self.choices:
                 with RadioSet(id="choice"):
                     for index, (_value, label) in enumerate(self.choices):
-                        yield RadioButton(Content(label), value=index == 0)
+                        yield ShapeRadioButton(Content(label), value=index == 0)
             with VerticalScroll(classes="effect"):
                 yield Static(Content("\n".join(f"• {clean(line, 300)}" for line in self.effects)), id="effects")
             hint = "Reason (required)" if self.reason_required else "Reason (optional)"
             yield Label(hint, classes="hint")
             yield Input(placeholder="why: e.g. operator check, material change", id="reason")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(self.cancel_label, id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
@@ -198,7 +229,7 @@ class ShelveDialog(_Dialog):
             yield Static(Content("\n".join(clean(line, 300) for line in self.lines)), classes="effect")
             with RadioSet(id="duration"):
                 for index, (label, _delta) in enumerate(SHELVE_DURATIONS):
-                    yield RadioButton(label, value=index == 1)
+                    yield ShapeRadioButton(label, value=index == 1)
             yield Label("Note", classes="hint")
             yield Input(id="note")
             with Horizontal(classes="buttons"):

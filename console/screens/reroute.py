@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Static
 
 from console.api.models import Job, Machine, RerouteCandidate
 from console.formatting import clock
+from console.screens.modals import ShapeCheckbox
 from widgets.safe_text import clean
 
 AUTO_KEY = "__auto__"
@@ -33,10 +34,18 @@ class RerouteChoice:
     reason: str
 
 
+SCORE_AND_DELIVERY = (
+    "Score: the server's ranking of each machine for this job, 0 to 1, higher is better (it weighs the wait, "
+    "the due time and the delivery distance). Delivery: distance from the machine's node to the customer "
+    "({region}); CO2e: that delivery's estimated emissions. ETA: when the job would finish there."
+)
+
+
 def candidate_row(candidate: RerouteCandidate, machines: Mapping[str, Machine]) -> tuple[Text, ...]:
-    """One table row; a blocked candidate is dim and shows its blockers instead of its reasons."""
+    """One table row; a blocked candidate is dim and struck through and says BLOCKED (its blockers, in full, are
+    on the detail line under the table)."""
     machine = machines.get(candidate.machine_id)
-    name = clean(machine.name if machine else candidate.machine_id, 28)
+    name = clean(candidate.machine_id, 20) + (f" {clean(machine.name, 40)}" if machine else "")
     style = "dim strike" if candidate.blocked else ""
     notes = (
         "; ".join(clean(b, 60) for b in candidate.blockers)
@@ -48,15 +57,36 @@ def candidate_row(candidate: RerouteCandidate, machines: Mapping[str, Machine]) 
     distance = f"{candidate.distance_km:,.0f} km" if candidate.distance_km is not None else "-"
     co2 = f"{candidate.co2e_kg:.1f} kg" if candidate.co2e_kg is not None else "-"
     cells = (
-        name,
+        clean(name, 30),
         clean(candidate.node_id, 20),
         f"{candidate.score:.2f}",
         clock(candidate.eta),
         distance,
         co2,
-        notes,
+        clean(notes, 40),
     )
     return tuple(Text(cell, style=style) for cell in cells)
+
+
+def candidate_detail(
+    candidate: RerouteCandidate, machines: Mapping[str, Machine], node_names: Mapping[str, str], due: str
+) -> str:
+    """The highlighted candidate in full (never cut: the line wraps): where, score, ETA against the due time,
+    delivery, and every reason or blocker."""
+    machine = machines.get(candidate.machine_id)
+    where = clean(candidate.machine_id, 30) + (f" {clean(machine.name, 60)}" if machine else "")
+    node = node_names.get(candidate.node_id)
+    on = f"{clean(node, 60)} ({clean(candidate.node_id, 30)})" if node else clean(candidate.node_id, 30)
+    facts = [f"score {candidate.score:.2f}", f"ETA {clock(candidate.eta)} (due {due})"]
+    if candidate.distance_km is not None:
+        facts.append(f"delivery {candidate.distance_km:,.0f} km")
+    if candidate.co2e_kg is not None:
+        facts.append(f"{candidate.co2e_kg:.1f} kg CO2e")
+    if candidate.blocked:
+        why = "BLOCKED: " + "; ".join(clean(b, 200) for b in candidate.blockers)
+    else:
+        why = "Why: " + ("; ".join(clean(r, 200) for r in candidate.reasons) or "-")
+    return f"{where} on {on}: {', '.join(facts)}.\n{why}"
 
 
 class RerouteDialog(ModalScreen[RerouteChoice | None]):
@@ -69,7 +99,9 @@ class RerouteDialog(ModalScreen[RerouteChoice | None]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     RerouteDialog .title { text-style: bold; }
-    RerouteDialog DataTable { height: auto; max-height: 14; margin: 1 0; }
+    RerouteDialog .hint { color: $text-muted; }
+    RerouteDialog DataTable { height: auto; max-height: 12; margin: 1 0 0 0; }
+    RerouteDialog #detail { height: auto; min-height: 2; margin: 0 0 1 0; }
     RerouteDialog .warn { color: $warning; }
     RerouteDialog .buttons { height: auto; align-horizontal: right; }
     RerouteDialog .buttons Button { margin-left: 1; }
@@ -79,12 +111,43 @@ class RerouteDialog(ModalScreen[RerouteChoice | None]):
         Binding("ctrl+s", "confirm", "Reroute", id="reroute.confirm"),
     ]
 
-    def __init__(self, job: Job, candidates: list[RerouteCandidate], machines: Mapping[str, Machine]) -> None:
+    def __init__(
+        self,
+        job: Job,
+        candidates: list[RerouteCandidate],
+        machines: Mapping[str, Machine],
+        *,
+        node_names: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.job = job
         self.candidates = candidates
         self.machines = machines
+        self.node_names: Mapping[str, str] = node_names or {}
         self.needs_restart = job.status in ("running", "paused")
+
+    def job_times(self) -> str:
+        """The job's due time and its current ETA (and how late that is), so a candidate's ETA can be weighed."""
+        job = self.job
+        eta = clock(job.eta) if job.eta is not None else "unknown"
+        late = ""
+        if job.eta is not None and job.eta > job.due_at:
+            minutes = round((job.eta - job.due_at).total_seconds() / 60)
+            late = f", {minutes} min after the due time"
+        region = clean(job.customer_region, 30)
+        return f"Due {clock(job.due_at)}; ETA where it is now {eta}{late}. Customer region: {region}"
+
+    def detail(self, key: str | None) -> str:
+        if key == AUTO_KEY:
+            best = next((c for c in self.candidates if not c.blocked), None)
+            if best is None:
+                return "auto: the server picks the best machine when the command arrives (no candidate is free now)."
+            now = candidate_detail(best, self.machines, self.node_names, clock(self.job.due_at))
+            return f"auto: the server picks the best machine when the command arrives; now that is\n{now}"
+        candidate = next((c for c in self.candidates if c.machine_id == key), None)
+        if candidate is None:
+            return ""
+        return candidate_detail(candidate, self.machines, self.node_names, clock(self.job.due_at))
 
     def compose(self) -> ComposeResult:
         job = self.job
@@ -96,24 +159,33 @@ class RerouteDialog(ModalScreen[RerouteChoice | None]):
                 ),
                 classes="title",
             )
+            yield Static(Content(self.job_times()), id="times")
+            yield Static(
+                Content(SCORE_AND_DELIVERY.format(region=clean(job.customer_region, 30))), id="legend", classes="hint"
+            )
             table: DataTable[Any] = DataTable(cursor_type="row", id="candidates")
             table.add_columns("Machine", "Node", "Score", "ETA", "Delivery", "CO2e", "Reasons / blockers")
             table.add_row(Text("auto: the best candidate", style="bold"), *(Text("") for _ in range(6)), key=AUTO_KEY)
             for candidate in self.candidates:
                 table.add_row(*candidate_row(candidate, self.machines), key=candidate.machine_id)
             yield table
+            yield Static(Content(self.detail(AUTO_KEY)), id="detail")
             if self.needs_restart:
                 yield Static(
                     "This job is running: it moves only with restart. Its part in progress is scrapped and it "
                     "starts again on the target.",
                     classes="warn",
                 )
-                yield Checkbox("Restart the job on the target (scraps the part in progress)", id="restart")
+                yield ShapeCheckbox("Restart the job on the target (scraps the part in progress)", id="restart")
             yield Label("Reason (required)")
             yield Input(id="reason", placeholder="why the job moves")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button("Leave it", id="cancel")
                 yield Button("Reroute", id="confirm", variant="error" if self.needs_restart else "primary")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.query_one("#detail", Static).update(Content(self.detail(event.row_key.value)))
 
     def on_mount(self) -> None:
         self.query_one("#candidates", DataTable).focus()
