@@ -315,12 +315,20 @@ def _takes_budget(tick: Callable[..., Any]) -> bool:
 def make_simulation(config: Any = None, clock: Any = None) -> Any:
     """A ``Simulation`` for ``config`` (default scenario when None), on ``clock`` (when None, a wall clock sped up by
     ``config.speed`` that starts at the simulation's own start: starting it at the real time would make the first
-    tick catch up on hours of simulated history)."""
+    tick catch up on hours of simulated history).
+
+    On that wall clock the simulation is the live demo (``--demo``, ``demo-server``): unless the config says otherwise
+    (``opening_scene`` True or False), it opens mid-shift, with the shift's first hour and the opening scene already
+    played (``console.demo.sim.opening``). On a caller's clock (tests, screenshots) it does so only when asked."""
+    from dataclasses import replace
+
     from console.demo.sim.clock import DEFAULT_START, WallClock
     from console.demo.sim.engine import SimConfig, Simulation
 
     config = config if config is not None else SimConfig()
     if clock is None:
+        if config.opening_scene is None:
+            config = replace(config, opening_scene=True)
         clock = WallClock(start=config.start or DEFAULT_START, speed=config.speed)
     return Simulation(config, clock)
 

@@ -90,6 +90,10 @@ class AlertBook:
         record = self._alerts.get(alert_id)
         return (record.kind, record.source_id) if record else None
 
+    def find(self, kind: str, source_id: str, code: str) -> str | None:
+        """The id of the live alert of this condition, if any."""
+        return self._by_condition.get((kind, source_id, code))
+
     def is_active(self, kind: str, source_id: str, code: str) -> bool:
         alert_id = self._by_condition.get((kind, source_id, code))
         return alert_id is not None and self._alerts[alert_id].active

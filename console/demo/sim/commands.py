@@ -173,11 +173,13 @@ def _machine_pause(s: SimState, target: str, body: dict[str, Any], operator: str
             raise SimCommandError(409, "already_draining", f"{m.id} already stops after job {m.job}")
         m.draining = True
         m.paused_by = operator
+        m.pause_reason = b.reason
         touch(s, m)
         return f"{m.id} stops after job {m.job}"
     m.held = True
     m.hold_kind = "machine"
     m.paused_by = operator
+    m.pause_reason = b.reason
     m.draining = False
     touch(s, m)
     return f"{m.id} paused" + (f"; job {m.job} paused" if m.job else "")
@@ -193,6 +195,7 @@ def _machine_resume(s: SimState, target: str, body: dict[str, Any], operator: st
     m.held = False
     m.hold_kind = None
     m.paused_by = None
+    m.pause_reason = None
     m.draining = False
     touch(s, m)
     return f"{m.id} resumed"
@@ -245,7 +248,7 @@ def _node_resume(s: SimState, target: str, body: dict[str, Any], operator: str) 
 
 
 def _job_pause(s: SimState, target: str, body: dict[str, Any], operator: str) -> str:
-    _parse(ReasonBody, body)
+    b = _parse(ReasonBody, body)
     j = _job_for(s, target)
     if j.held:
         raise SimCommandError(409, "already_paused", f"job {j.id} is already paused")
@@ -256,6 +259,7 @@ def _job_pause(s: SimState, target: str, body: dict[str, Any], operator: str) ->
             m.held = True
             m.hold_kind = "job"
             m.paused_by = operator
+            m.pause_reason = b.reason
         touch(s, m, j)
     else:
         emit_job(s, j)
@@ -277,6 +281,7 @@ def _job_resume(s: SimState, target: str, body: dict[str, Any], operator: str) -
         m.held = False
         m.hold_kind = None
         m.paused_by = None
+        m.pause_reason = None
     touch(s, m, j)
     return f"job {j.id} resumed"
 
@@ -350,6 +355,7 @@ def _move(s: SimState, j: JobRec, dest: MachineRec) -> None:
                 old.held = False
                 old.hold_kind = None
                 old.paused_by = None
+                old.pause_reason = None
             touch(s, old)
         else:
             pos = old.queue.index(j.id)

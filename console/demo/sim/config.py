@@ -24,6 +24,7 @@ __all__ = [
     "MAX_QUEUE",
     "MAX_STEP_S",
     "MIN_REMOVE_AFTER_S",
+    "OPENING_WARMUP_S",
     "QUALITY_CHUNK",
     "QUALITY_EVERY_S",
     "QUALITY_MAX_EVERY_S",
@@ -31,6 +32,7 @@ __all__ = [
     "SAMPLE",
     "SCALE_MACHINES",
     "TARGET_UTILISATION",
+    "WARMUP_MACHINE_S",
     "ClusterInfo",
     "NodeLink",
     "SimConfig",
@@ -59,6 +61,16 @@ class SimConfig:
     ``SCALE_MACHINES`` machines, 0.05 and 120 s (a demo job visibly moves every few wall seconds); beyond, both grow in
     proportion (capped at 0.25 and 1 h). Measured at 20,000 machines, telemetry 0.25 Hz, speed 20: about 5,000
     telemetry, 1,600 job, 1,400 machine and 1,200 quality events per wall second (before: 5,000, 1,500, 1,150, 1,100).
+
+    ``opening_scene``: open mid-shift (see ``opening``). The story then begins ``warmup_s`` before ``start`` (an hour
+    of the shift for up to 400 machines, less beyond) and that history is simulated silently while the simulation
+    is built (about 0.1 s for the default scenario), with a seeded scene in its last half hour that leaves every
+    state on screen at ``start``: machines in fault, blocked and paused, alerts of every priority (acked with a note,
+    unacked, shelved), overdue and at-risk jobs, a backlog, control charts breaking rules. ``start`` stays the time of
+    the first snapshot, so a clock that starts at ``start`` needs no change. ``None`` (the default) is off here:
+    ``console.demo.runner.make_simulation`` turns it on for the live demo on a wall clock (``--demo`` and
+    ``demo-server``), while a simulation on a caller's clock (tests, screenshots, benchmarks) starts empty unless
+    asked (``True``).
     """
 
     seed: int = 7
@@ -70,6 +82,7 @@ class SimConfig:
     progress_step: float | None = None
     heartbeat_s: float | None = None
     quality_refresh_s: float = 900.0
+    opening_scene: bool | None = None
 
 
 class ClusterInfo(NamedTuple):
@@ -105,5 +118,7 @@ BACKLOG_EVERY_S = 30.0
 QUALITY_EVERY_S = 60.0
 TARGET_UTILISATION = 0.8
 SAMPLE = 10  # machines the scheduler scores per placement when a (process, material) pool is large
+OPENING_WARMUP_S = 3600.0  # an opening scene's simulated history: an hour of the shift already run ...
+WARMUP_MACHINE_S = 1_500_000.0  # ... at most this many machine-seconds (~0.4 s of work): shorter beyond ~400 machines
 KM_COST_S = 30.0  # scheduler: one km of delivery weighs like 30 s of waiting
 CO2E_KG_PER_KM = 0.12  # a shared van load

@@ -20,7 +20,8 @@ simulation works on as free functions, one module per concern:
 * ``scheduling``: how a machine is judged for a job; ``placement``: orders, jobs and queues;
 * ``lifecycle``: jobs running on machines, machine state; ``faults``: machine faults and WAN link outages;
 * ``rollups``: node state and quality roll-ups, the minute's flush; ``projection``: records to wire models;
-* ``reads``: what a server reads; ``commands``: what an operator does.
+* ``reads``: what a server reads; ``commands``: what an operator does;
+* ``opening``: the opening scene (``SimConfig.opening_scene``): the demo opens mid-shift.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from console.api.models import (
     RerouteCandidate,
 )
 
-from . import commands, faults, loop, reads
+from . import commands, faults, loop, opening, reads
 from .config import CLUSTER, LINK_DOWN, LINK_UP, QUALITY_CHUNK, QUALITY_EVERY_S, ClusterInfo, NodeLink, SimConfig
 from .errors import SimCommandError
 from .state import Callback, Clock, Payload, SimState, now
@@ -65,11 +66,13 @@ class Simulation:
         self.config = config
         self._s = SimState(config, clock)
         loop.start(self._s)
+        opening.run(self._s)  # with ``config.opening_scene``: the shift so far, simulated now (see ``opening``)
 
     # --- time, subscribers ---------------------------------------------------------------------------------------
 
     @property
     def start(self) -> datetime:
+        """Where the story begins: ``config.start``, or earlier by the opening scene's warm-up."""
         return self._s.start
 
     def now(self) -> datetime:

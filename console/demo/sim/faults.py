@@ -27,6 +27,7 @@ __all__ = [
     "schedule_fault",
     "schedule_outage",
     "set_link",
+    "strike",
 ]
 
 
@@ -70,6 +71,12 @@ def on_fault(s: SimState, idx: int, epoch: int) -> None:
             spec = sp
             break
         x -= sp.per_hour
+    strike(s, m, spec)
+
+
+def strike(s: SimState, m: MachineRec, spec: FaultSpec, clear_at: float | None = None) -> None:
+    """Fault ``spec`` strikes machine ``m`` now: a warning, or a condition (fault, blocked) that stops it, with its
+    alert; the condition clears at ``clear_at`` (None: after a random time of the spec's)."""
     at_now = now(s)
     if spec.effect == "warn":
         if m.warn is None:
@@ -82,7 +89,7 @@ def on_fault(s: SimState, idx: int, epoch: int) -> None:
             emit_machine(s, m)
         return
     job = s.jobs[m.job] if m.job is not None else None
-    set_condition(s, m, spec)
+    set_condition(s, m, spec, clear_at)
     detail = f" during job {job.id}" if job else ""
     s.alerts.raise_(at_now, "machine", m.id, spec.code, spec.priority, f"{m.id}: {spec.reason}{detail}")
     if job is not None and spec.scrap:

@@ -214,12 +214,15 @@ def on_progress(s: SimState, job_id: str, epoch: int) -> None:
     schedule_progress(s, j)
 
 
-def set_condition(s: SimState, m: MachineRec, spec: FaultSpec) -> None:
-    """Put ``m`` in a condition (fault, blocked, maintenance) and schedule its clearing."""
+def set_condition(s: SimState, m: MachineRec, spec: FaultSpec, clear_at: float | None = None) -> None:
+    """Put ``m`` in a condition (fault, blocked, maintenance) and schedule its clearing (at ``clear_at``, or after a
+    random time within the spec's ``auto_clear_s``)."""
     m.condition = spec
     m.condition_epoch += 1
-    lo, hi = spec.auto_clear_s
-    push(s, s.t + lo + (hi - lo) * s.fault_rng.random(), CLEAR, m.idx, m.condition_epoch)
+    if clear_at is None:
+        lo, hi = spec.auto_clear_s
+        clear_at = s.t + lo + (hi - lo) * s.fault_rng.random()
+    push(s, clear_at, CLEAR, m.idx, m.condition_epoch)
 
 
 def finish(s: SimState, j: JobRec, status: str, why: str | None = None) -> None:
@@ -254,6 +257,7 @@ def finish(s: SimState, j: JobRec, status: str, why: str | None = None) -> None:
         m.held = False
         m.hold_kind = None
         m.paused_by = None
+        m.pause_reason = None
     if m.draining:
         m.draining = False
         m.held = True

@@ -37,7 +37,7 @@ from .state import (
     send,
 )
 
-__all__ = ["handle", "start", "tick"]
+__all__ = ["advance", "handle", "start", "tick"]
 
 
 def start(s: SimState) -> None:
@@ -54,7 +54,12 @@ def start(s: SimState) -> None:
 
 def tick(s: SimState, budget_s: float | None = None) -> bool:
     """Advance the world to ``clock.now()``, emitting what happens on the way (see ``Simulation.tick``)."""
-    target = (s.clock.now() - s.start).total_seconds()
+    return advance(s, (s.clock.now() - s.start).total_seconds(), budget_s)
+
+
+def advance(s: SimState, target: float, budget_s: float | None = None, telemetry: bool = True) -> bool:
+    """Advance the world to simulated time ``target`` (``tick``'s work; the opening's warm-up calls it directly,
+    without ``telemetry``: nobody listens yet, and a machine's values are sampled anyway when its state changes)."""
     heap = s.heap
     deadline = None if budget_s is None else time.perf_counter() + budget_s
     handled = 0
@@ -72,7 +77,8 @@ def tick(s: SimState, budget_s: float | None = None) -> bool:
             handle(s, kind, a, b)
         s.t = step_end
         s.step_end = None
-        _telemetry(s, step_end - s.step_start)
+        if telemetry:
+            _telemetry(s, step_end - s.step_start)
         if deadline is not None and time.perf_counter() > deadline:
             return s.t >= target
     return True

@@ -19,7 +19,7 @@ from .scheduling import can_take, cost
 from .state import BATCH, ORDER, SimState, push
 from .world import JobRec, MachineRec
 
-__all__ = ["enqueue", "initial_work", "new_job", "on_order", "place", "retry_backlog"]
+__all__ = ["enqueue", "initial_work", "new_job", "new_order_id", "on_order", "place", "retry_backlog"]
 
 _PRIORITY_WEIGHTS = ((1, 5), (2, 15), (3, 50), (4, 20), (5, 10))
 
@@ -27,7 +27,7 @@ _PRIORITY_WEIGHTS = ((1, 5), (2, 15), (3, 50), (4, 20), (5, 10))
 def initial_work(s: SimState) -> None:
     """Start with the shop already busy: about one job per machine, the running ones part-way done."""
     for _ in range(len(s.machines)):
-        job = new_job(s, _new_order_id(s), s.orders_rng.randrange(len(CUSTOMER_REGIONS)))
+        job = new_job(s, new_order_id(s), s.orders_rng.randrange(len(CUSTOMER_REGIONS)))
         s.jobs[job.id] = job
         if not place(s, job):
             s.backlog[job.id] = None
@@ -45,7 +45,7 @@ def initial_work(s: SimState) -> None:
         schedule_progress(s, j)
 
 
-def _new_order_id(s: SimState) -> str:
+def new_order_id(s: SimState) -> str:
     s.order_n += 1
     return f"O-{s.order_n}"
 
@@ -56,7 +56,7 @@ def on_order(s: SimState) -> None:
     push(s, s.t + rng.expovariate(s.job_rate / 2.0), ORDER)
     if len(s.backlog) > 3 * len(s.machines):
         return  # the cluster is saturated (everything paused?): the sales desk stops promising
-    order_id = _new_order_id(s)
+    order_id = new_order_id(s)
     region = rng.randrange(len(CUSTOMER_REGIONS))
     for _ in range(1 + int(rng.random() < 0.5) + int(rng.random() < 0.5)):
         job = new_job(s, order_id, region)
@@ -66,15 +66,17 @@ def on_order(s: SimState) -> None:
             emit_job(s, job)
 
 
-def new_job(s: SimState, order_id: str, region: int) -> JobRec:
+def new_job(s: SimState, order_id: str, region: int, process: str | None = None) -> JobRec:
+    """A new job of a random process (in proportion to the work each takes), or of ``process``."""
     rng = s.orders_rng
-    x = rng.random() * s.job_rate
-    process = s.process_weights[-1][0]
-    for name, r in s.process_weights:
-        if x < r:
-            process = name
-            break
-        x -= r
+    if process is None:
+        x = rng.random() * s.job_rate
+        process = s.process_weights[-1][0]
+        for name, r in s.process_weights:
+            if x < r:
+                process = name
+                break
+            x -= r
     pool = s.by_process[process]
     template = s.machines[pool[rng.randrange(len(pool))]]
     spec = template.spec

@@ -113,9 +113,10 @@ def machine_reason(m: MachineRec, node: NodeRec) -> str | None:
     if m.condition is not None:
         return m.condition.reason
     if m.held:
+        why = f": {m.pause_reason}" if m.pause_reason else ""
         if m.hold_kind == "job" and m.job is not None:
-            return f"job {m.job} paused by {m.paused_by or 'operator'}"
-        return f"paused by {m.paused_by or 'operator'}"
+            return f"job {m.job} paused by {m.paused_by or 'operator'}{why}"
+        return f"paused by {m.paused_by or 'operator'}{why}"
     if m.draining:
         return "draining: stops after the current job"
     if m.warn is not None:

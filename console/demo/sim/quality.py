@@ -129,6 +129,14 @@ class MachineSpc:
         scrap = min(scrap, batch_n)
         return batch_n - scrap, scrap, min(rework, batch_n - scrap)
 
+    def assignable_cause(self, sigmas: float, samples: int) -> None:
+        """An assignable cause starts now (the opening scene's): every characteristic's mean steps ``sigmas`` process
+        sigmas off nominal for the next ``samples`` samples (no random draw: the machine's story is otherwise kept)."""
+        for c in self.chars:
+            c.shift = sigmas * c.sigma
+            c.drift = 0.0
+            c.episode_left = samples
+
     def reset_drift(self) -> None:
         """A tool change or maintenance re-centres the process."""
         for c in self.chars:

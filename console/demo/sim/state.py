@@ -26,11 +26,13 @@ from .catalog import CUSTOMER_REGIONS
 from .clock import DEFAULT_START
 from .config import (
     MIN_REMOVE_AFTER_S,
+    OPENING_WARMUP_S,
     QUALITY_EVERY_S,
     QUALITY_MAX_EVERY_S,
     REMOVE_AFTER_S,
     SCALE_MACHINES,
     TARGET_UTILISATION,
+    WARMUP_MACHINE_S,
     SimConfig,
 )
 from .telemetry import baseline
@@ -97,6 +99,11 @@ class SimState:
         self.heap_n = 0
 
         self.nodes, self.machines = build_world(self.rng, config.nodes, config.machines_per_node, q.WINDOW_S)
+        # An opening scene's history begins before ``start`` (see ``opening``): simulated time 0 moves back by it.
+        self.warmup_s = (
+            min(OPENING_WARMUP_S, WARMUP_MACHINE_S / max(1, len(self.machines))) if config.opening_scene else 0.0
+        )
+        self.start -= timedelta(seconds=self.warmup_s)
         self.node_by_id: dict[str, NodeRec] = {n.id: n for n in self.nodes}
         self.machine_by_id: dict[str, MachineRec] = {m.id: m for m in self.machines}
         self.by_process: dict[str, list[int]] = {}

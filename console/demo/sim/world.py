@@ -64,6 +64,7 @@ class MachineRec:
     held: bool = False
     hold_kind: str | None = None  # "machine" (machine.pause) or "job" (job.pause of its current job)
     paused_by: str | None = None
+    pause_reason: str | None = None  # the reason given with machine.pause
     draining: bool = False
     job: str | None = None
     queue: list[str] = field(default_factory=list)
