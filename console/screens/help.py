@@ -129,7 +129,7 @@ class HelpScreen(ModalScreen[None]):
     def _title(self, name: str) -> str:
         if self.topic == "filter":
             return "Filter syntax   (/ shows the keys; escape closes)"
-        return f"Keys: {name}   (/ shows the filter syntax; escape closes; ctrl+p opens the command palette)"
+        return f"Keys: {name}   (/ filter syntax, escape closes, ctrl+p command palette)"
 
     def action_toggle_topic(self) -> None:
         self.topic = "keys" if self.topic == "filter" else "filter"
