@@ -22,11 +22,11 @@ from console.screens.dashboard_facts import (
     GridPlacement,
     StoreMachines,
     alert_counts,
+    alerts_stale_note,
     grid_source,
     queue_panel,
     queue_touched,
     stale_machine_ids,
-    stale_note,
     strip_facts,
 )
 from console.screens.dashboard_keys import DashboardKeys
@@ -45,7 +45,7 @@ class DashboardScreen(DashboardKeys):
     """Everything at a glance."""
 
     SCREEN_TITLE = "Dashboard"
-    # Abnormal first by default (ISA-101: the eye goes to what needs action): fault, blocked, ..., paused, then the rest.
+    # Abnormal first by default (ISA-101: the eye goes to what needs action): fault, blocked, paused, then the rest.
     SORTS = sorted(MACHINE_SORTS, key=lambda sort: sort[0] != "state")
     DEFAULT_CSS = """
     DashboardScreen #main { height: 1fr; }
@@ -252,7 +252,8 @@ class DashboardScreen(DashboardKeys):
         store = self.store
         now = self.console.server_clock.now()
         alerts = sort_alerts(store.active_alerts())
-        self._title(self.query_one("#alerts-title", Label), f"Active alerts ({len(alerts)}){stale_note(store)}")
+        note = alerts_stale_note(store, alerts)
+        self._title(self.query_one("#alerts-title", Label), f"Active alerts ({len(alerts)}){note}")
         self.alert_list.set_rows([alert_row(a, now, compact=True) for a in alerts])
 
     def _refresh_quality(self) -> None:

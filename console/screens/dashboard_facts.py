@@ -8,7 +8,7 @@ widget, so each rule is tested without a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -125,24 +125,47 @@ def strip_facts(store: Store) -> StripFacts:
     return StripFacts(nodes, {n.id: store.counts_by_state(n.id) for n in nodes}, alerts_by_node)
 
 
-def stale_note(store: Store) -> str:
-    """A word for panel titles while any source is not live: what is shown may be old."""
-    down = [s for s in store.sources if store.source_state(s) != "live"]
-    return f"  {pick('·', '-')} STALE ({', '.join(clean(s, 20) for s in down)} not live)" if down else ""
+def stale_note(store: Store, node_ids: Iterable[str] = (), *, cluster_wide: bool = False) -> str:
+    """A word for a panel's title when what it shows may be old: the sources that serve its nodes (each node is
+    served by the cluster API while it is live, else by a live agent of the node) and, for what only the cluster
+    API knows (the backlog), the cluster-kind sources, that are not live. A panel kept current by agents while the
+    cluster API is down is not stale."""
+    down: dict[str, None] = {}
+    for node_id in node_ids:
+        source = store.node_source(node_id)
+        if source is not None and store.source_state(source) != "live":
+            down[source] = None
+    if cluster_wide:
+        for source_id, status in store.sources.items():
+            if status.kind == "cluster" and store.source_state(source_id) != "live":
+                down[source_id] = None
+    if not down:
+        return ""
+    return f"  {pick('·', '-')} STALE ({', '.join(clean(s, 20) for s in down)} not live)"
 
 
 def queue_panel(store: Store, machine_id: str | None, node_id: str | None) -> tuple[str, list[Job]]:
     """The side queue's title and jobs: the cursor machine's queue, else the selected node's, else the backlog."""
+    machine = store.machines.get(machine_id) if machine_id is not None else None
     if machine_id is not None:
         jobs = store.jobs_for_machine(machine_id)
-        title = f"Queue of {clean(machine_id, 30)} ({len(jobs)})"
+        name = f"{clean(machine_id, 30)} {clean(machine.name, 30)}" if machine is not None else clean(machine_id, 30)
+        title = f"Queue of {name} ({len(jobs)})" + stale_note(store, [machine.node_id] if machine else [])
     elif node_id is not None:
         jobs = store.jobs_for_node(node_id)
-        title = f"Queue of node {clean(node_id, 30)} ({len(jobs)})"
+        node = store.nodes.get(node_id)
+        name = f"{clean(node.name, 30)} ({clean(node_id, 20)})" if node is not None else clean(node_id, 30)
+        title = f"Queue of {name}: {len(jobs)}" + stale_note(store, [node_id])
     else:
         jobs = store.backlog()
-        title = f"Cluster backlog ({len(jobs)})"
-    return title + stale_note(store), jobs
+        title = f"Cluster backlog ({len(jobs)})" + stale_note(store, cluster_wide=True)
+    return title, jobs
+
+
+def alerts_stale_note(store: Store, alerts: Iterable[Alert]) -> str:
+    """The active alerts panel's stale word: the sources serving the nodes its alerts are about."""
+    nodes = {node_id for alert in alerts if (node_id := alert_node(store, alert)) is not None}
+    return stale_note(store, nodes)
 
 
 @dataclass
