@@ -7,9 +7,11 @@ the table columns and row builders that show them are in ``console.screens.colum
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
 from console.formatting import shifted
@@ -42,31 +44,79 @@ def sort_machines(machines: Iterable[Machine], key: str, reverse: bool = False) 
     return sorted(machines, key=machine_sort_key(key), reverse=reverse)
 
 
-def job_at_risk(job: Job) -> bool:
-    """At risk: its ETA is past its due time (or it is unfinished and already overdue, with no ETA)."""
-    if job.status in FINISHED_JOB_STATUSES:
-        return False
-    if job.eta is not None:
-        return job.eta > job.due_at
-    return False
-
-
 def job_overdue(job: Job, now: datetime | None) -> bool:
+    """Overdue: its due time has passed on the server's clock and it is not finished."""
     return now is not None and job.status not in FINISHED_JOB_STATUSES and job.due_at < now
+
+
+def job_lateness(job: Job, now: datetime | None) -> timedelta | None:
+    """How late an overdue job is (``now - due_at``); ``None`` when it is not overdue."""
+    if now is None or not job_overdue(job, now):
+        return None
+    return now - job.due_at
+
+
+def job_at_risk(job: Job, now: datetime | None = None) -> bool:
+    """At risk: unfinished, not yet overdue, and expected to finish after its due time (its ETA is past it).
+
+    Judged on the server's clock (``now``): an overdue job is flagged as overdue, not at risk; without ``now`` only
+    the ETA is compared. A stale ETA (in the past, or on a stopped machine) only moves later, so comparing the ETA
+    the server gave with the due time never clears a job that really is at risk.
+    """
+    if job.status in FINISHED_JOB_STATUSES or job_overdue(job, now):
+        return False
+    return job.eta is not None and job.eta > job.due_at
+
+
+STALLED_MACHINE_STATES = frozenset({"fault", "blocked", "offline", "paused", "maintenance"})
+"""A job on a machine in one of these states makes no progress: its ETA cannot be met."""
+
+EtaKind = Literal["time", "late", "unknown", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class EtaView:
+    """What to show for a job's ETA: ``time`` (``at``, never before now), ``late`` (the ETA passed and the job is not
+    done), ``unknown`` (it cannot be met: its machine or the job is stopped; ``reason`` says why) or ``none``
+    (finished, or the server gave none)."""
+
+    kind: EtaKind
+    at: datetime | None = None
+    reason: str = ""
+
+
+def job_eta(job: Job, now: datetime | None, machine: Machine | None = None) -> EtaView:
+    """The ETA worth showing for ``job`` at ``now`` (server clock), given the machine it is on (if known).
+
+    The rule: a finished job or one without an ETA shows none; a job on a stopped machine (fault, blocked, offline,
+    paused, maintenance) or itself paused has an unknown ETA (the server's figure was made while it ran); an ETA
+    already past on the server's clock is late; otherwise the server's ETA. So a time shown is never before ``now``.
+    """
+    if job.status in FINISHED_JOB_STATUSES or job.eta is None:
+        return EtaView("none")
+    if machine is not None and job.machine_id == machine.id and machine.state in STALLED_MACHINE_STATES:
+        return EtaView("unknown", reason=f"machine {machine.state}")
+    if job.status == "paused":
+        return EtaView("unknown", reason="job paused")
+    if now is not None and job.eta < now:
+        return EtaView("late", reason="ETA passed")
+    return EtaView("time", job.eta)
 
 
 JOB_STATUS_RANK = {"queued": 0, "assigned": 1, "running": 2, "paused": 3, "failed": 4, "completed": 5, "cancelled": 6}
 
 
 JOB_SORTS: list[tuple[str, str]] = [
-    ("backlog", "backlog first, then priority and due"),
-    ("due", "due time"),
-    ("priority", "priority"),
-    ("status", "status"),
-    ("eta", "ETA"),
-    ("machine", "machine"),
+    ("backlog", "Node: the backlog (on no node) first, then ETA past due, then priority and due"),
+    ("risk", "Risk: overdue (latest first), then at risk, then due"),
+    ("due", "Due: due time"),
+    ("priority", "P: priority, then due"),
+    ("status", "Status: status, then priority and due"),
+    ("eta", "ETA: the server's ETA"),
+    ("machine", "Machine: machine, then queue position"),
 ]
-
+"""Each sort: its key and what the toast says, starting with the header of the column that carries the arrow (so the
+two say the same thing; ``JobsScreen.sort_column`` maps the key to that column)."""
 
 _FAR = datetime.max.replace(tzinfo=None)
 
@@ -75,7 +125,7 @@ def _ts(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("inf")
 
 
-def job_sort_key(key: str) -> Callable[[Job], Any]:
+def job_sort_key(key: str, now: datetime | None = None) -> Callable[[Job], Any]:
     if key == "due":
         return lambda j: (_ts(j.due_at), j.priority, j.id)
     if key == "priority":
@@ -86,8 +136,18 @@ def job_sort_key(key: str) -> Callable[[Job], Any]:
         return lambda j: (_ts(j.eta), j.id)
     if key == "machine":
         return lambda j: (j.machine_id or "", j.queue_position if j.queue_position is not None else 1 << 30, j.id)
+    if key == "risk":
+        # Overdue first (the earliest due is the latest), then at risk, then the rest by due; finished last.
+        return lambda j: (
+            j.status in FINISHED_JOB_STATUSES,
+            0 if job_overdue(j, now) else 1 if job_at_risk(j, now) else 2,
+            _ts(j.due_at),
+            j.priority,
+            j.id,
+        )
     # The cluster backlog (not yet on any node) first: it is what the cluster has not found a home for. Then the
-    # jobs at risk, then the rest by priority and due time; finished jobs last.
+    # jobs whose ETA is past their due time, then the rest by priority and due time; finished jobs last. Independent
+    # of the clock, so the Jobs screen can keep this order incrementally.
     return lambda j: (
         j.status in FINISHED_JOB_STATUSES,
         j.node_id is not None,
@@ -98,8 +158,8 @@ def job_sort_key(key: str) -> Callable[[Job], Any]:
     )
 
 
-def sort_jobs(jobs: Iterable[Job], key: str, reverse: bool = False) -> list[Job]:
-    return sorted(jobs, key=job_sort_key(key), reverse=reverse)
+def sort_jobs(jobs: Iterable[Job], key: str, reverse: bool = False, now: datetime | None = None) -> list[Job]:
+    return sorted(jobs, key=job_sort_key(key, now), reverse=reverse)
 
 
 UNACKED = frozenset({"active_unacked", "cleared_unacked"})
@@ -198,3 +258,65 @@ def characteristics(qualities: Sequence[Quality]) -> list[str]:
         for series in quality.spc:
             seen.setdefault(series.characteristic, None)
     return sorted(seen)
+
+
+CPK_CAPABLE = 1.33
+"""A process is capable (``ok``) at Cpk >= 1.33; ``marginal`` from 1.0; ``poor`` below 1.0."""
+CPK_POOR = 1.0
+
+CpkStatus = Literal["ok", "marginal", "poor", "unknown"]
+
+
+def cpk_status(cpk: float | None) -> CpkStatus:
+    """The word a Cpk earns: ``ok`` (>= 1.33), ``marginal`` (1.0 to 1.33), ``poor`` (< 1.0), ``unknown`` (none)."""
+    if cpk is None or math.isnan(cpk):
+        return "unknown"
+    if cpk >= CPK_CAPABLE:
+        return "ok"
+    if cpk >= CPK_POOR:
+        return "marginal"
+    return "poor"
+
+
+RULE_WORDS: dict[str, str] = {
+    "we1": "rule 1: a point beyond 3 sigma",
+    "we2": "rule 2: 2 of 3 beyond 2 sigma",
+    "we3": "rule 3: 4 of 5 beyond 1 sigma",
+    "we4": "rule 4: 8 in a row on one side",
+}
+"""The Western Electric rules by the contract's codes (``SpcSeries.violations``), in words."""
+
+
+def rule_words(code: str) -> str:
+    """``we1`` -> ``rule 1: a point beyond 3 sigma``; an unknown code as it is (the caller cleans it)."""
+    return RULE_WORDS.get(code, code)
+
+
+def rule_breaks(values: Sequence[float], centre: float, sigma: float) -> dict[int, frozenset[str]]:
+    """Each point that completes a Western Electric pattern, with the rules (``we1``..``we4``) it completes.
+
+    One computation for a chart's marked points and its caption: the caption names exactly the rules of the points
+    it marks. ``centre`` and ``sigma`` come from the chart's control limits. Computed on halves, so any finite floats
+    a server sends (+/-1.7e308) give no infinities.
+    """
+    marks: dict[int, set[str]] = {}
+    half = sigma / 2
+    if not half > 0 or not math.isfinite(half):
+        return {}
+    z = [(v / 2 - centre / 2) / half for v in values]
+    for i, zi in enumerate(z):
+        if abs(zi) > 3:
+            marks.setdefault(i, set()).add("we1")
+        for side in (1, -1):
+            if side * zi > 2 and i >= 2 and sum(1 for zj in z[i - 2 : i + 1] if side * zj > 2) >= 2:
+                marks.setdefault(i, set()).add("we2")
+            if side * zi > 1 and i >= 4 and sum(1 for zj in z[i - 4 : i + 1] if side * zj > 1) >= 4:
+                marks.setdefault(i, set()).add("we3")
+            if i >= 7 and all(side * zj > 0 for zj in z[i - 7 : i + 1]):
+                marks.setdefault(i, set()).add("we4")
+    return {i: frozenset(rules) for i, rules in marks.items()}
+
+
+def rules_of(marks: Mapping[int, frozenset[str]]) -> list[str]:
+    """The rules the marked points complete, in rule order (``we1`` first)."""
+    return sorted({rule for rules in marks.values() for rule in rules})

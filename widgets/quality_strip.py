@@ -49,7 +49,8 @@ class QualityTargets:
 
 
 class QualityStrip(Widget):
-    """``OEE 72.4% (A 91% P 85% Q 94%)  FPY 93.0%  scrap 2.1%  ▂▃▅▆▅▇`` in one line."""
+    """``OEE 8h 72.4% (A 91% P 85% Q 94%)  FPY 93.0%  scrap 2.1%  ▂▃▅▆▅▇`` in one line: the OEE's window (the
+    record's ``window_h``) is stated, so the figure says what it covers."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"quality-strip--label", "quality-strip--value", "quality-strip--low"}
 
@@ -96,7 +97,7 @@ class QualityStrip(Widget):
             out.append(name, label)
             out.append(f"{number * 100:.{digits}f}%" + (mark if below else ""), low if below else value)
 
-        metric("OEE ", q.oee, q.oee < t.oee, down)
+        metric(f"OEE {q.window_h:g}h ", q.oee, q.oee < t.oee, down)
         out.append(" (", label)
         metric("A ", q.availability, q.availability < t.availability, down, 0)
         metric(" P ", q.performance, q.performance < t.performance, down, 0)

@@ -3,14 +3,15 @@
 One column per sample (the newest at the right; older samples scroll off when the chart is narrower than the series),
 horizontal lines for the specification limits (USL/LSL, solid), the control limits (UCL/LCL, dashed) and the nominal
 (dotted), labelled at the right edge. Points that complete a Western Electric rule pattern are drawn as ``✖`` in the
-violation style; the rules the *server* reports as broken (``SpcSeries.violations``) are listed under the chart, so
-the operator sees them even if the local detection (an approximation from the limits) differs.
+violation style. The caption under the chart names, in words, exactly the rules of the marked points (one
+computation: :func:`chart_marks`), then any rule the *server* reports (``SpcSeries.violations``) that no drawn point
+shows: the picture and the words never contradict each other, and the server's word is never hidden.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.style import Style
@@ -18,42 +19,49 @@ from rich.text import Text
 from textual.widget import Widget
 
 from console.api.models import SpcSeries
+from console.rules import RULE_WORDS, cpk_status, rule_breaks, rule_words, rules_of
 from widgets._styles import part_styles
 from widgets.charset import ascii_only, pick
 from widgets.safe_text import clean, fit
 
-__all__ = ["RULE_NAMES", "SpcChart", "rule_breaking_points"]
+__all__ = ["RULE_NAMES", "SpcChart", "caption_text", "chart_marks", "rule_breaking_points"]
 
-RULE_NAMES: dict[str, str] = {
-    "we1": "1 point beyond 3σ",
-    "we2": "2 of 3 beyond 2σ",
-    "we3": "4 of 5 beyond 1σ",
-    "we4": "8 in a row on one side",
-}
+RULE_NAMES: dict[str, str] = RULE_WORDS
 
 _LABEL_WIDTH = 11
 
 
 def rule_breaking_points(values: Sequence[float], centre: float, sigma: float) -> set[int]:
     """Indices of points that complete a Western Electric rule pattern (we1..we4), given the centre and sigma."""
-    marked: set[int] = set()
-    if sigma <= 0:
-        return marked
-    half = sigma / 2
-    if not half > 0 or not math.isfinite(half):
-        return marked
-    z = [(v / 2 - centre / 2) / half for v in values]
-    for i, zi in enumerate(z):
-        if abs(zi) > 3:
-            marked.add(i)
-        for side in (1, -1):
-            if side * zi > 2 and i >= 2 and sum(1 for zj in z[i - 2 : i + 1] if side * zj > 2) >= 2:
-                marked.add(i)
-            if side * zi > 1 and i >= 4 and sum(1 for zj in z[i - 4 : i + 1] if side * zj > 1) >= 4:
-                marked.add(i)
-            if i >= 7 and all(side * zj > 0 for zj in z[i - 7 : i + 1]):
-                marked.add(i)
-    return marked
+    return set(rule_breaks(values, centre, sigma))
+
+
+def chart_marks(series: SpcSeries, shown: int | None = None) -> dict[int, frozenset[str]]:
+    """The marked points of ``series`` (index in ``values``: the rules each completes), judged on the chart's own
+    limits (centre between UCL and LCL, sigma a sixth of their distance), among the newest ``shown`` points (all when
+    ``None``). The chart draws these points and its caption names these rules: one computation for both."""
+    # Halves everywhere: a server may send any finite float, and (1.7e308 - -1.7e308) is infinity.
+    centre = series.ucl / 2 + series.lcl / 2
+    sigma = series.ucl / 6 - series.lcl / 6
+    marks = rule_breaks(series.values, centre, sigma)
+    first = 0 if shown is None else max(0, len(series.values) - shown)
+    return {i: rules for i, rules in marks.items() if i >= first}
+
+
+def caption_text(series: SpcSeries, marks: Mapping[int, frozenset[str]]) -> tuple[str, bool]:
+    """The line under the chart and whether it reports a violation: the rules of the marked points in words (with
+    how many points), then any rule the server reports that no drawn point shows; ``no rule violations`` only when
+    neither has any."""
+    drawn = rules_of(marks)
+    parts = []
+    for rule in drawn:
+        count = sum(1 for rules in marks.values() if rule in rules)
+        parts.append(f"{rule_words(rule)} ({count} {'point' if count == 1 else 'points'})")
+    for code in dict.fromkeys(v for v in series.violations if v not in drawn):
+        parts.append(f"{clean(rule_words(code), 60)} (reported by the server, no point drawn)")
+    if not parts:
+        return "no rule violations", False
+    return "Western Electric " + "; ".join(parts), True
 
 
 def _row_mapper(low: float, high: float, rows: int) -> Callable[[float], int]:
@@ -137,34 +145,40 @@ class SpcChart(Widget):
             return out
         self._title(out, series, width, styles)
         plot_rows = max(2, height - 2)
-        self._plot(out, series, width, plot_rows, styles)
+        marks = chart_marks(series, max(1, width - _LABEL_WIDTH - 1))
+        self._plot(out, series, width, plot_rows, styles, marks)
         out.append("\n")
-        if series.violations:
-            names = ", ".join(
-                f"{clean(v, 12)} ({RULE_NAMES[v]})" if v in RULE_NAMES else clean(v, 24) for v in series.violations
-            )
-            out.append(fit(("X " if ascii_only() else "✖ ") + names, width), styles["violation"])
+        caption, broken = caption_text(series, marks)
+        if len(caption) + 2 > width:  # narrow: the rules themselves matter more than whose rules they are
+            caption = caption.removeprefix("Western Electric ")
+        if broken:
+            out.append(fit(("X " if ascii_only() else "✖ ") + caption, width), styles["violation"])
         else:
-            out.append(fit("no rule violations", width), styles["muted"])
+            out.append(fit(caption, width), styles["muted"])
         return out
 
     def _title(self, out: Text, series: SpcSeries, width: int, styles: dict[str, Style]) -> None:
-        cpk = f"Cpk {pick('–', '-')}" if series.cpk is None else f"Cpk {series.cpk:.2f}"
+        status = cpk_status(series.cpk)
+        cpk = f"Cpk {pick('–', '-')}" if status == "unknown" or series.cpk is None else f"Cpk {series.cpk:.2f} {status}"
         head = f"{clean(series.characteristic, 40)} [{clean(series.unit, 10)}]"
         tail = f"  {cpk}  n={len(series.values)}"
         out.append(fit(head, max(1, width - len(tail))), styles["title"])
-        low_cpk = series.cpk is not None and series.cpk < 1.33
-        out.append(tail, styles["violation"] if low_cpk else styles["muted"])
+        out.append(tail, styles["violation"] if status in ("marginal", "poor") else styles["muted"])
         out.append("\n")
 
-    def _plot(self, out: Text, series: SpcSeries, width: int, rows: int, styles: dict[str, Style]) -> None:
+    def _plot(
+        self,
+        out: Text,
+        series: SpcSeries,
+        width: int,
+        rows: int,
+        styles: dict[str, Style],
+        marks: Mapping[int, frozenset[str]],
+    ) -> None:
         plot_width = max(1, width - _LABEL_WIDTH - 1)
         values = series.values[-plot_width:]
         offset = len(series.values) - len(values)
-        # Halves everywhere: a server may send any finite float, and (1.7e308 - -1.7e308) is infinity.
-        centre = series.ucl / 2 + series.lcl / 2
-        sigma = series.ucl / 6 - series.lcl / 6
-        breaking = {i - offset for i in rule_breaking_points(series.values, centre, sigma) if i >= offset}
+        breaking = {i - offset for i in marks if i >= offset}
         lines = [
             (series.usl, "USL", "spec", "─"),
             (series.ucl, "UCL", "limit", "┄"),

@@ -6,44 +6,87 @@ widths and glyphs of a table are presentation, and change with the screens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
-from console.formatting import age, clock, percent, until
-from console.rules import MACHINE_STATE_RANK, UNACKED, job_at_risk, worst_cpk
+from console.formatting import age, clock, duration, percent, until
+from console.rules import (
+    MACHINE_STATE_RANK,
+    UNACKED,
+    EtaView,
+    cpk_status,
+    job_at_risk,
+    job_eta,
+    job_lateness,
+    rule_words,
+    worst_cpk,
+)
 from widgets.charset import pick
 from widgets.data_grid import Column, RowData
 from widgets.glyphs import alert_priority_look, job_status_look, kind_abbr, machine_state_look, node_state_look
 from widgets.safe_text import clean
 
+RISK_WIDTH = 10
+"""``LATE 3h12m`` whole."""
+
 JOB_COLUMNS = [
-    Column("id", "Job", width=12),
+    Column("id", "Job", width=8),
     Column("status", "Status", width=11),
-    Column("part", "Part", min_width=10, flex=2),
-    Column("machine", "Machine", min_width=9),
+    # Machine and node before the part: the part takes what is left (the last flex column absorbs the rest), so
+    # the fixed columns, Risk among them, stay whole at 80 columns.
+    Column("machine", "Machine", min_width=8),
     Column("node", "Node", min_width=9),
-    Column("priority", "P", width=2, align="right"),
+    Column("part", "Part", min_width=6, flex=3),
+    Column("priority", "P", width=1, align="right"),  # 1..5 (the contract)
     Column("due", "Due", width=5),
     Column("eta", "ETA", width=5),
-    Column("risk", "Risk", width=7),
-    Column("progress", "Done", width=5, align="right"),
+    Column("risk", "Risk", width=RISK_WIDTH),
+    Column("progress", "Done", width=4, align="right"),
 ]
 
 
 QUEUE_COLUMNS = [
-    Column("id", "Job", width=12),
+    Column("id", "Job", width=8),
     Column("status", "Status", width=11),
     Column("part", "Part", min_width=8),
     Column("priority", "P", width=2, align="right"),
     Column("eta", "ETA", width=5),
-    Column("risk", "Risk", width=7),
+    Column("risk", "Risk", width=RISK_WIDTH),
 ]
 
 
-def job_row(job: Job, nodes: Mapping[str, Node], machines: Mapping[str, Machine], *, queue: bool = False) -> RowData:
+def eta_text(view: EtaView) -> str:
+    """An ETA cell: ``12:32``, ``late`` (the ETA passed, the job is not done), ``?`` (cannot be met: its machine or
+    the job is stopped) or ``--:--`` (none). Never a time before now."""
+    if view.kind == "time":
+        return clock(view.at)
+    return {"late": "late", "unknown": "?"}.get(view.kind, "--:--")
+
+
+def risk_text(job: Job, now: datetime | None) -> str:
+    """``LATE 14m`` (overdue, and by how much), ``AT RISK`` (ETA past due) or nothing."""
+    late = job_lateness(job, now)
+    if late is not None:
+        seconds = late.total_seconds()
+        # ``LATE 3h12m``; from 10 h on the minutes no longer matter and would not fit (``LATE 10h``, ``LATE 2d4h``)
+        return f"LATE {int(seconds // 3600)}h" if 36_000 <= seconds < 172_800 else f"LATE {duration(seconds)}"
+    return "AT RISK" if job_at_risk(job, now) else ""
+
+
+def job_row(
+    job: Job,
+    nodes: Mapping[str, Node],
+    machines: Mapping[str, Machine],
+    *,
+    queue: bool = False,
+    now: datetime | None = None,
+) -> RowData:
+    """One job as a row. ``now`` is the server's clock (overdue, and an ETA already past, are judged on it)."""
     look = job_status_look(job.status)
-    risk = "AT RISK" if job_at_risk(job) else ""
+    risk = risk_text(job, now)
+    machine = machines.get(job.machine_id) if job.machine_id else None
+    eta = eta_text(job_eta(job, now, machine))
     style = "row-high" if risk else ("row-muted" if job.status in FINISHED_JOB_STATUSES else _job_style(job.status))
     if queue:
         cells = [
@@ -51,7 +94,7 @@ def job_row(job: Job, nodes: Mapping[str, Node], machines: Mapping[str, Machine]
             look.label,
             clean(job.part, 60),
             str(job.priority),
-            clock(job.eta),
+            eta,
             risk,
         ]
         return RowData(job.id, cells, style, {"job": job})
@@ -59,13 +102,13 @@ def job_row(job: Job, nodes: Mapping[str, Node], machines: Mapping[str, Machine]
     cells = [
         clean(job.id, 30),
         look.label,
-        clean(job.part, 60),
         # Ids and cities: short and distinct, where names repeat the node's city.
         clean(job.machine_id or "-", 40),
         clean(node.city if node and node.city else (node.name if node else (job.node_id or "backlog")), 40),
+        clean(job.part, 60),
         str(job.priority),
         clock(job.due_at),
-        clock(job.eta),
+        eta,
         risk,
         percent(job.progress),
     ]
@@ -203,13 +246,27 @@ QUALITY_COLUMNS = [
     Column("fpy", "FPY", width=5, align="right"),
     Column("scrap", "Scrap", width=5, align="right"),
     Column("cpk", "Cpk", width=5, align="right"),
-    Column("spc", "SPC", min_width=6),
+    Column("spc", "Capability, rules", min_width=8, flex=2),
 ]
+
+
+def spc_text(quality: Quality) -> str:
+    """The SPC cell: what the worst Cpk earns (``ok``, ``marginal``, ``poor``), then the rules the server reports
+    broken, in words: ``poor ⚠ rule 2: 2 of 3 beyond 2 sigma``. ``ok`` only when the figures are."""
+    status = cpk_status(worst_cpk(quality))
+    word: str = "no Cpk" if status == "unknown" else status
+    violations = sorted({v for s in quality.spc for v in s.violations})
+    if not violations:
+        return word
+    if status == "ok":  # capable, but out of control now: not "ok"
+        word = "capable"
+    return f"{word} {pick('⚠', '!')} " + "; ".join(clean(rule_words(v), 60) for v in violations)
 
 
 def quality_row(quality: Quality, label: str) -> RowData:
     cpk = worst_cpk(quality)
-    violations = sorted({v for s in quality.spc for v in s.violations})
+    status = cpk_status(cpk)
+    violations = any(s.violations for s in quality.spc)
     cells = [
         clean(label, 60),
         percent(quality.oee),
@@ -219,10 +276,26 @@ def quality_row(quality: Quality, label: str) -> RowData:
         percent(quality.first_pass_yield),
         percent(quality.scrap_rate, 1),
         f"{cpk:.2f}" if cpk is not None else "-",
-        (pick("⚠ ", "! ") + ",".join(clean(v, 8) for v in violations)) if violations else "ok",
+        spc_text(quality),
     ]
-    style = "row-high" if violations or (cpk is not None and cpk < 1.0) else ""
+    style = "row-high" if violations or status == "poor" else ("row-medium" if status == "marginal" else "")
     return RowData(f"{quality.scope}:{quality.id}", cells, style, {"quality": quality})
+
+
+def window_hours(hours: float) -> str:
+    """``8 h``, ``0.5 h``, ``24 h``: a quality record's ``window_h``."""
+    return f"{hours:g} h" if hours < 1000 else f"{hours / 24:,.0f} d"
+
+
+def oee_window_text(windows: Iterable[float]) -> str:
+    """What the OEE figures cover, from the records' ``window_h``: ``the last 8 h`` (or ``the last 4 h to 8 h``
+    when records differ); ``-`` without records."""
+    found = sorted(set(windows))
+    if not found:
+        return "-"
+    if len(found) == 1:
+        return f"the last {window_hours(found[0])}"
+    return f"the last {window_hours(found[0])} to {window_hours(found[-1])}"
 
 
 def machine_kind_label(machine: Machine) -> str:

@@ -1,4 +1,6 @@
-"""Jobs (key 2): every job with status, machine, node, priority, due time, ETA and an at-risk flag.
+"""Jobs (key 2): every job with status, machine, node, priority, due time, ETA and its risk: ``LATE 14m`` when
+overdue (due time passed on the server's clock, not done), ``AT RISK`` when its ETA is past its due time. An ETA that
+cannot be met is shown as ``late`` or ``?``, never as a time already past (``console.rules.job_eta``).
 
 The cluster backlog (jobs no node has taken yet) comes first by default: it is the work nobody is doing.
 
@@ -11,6 +13,7 @@ the filter or the sort order changes; formatting every row used to take a second
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -41,6 +44,21 @@ class JobsScreen(ListScreen):
     """The shown jobs as ``(sort value, id)``, ascending (ids make every entry distinct)."""
     _sort_values: dict[str, Any]
     """Each shown job's sort value, to find it in ``_order``."""
+    _sorted_at: datetime | None = None
+    """The server time of the last full sort: rows say how late a job is and some sorts move with the clock alone,
+    so the list is sorted and formatted afresh once ``REFRESH_EVERY`` of server time has passed."""
+    REFRESH_EVERY = timedelta(seconds=60)
+
+    SORT_COLUMNS: ClassVar[dict[str, str]] = {
+        "backlog": "node",
+        "risk": "risk",
+        "due": "due",
+        "priority": "priority",
+        "status": "status",
+        "eta": "eta",
+        "machine": "machine",
+    }
+    """The column that carries the sort arrow for each sort; its header starts the sort's description (the toast)."""
 
     def _matches(self, job: Job) -> bool:
         query = self.filter_query
@@ -57,8 +75,13 @@ class JobsScreen(ListScreen):
         self._sort_all()
         grid.set_keys(self._keys(), self._row_of)
 
+    def _now(self) -> datetime | None:
+        return self.console.server_clock.now()
+
     def _sort_all(self) -> None:
-        key = job_sort_key(self.sort_key)
+        now = self._now()
+        self._sorted_at = now
+        key = job_sort_key(self.sort_key, now)
         values = {job.id: key(job) for job in self.store.jobs.values() if self._matches(job)}
         self._sort_values = values
         self._order = sorted((value, job_id) for job_id, value in values.items())
@@ -72,11 +95,11 @@ class JobsScreen(ListScreen):
     def _row_of(self, job_id: str) -> RowData | None:
         store = self.store
         job = store.jobs.get(job_id)
-        return None if job is None else job_row(job, store.nodes, store.machines)
+        return None if job is None else job_row(job, store.nodes, store.machines, now=self._now())
 
     def apply_changes(self, changes: ChangeSet) -> None:
         """Move only the changed jobs in the sorted order; repaint only changed rows when the order stands."""
-        if self.needs_rebuild or not hasattr(self, "_order"):
+        if self.needs_rebuild or not hasattr(self, "_order") or self._clock_moved():
             self.rebuild()
             return
         grid = self.grid
@@ -88,7 +111,7 @@ class JobsScreen(ListScreen):
         if not changes.jobs:
             return
         jobs = self.store.jobs
-        key = job_sort_key(self.sort_key)
+        key = job_sort_key(self.sort_key, self._sorted_at)
         order, values = self._order, self._sort_values
         moved = False
         for job_id in changes.jobs:
@@ -109,15 +132,29 @@ class JobsScreen(ListScreen):
         else:
             grid.rows_changed(changes.jobs)
 
+    def _clock_moved(self) -> bool:
+        """Has the server's clock moved on enough since the last full sort to sort and format again?"""
+        now, then = self._now(), self._sorted_at
+        if now is None or then is None:
+            return now is not then
+        return abs(now - then) >= self.REFRESH_EVERY
+
     def sort_column(self) -> str | None:
-        return {
-            "backlog": "node",
-            "due": "due",
-            "priority": "priority",
-            "status": "status",
-            "eta": "eta",
-            "machine": "machine",
-        }.get(self.sort_key)
+        return self.SORT_COLUMNS.get(self.sort_key)
+
+    def action_sort_next(self) -> None:
+        super().action_sort_next()
+        self._show_top()
+
+    def action_sort_reverse(self) -> None:
+        super().action_sort_reverse()
+        self._show_top()
+
+    def _show_top(self) -> None:
+        """After re-sorting, the list shows its top (the cursor on the first row), not where the old order was."""
+        grid = self.grid
+        grid.action_first()
+        grid.scroll_home(animate=False)
 
     def current_target(self) -> tuple[str, str | None]:
         return ("job", self.grid.cursor_key)

@@ -13,15 +13,27 @@ from textual.content import Content
 from textual.widgets import Label, Sparkline, Static
 
 from console.formatting import age, clock, percent, progress_bar, until
-from console.rules import sort_alerts
+from console.rules import EtaView, job_eta, sort_alerts
 from console.screens.base import ConsoleScreen
-from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
+from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, risk_text
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.glyphs import kind_glyph, machine_state_look
 from widgets.safe_text import clean
 from widgets.spc_chart import SpcChart
+
+
+def eta_words(view: EtaView) -> str:
+    """The current job's ETA in the facts: ``ETA 12:32``, ``ETA passed, not done``, ``ETA unknown (machine fault)``
+    or ``no ETA``; never a time already past on the server's clock."""
+    if view.kind == "time":
+        return f"ETA {clock(view.at)}"
+    if view.kind == "late":
+        return "ETA passed, not done"
+    if view.kind == "unknown":
+        return f"ETA unknown ({view.reason})"
+    return "no ETA"
 
 
 class MachineDetailScreen(ConsoleScreen):
@@ -127,10 +139,11 @@ class MachineDetailScreen(ConsoleScreen):
         )
         job = store.jobs.get(machine.job_id) if machine.job_id else None
         if job is not None:
+            risk = risk_text(job, now)
             lines.append(
                 f"Job {clean(job.id, 30)}: {clean(job.part, 50)} ({job.done_qty}/{job.quantity}) "
-                f"{progress_bar(job.progress, 20)} {percent(job.progress)} · ETA {clock(job.eta)} "
-                f"· due {until(job.due_at, now)}"
+                f"{progress_bar(job.progress, 20)} {percent(job.progress)} · {eta_words(job_eta(job, now, machine))} "
+                f"· due {until(job.due_at, now)}" + (f" · {risk}" if risk else "")
             )
         else:
             lines.append("No current job")
@@ -163,7 +176,8 @@ class MachineDetailScreen(ConsoleScreen):
         now = self.console.server_clock.now()
         jobs = store.jobs_for_machine(self.machine_id)
         self.query_one("#queue-title", Label).update(f"Queue ({len(jobs)})")
-        self.query_one("#queue", DataGrid).set_rows([job_row(j, store.nodes, store.machines, queue=True) for j in jobs])
+        rows = [job_row(j, store.nodes, store.machines, queue=True, now=now) for j in jobs]
+        self.query_one("#queue", DataGrid).set_rows(rows)
         alerts = sort_alerts(store.alerts_for("machine", self.machine_id))
         self.query_one("#alerts-title", Label).update(f"Alerts ({len(alerts)})")
         self.query_one("#alerts", DataGrid).set_rows([alert_row(a, now, compact=True) for a in alerts])

@@ -1,5 +1,8 @@
 """Quality (key 4): OEE and its parts, FPY, scrap and Cpk per node and machine; SPC charts; sites side by side.
 
+The line above the list says what window the OEE figures cover (the records' ``window_h``) and what a Cpk earns; the
+SPC column says ``ok`` only when the Cpk is capable (``console.rules.cpk_status``) and names broken rules in words.
+
 Consistent quality across sites is the point of a cluster, so the lower half compares one characteristic across every
 node at once (``v`` picks the characteristic), beside the SPC chart of the row under the cursor.
 """
@@ -16,7 +19,7 @@ from textual.widgets import Label
 
 from console.api.models import Quality, SpcSeries
 from console.rules import QUALITY_SORTS, characteristics, quality_sort_key
-from console.screens.columns import QUALITY_COLUMNS, quality_row
+from console.screens.columns import QUALITY_COLUMNS, oee_window_text, quality_row
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid, RowData
@@ -32,6 +35,7 @@ class QualityScreen(ListScreen):
     TABLES = frozenset({"quality"})
 
     DEFAULT_CSS = """
+    QualityScreen #window { height: 1; color: $text-muted; padding: 0 1; }
     QualityScreen #list { height: 1fr; }
     QualityScreen #charts { height: 14; }
     QualityScreen #selected-chart { width: 1fr; min-width: 40; }
@@ -52,6 +56,9 @@ class QualityScreen(ListScreen):
         super().__init__()
         self.characteristic: str | None = None
         self._compare_nodes: list[str] = []
+
+    def compose_above(self) -> ComposeResult:
+        yield Label(id="window")
 
     def compose_below(self) -> ComposeResult:
         with Horizontal(id="charts"):
@@ -116,6 +123,10 @@ class QualityScreen(ListScreen):
             self.soon(self.rebuild)
 
     def after_rebuild(self) -> None:
+        window = oee_window_text(q.window_h for q in self.store.quality.values())
+        self.query_one("#window", Label).update(
+            Content(f"OEE, FPY, scrap over {window}; Cpk ok >=1.33, marginal >=1, poor <1")
+        )
         chars = characteristics(list(self.store.quality.values()))
         if self.characteristic not in chars:
             self.characteristic = chars[0] if chars else None
