@@ -138,15 +138,15 @@ async def test_sort_cycles_and_reverses(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         g = grid(app)
-        by_node = list(g.machine_ids)
-        await pilot.press("o")
-        assert app.screen.sort_key == "state"
+        assert app.screen.sort_key == "state"  # abnormal first by default
         by_state = list(g.machine_ids)
-        assert by_state != by_node
         first = app.store.machines[by_state[0]]
         assert first.state in ("fault", "blocked", "offline")
         await pilot.press("O")
         assert list(g.machine_ids) == list(reversed(by_state))
+        await pilot.press("O", "o")
+        assert app.screen.sort_key == "node"
+        assert list(g.machine_ids) != by_state
 
 
 async def test_space_marks_and_u_clears(make_app):
@@ -243,8 +243,17 @@ async def test_pause_now_needs_a_reason_and_the_effect_comes_from_the_stream(mak
         assert job.status == "paused"
         await settle(pilot)
         assert grid(app).get_machine(machine.id).state == "paused"
-        # p on a paused machine resumes it, no questions asked.
+        # p on a paused machine asks too, with a reason, and names what restarts.
         await pilot.press("p")
+        await pilot.pause()
+        resume = app.screen
+        assert isinstance(resume, ConfirmAction)
+        assert machine.id in str(resume.query_one("#effects").render())
+        await pilot.press("enter")  # no reason yet: refused
+        await pilot.pause()
+        assert app.screen is resume
+        await type_text(pilot, "checked")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.store.machines[machine.id].state == "running", what="the machine to resume")
         entries = app.audit_log.recent(10)
         assert [e["action"] for e in entries if e["phase"] == "outcome"][-2:] == ["machine.pause", "machine.resume"]
@@ -305,6 +314,10 @@ async def test_n_drains_and_resumes_the_node(make_app):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.store.nodes[machine.node_id].state == "paused", what="the node to drain")
         await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmAction)  # resuming a node asks too, with a reason
+        await type_text(pilot, "power back")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.store.nodes[machine.node_id].state != "paused", what="the node to resume")
 
 
@@ -362,6 +375,10 @@ async def test_jobs_screen_pause_and_cancel(make_app):
         await settle(pilot)
         jobs.move_cursor_to(running.id)
         await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmAction)  # resuming asks, with a reason, as pausing does
+        await type_text(pilot, "checked")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.store.jobs[running.id].status == "running", what="the job to resume")
         await settle(pilot)
         jobs.move_cursor_to(running.id)
