@@ -2,10 +2,15 @@
 
 A flood banner shows when more than ten alerts were raised in the last ten minutes (ISA-18.2 calls this an alarm
 flood: the operator should know the list is longer than one person can work through).
+
+Working the standing pile: filter it (``/node:york state:clr``), mark rows (``space`` marks and moves down, ``*``
+marks every row the filter shows) and act on them, or ``A`` acknowledges every cleared-unacknowledged alert the
+filter shows at once (the ack dialog lists them first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar, cast
 
 from textual.app import ComposeResult
@@ -13,11 +18,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Label
 
+from console.api.models import Alert, Node
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
 from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row
 from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen
+from console.store.query import alert_node_id
 from widgets.charset import pick
 from widgets.data_grid import DataGrid, RowData
 
@@ -30,6 +37,7 @@ class AlertsScreen(ListScreen):
     COLUMNS = ALERT_COLUMNS
     EMPTY = "No active alerts"
     TABLES = frozenset({"alerts"})
+    FILTER_KIND = "alert"
 
     DEFAULT_CSS = """
     AlertsScreen #flood { display: none; background: $error; color: $text; text-style: bold; padding: 0 1; width: 1fr; }
@@ -42,6 +50,7 @@ class AlertsScreen(ListScreen):
         Binding("a", "ack", "Ack", id="alert.ack"),
         Binding("s", "shelve", "Shelve", id="alert.shelve"),
         Binding("S", "unshelve", "Unshelve", id="alert.unshelve"),
+        Binding("A", "ack_cleared", "Ack all cleared", show=False, id="alert.ack_cleared"),
         Binding("tab", "focus_next", "Next list", show=False, id="alerts.next_list"),
     ]
 
@@ -55,7 +64,16 @@ class AlertsScreen(ListScreen):
     def build_rows(self) -> list[RowData]:
         now = self.console.server_clock.now()
         query = self.filter_query
-        alerts = [a for a in self.store.active_alerts() if query.is_empty or query.matches_alert(a)]
+        alerts = self.store.active_alerts()
+        if not query.is_empty:
+            store = self.store
+            nodes, machines, jobs = store.nodes, store.machines, store.jobs
+
+            def node_of(alert: Alert) -> Node | None:
+                node_id = alert_node_id(alert, machines, jobs)
+                return None if node_id is None else nodes.get(node_id)
+
+            alerts = [a for a in alerts if query.matches_alert(a, node_of(a))]
         return [alert_row(a, now) for a in sort_alerts(alerts, self.sort_key, self.sort_reverse)]
 
     def after_rebuild(self) -> None:
@@ -79,7 +97,12 @@ class AlertsScreen(ListScreen):
         return {"priority": "priority", "age": "age", "source": "source", "count": "count"}.get(self.sort_key)
 
     def command_actions(self) -> dict[str, tuple[str, ...]]:
-        return {"ack": ("alert.ack",), "shelve": ("alert.shelve",), "unshelve": ("alert.unshelve",)}
+        return {
+            "ack": ("alert.ack",),
+            "ack_cleared": ("alert.ack",),
+            "shelve": ("alert.shelve",),
+            "unshelve": ("alert.unshelve",),
+        }
 
     def _targets_here(self) -> list[str]:
         focused = self.focused
@@ -89,6 +112,15 @@ class AlertsScreen(ListScreen):
 
     def action_ack(self) -> None:
         ActionFlows(self.console).ack_alerts(self._targets_here())
+
+    def action_ack_cleared(self) -> None:
+        """Acknowledge every cleared-unacknowledged alert the filter shows (the ack dialog lists them first)."""
+        ids = cleared_unacked(self.store.alerts.get(key) for key in self.grid.keys)
+        if not ids:
+            where = "the filter shows" if self.query_text else "in the list"
+            self.notify(f"No cleared alert waiting for acknowledgement {where}", timeout=2)
+            return
+        ActionFlows(self.console).ack_alerts(ids)
 
     def action_shelve(self) -> None:
         ActionFlows(self.console).shelve_alerts(self._targets_here())
@@ -105,6 +137,11 @@ class AlertsScreen(ListScreen):
         if alert is None:
             return
         jump_to_source(self, alert.source.kind, alert.source.id)
+
+
+def cleared_unacked(alerts: Iterable[Alert | None]) -> list[str]:
+    """The ids of the alerts that cleared but were never acknowledged (``CLR-UNACK``), in the order given."""
+    return [a.id for a in alerts if a is not None and a.state == "cleared_unacked"]
 
 
 def jump_to_source(screen: Screen[Any], kind: str, ident: str) -> None:

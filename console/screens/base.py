@@ -20,7 +20,7 @@ from textual.widgets import Input, Label
 
 from console.formatting import duration
 from console.screens.header import SourceView, StatusHeader
-from console.store.query import Query, parse
+from console.store.query import Kind, Query, parse, placeholder
 from widgets.charset import pick
 from widgets.footer import ConsoleFooter
 
@@ -52,6 +52,8 @@ class ConsoleScreen(Screen[Any]):
     SORTS: ClassVar[list[tuple[str, str]]] = []
     """``(key, label)`` of the columns ``o`` cycles through."""
     FILTERABLE: ClassVar[bool] = True
+    FILTER_KIND: ClassVar[Kind | None] = "machine"
+    """What the ``/`` filter tests: its placeholder offers that kind's fields (``None``: free text only)."""
 
     DEFAULT_CSS = """
     ConsoleScreen #filter-bar { height: 1; display: none; background: $panel; }
@@ -104,13 +106,23 @@ class ConsoleScreen(Screen[Any]):
         yield from self.compose_body()
         with Horizontal(id="filter-bar"):
             yield Label("filter /")
-            yield FilterInput(placeholder="text, state:fault kind:cnc node:leeds material:petg  (escape clears)")
+            yield FilterInput(placeholder=self.filter_placeholder())
             yield Label("", classes="errors", id="filter-errors")
         yield ConsoleFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the header and the filter bar."""
         yield from ()
+
+    @classmethod
+    def filter_kind(cls) -> Kind | None:
+        """The kind of row the filter tests on this screen (``None``: its rows are searched as free text)."""
+        return cls.FILTER_KIND
+
+    @classmethod
+    def filter_placeholder(cls) -> str:
+        """What the empty filter box offers: this screen's own fields (the alerts screen offers alert fields)."""
+        return placeholder(cls.filter_kind())
 
     def on_mount(self) -> None:
         self.ready = True
@@ -314,7 +326,8 @@ class ConsoleScreen(Screen[Any]):
 
     def set_filter(self, text: str) -> None:
         self.query_text = text.strip()
-        self.filter_query = parse(self.query_text)
+        # "now" for at-risk and overdue is the server's time, never this machine's (a demo runs on its own date).
+        self.filter_query = parse(self.query_text).with_clock(self.console.server_clock.now)
         errors = "; ".join(getattr(self.filter_query, "errors", []) or [])
         self.query_one("#filter-errors", Label).update(Content(errors))
         if self.query_text:

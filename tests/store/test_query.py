@@ -311,7 +311,8 @@ def test_job_at_risk() -> None:
     for text in ("-at-risk", "risk:no"):
         q = parse(text)
         assert q.matches_job(fine, now=NOW) and not q.matches_job(late_eta, now=NOW)
-    assert parse("at-risk").matches_job(overdue)  # default "now" is the clock
+    with pytest.raises(ValueError, match="server's time"):
+        parse("at-risk").matches_job(overdue)  # no wall-clock default: now is passed or a clock is bound
     assert parse('"at-risk"').terms == (Term(None, "at-risk"),)  # quoted: plain text
 
 
@@ -388,7 +389,9 @@ def test_query_is_hashable_and_comparable() -> None:
 
 # --- hostile input --------------------------------------------------------------------------------------------------
 
-FIELD_WORDS = st.sampled_from(["state", "kind", "node", "priority", "risk", "at-risk", "-", ":", '"', "\\", " ", "<="])
+FIELD_WORDS = st.sampled_from(
+    ["state", "kind", "node", "priority", "risk", "at-risk", "overdue", "-", ":", '"', "\\", " ", "<="]
+)
 QUERY_TEXT = st.one_of(st.text(), st.lists(st.one_of(FIELD_WORDS, st.text(max_size=5))).map("".join))
 
 

@@ -14,11 +14,20 @@ Syntax (the same on every screen):
 * ``-term`` negation: ``-state:idle`` hides idle machines, ``-test`` hides rows whose names contain "test".
   Several negations of one field each exclude (``-state:idle -state:offline`` hides both).
 * ``"..."`` quotes a value with spaces: ``node:"new york"``, ``"bed not"``; ``\\"`` and ``\\\\`` escape inside quotes.
-* ``at-risk`` (or ``risk:yes``, ``-at-risk``, ``risk:no``) jobs that will probably miss their due time.
+* ``at-risk`` (or ``risk:yes``, ``-at-risk``, ``risk:no``) jobs that will probably miss their due time: unfinished,
+  and overdue or expected (ETA) to finish after it; ``at-risk -overdue`` are those not late yet.
+* ``overdue`` (or ``overdue:yes``, ``-overdue``, ``overdue:no``) unfinished jobs whose due time has passed.
+  Both compare with the server's time, never this machine's clock (a simulated cluster runs on its own date): the
+  caller passes ``now`` or binds a clock (:meth:`Query.with_clock`; screens bind the server's clock).
 * Values compare case-insensitively. Enumerated fields (machine ``state``, job ``status``, node ``state``) match
   exactly; machine ``kind`` and alert ``kind`` match a prefix of the value or of any ``_`` part of it (``kind:cnc``
-  finds ``cnc_mill`` and ``cnc_lathe``, ``kind:printer`` every printer); alert ``state`` matches a prefix
-  (``state:active`` finds ``active_acked`` and ``active_unacked``). The other fields match a substring.
+  finds ``cnc_mill`` and ``cnc_lathe``, ``kind:printer`` every printer). Alert ``state`` takes what the list shows as
+  well as the contract's value: a prefix of the value, of its ``_`` parts, of the word shown (``UNACK``, ``acked``,
+  ``CLR-UNACK``) or of its ``-`` parts. So ``state:unack`` finds ``UNACK`` and ``CLR-UNACK`` (every unacknowledged
+  alert), ``state:clr`` and ``state:cleared`` the cleared ones, ``state:active`` ``active_acked`` and
+  ``active_unacked``. The other fields match a substring.
+* Alert ``node:`` is the node the alert belongs to: its source node, or the node of its machine or job
+  (:func:`alert_node_id`), by id, name or city (``node:york``, ``node:N-YORK``).
 * ``priority:`` compares: ``priority:1``, ``priority:<=2``, ``priority:>3`` (jobs: 1 is the highest). It also takes
   an alert level or its prefix (``priority:crit``), read as a number: critical=1, high=2, medium=3, low=4 (an unknown
   alert level is 5). So on alerts ``priority:<=high`` means critical or high, and ``priority:1`` means critical.
@@ -35,9 +44,22 @@ text), :mod:`.parser` (text to terms, never raising), :mod:`.terms` (the parsed 
 :class:`Term`, with the normalised text form), :mod:`.evaluate` (terms to one compiled predicate per kind of row).
 """
 
-from console.store.query.evaluate import Predicate, job_at_risk
-from console.store.query.fields import FIELDS, HELP, Kind
+from console.store.query.evaluate import Predicate, alert_node_id, alert_state_words, job_at_risk
+from console.store.query.fields import FIELDS, HELP, Kind, placeholder
 from console.store.query.parser import parse
-from console.store.query.terms import Query, Term
+from console.store.query.terms import Clock, Query, Term
 
-__all__ = ["FIELDS", "HELP", "Kind", "Predicate", "Query", "Term", "job_at_risk", "parse"]
+__all__ = [
+    "FIELDS",
+    "HELP",
+    "Clock",
+    "Kind",
+    "Predicate",
+    "Query",
+    "Term",
+    "alert_node_id",
+    "alert_state_words",
+    "job_at_risk",
+    "parse",
+    "placeholder",
+]

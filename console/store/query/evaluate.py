@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Job, Node, utc_now
-from console.store.query.fields import FIELDS
+from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Alert, Job, Machine, Node
+from console.rules import job_overdue
+from console.store.query.fields import ALERT_STATE_WORDS, FIELDS
 
 if TYPE_CHECKING:
     from console.store.query.terms import Term
 
-__all__ = ["Predicate", "compile_terms", "job_at_risk", "priority_bound"]
+__all__ = ["Predicate", "alert_node_id", "alert_state_words", "compile_terms", "job_at_risk", "priority_bound"]
 
 Predicate = Callable[[Any, Any, Any], bool]
-"""A compiled test: ``(row, node or None, context) -> bool``; ``context`` is "now" for job risk, else unused."""
+"""A compiled test: ``(row, node or None, context) -> bool``; ``context`` is "now" for jobs (the server's time, or
+``None`` when it is not known yet), else unused."""
 
 
 _COMPARE = re.compile(r"(<=|>=|<|>|=)?\s*(.*)", re.DOTALL)
@@ -54,13 +57,40 @@ def priority_bound(value: str) -> tuple[Callable[[int, int], bool], int] | None:
     return None
 
 
-def job_at_risk(job: Job, now: datetime) -> bool:
-    """A job that will probably miss its due time: unfinished, and past due or expected to finish after it."""
+def job_at_risk(job: Job, now: datetime | None) -> bool:
+    """A job that will probably miss its due time: unfinished, and overdue at ``now`` (the server's time; ``None``:
+    not known, so only the ETA says) or expected to finish after its due time."""
     if job.status in FINISHED_JOB_STATUSES:
         return False
-    if job.due_at <= now:
+    if job_overdue(job, now):
         return True
     return job.eta is not None and job.eta > job.due_at
+
+
+def alert_node_id(alert: Alert, machines: Mapping[str, Machine], jobs: Mapping[str, Job]) -> str | None:
+    """The node an alert belongs to: its source if that is a node, else the node of its machine or job (``None``:
+    the cluster, or a machine or job this console does not know)."""
+    kind, ident = alert.source.kind, alert.source.id
+    if kind == "node":
+        return ident
+    if kind == "machine":
+        machine = machines.get(ident)
+        return None if machine is None else machine.node_id
+    if kind == "job":
+        job = jobs.get(ident)
+        return None if job is None else job.node_id
+    return None
+
+
+@lru_cache(maxsize=64)
+def alert_state_words(state: str) -> tuple[str, ...]:
+    """Every word ``state:`` may name a prefix of for an alert in ``state`` (folded): the contract's value and its
+    ``_`` parts, and the word the lists show and its ``-`` parts (``cleared_unacked``: cleared, unacked, clr-unack,
+    clr, unack)."""
+    folded = state.casefold()
+    shown = ALERT_STATE_WORDS.get(folded, folded)
+    words = [folded, *folded.split("_"), shown, *shown.split("-")]
+    return tuple(dict.fromkeys(w for w in words if w))
 
 
 def compile_terms(terms: Sequence[Term], kind: str) -> Predicate:
@@ -132,10 +162,6 @@ def _free_text(kind: str, value: str) -> Predicate:
 
 def _exact(v: str) -> Callable[[str], bool]:
     return lambda actual: actual.casefold() == v
-
-
-def _prefix(v: str) -> Callable[[str], bool]:
-    return lambda actual: actual.casefold().startswith(v)
 
 
 def _word_prefix(v: str) -> Callable[[str], bool]:
@@ -216,7 +242,10 @@ def _job_test(name: str, v: str, value: str) -> Predicate:
         return lambda j, node, ctx: _has(v, j.customer_region)
     if name == "risk":
         wanted = v == "yes"
-        return lambda j, node, now: job_at_risk(j, now if now is not None else utc_now()) == wanted
+        return lambda j, node, now: job_at_risk(j, now) == wanted
+    if name == "overdue":
+        wanted = v == "yes"
+        return lambda j, node, now: job_overdue(j, now) == wanted
     if name == "id":
         return lambda j, node, ctx: _has(v, j.id)
     return _never  # pragma: no cover
@@ -231,8 +260,7 @@ def _alert_test(name: str, v: str, value: str) -> Predicate:
         unknown = len(ALERT_PRIORITY_RANK)  # an unknown level sorts after "low"
         return lambda a, node, ctx: compare(ALERT_PRIORITY_RANK.get(a.priority.casefold(), unknown) + 1, level)
     if name == "state":
-        starts = _prefix(v)
-        return lambda a, node, ctx: starts(a.state)
+        return lambda a, node, ctx: any(word.startswith(v) for word in alert_state_words(a.state))
     if name == "code":
         return lambda a, node, ctx: _has(v, a.code)
     if name == "source":

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.store.query.evaluate import priority_bound
-from console.store.query.fields import ALIASES, KNOWN, NO, YES
+from console.store.query.fields import ALIASES, FLAGS, KNOWN, NO, YES, YES_NO
 from console.store.query.terms import Query, Term
 
 __all__ = ["parse"]
@@ -83,8 +83,9 @@ def _tokenize(text: str) -> tuple[list[_Token], list[str]]:
 def _term(token: _Token, errors: list[str]) -> Term | None:
     text = token.text
     if token.colon is None or token.colon == 0:
-        if not token.quoted and text.casefold() in ALIASES:
-            return Term("risk", "yes", token.negated)
+        flag = None if token.quoted else FLAGS.get(text.casefold())
+        if flag is not None:
+            return Term(flag, "yes", token.negated)
         return Term(None, text, token.negated) if text else None
     name = text[: token.colon].casefold()
     value = text[token.colon + 1 :]
@@ -95,13 +96,13 @@ def _term(token: _Token, errors: list[str]) -> Term | None:
     if not value:
         errors.append(f"{name}: needs a value")
         return None
-    if name == "risk":
+    if name in YES_NO:
         folded = value.casefold()
         if folded in YES:
-            return Term("risk", "yes", token.negated)
+            return Term(name, "yes", token.negated)
         if folded in NO:
-            return Term("risk", "no", token.negated)
-        errors.append("risk: takes yes or no")
+            return Term(name, "no", token.negated)
+        errors.append(f"{name}: takes yes or no")
         return None
     if name == "priority" and priority_bound(value) is None:
         errors.append("priority: takes a number (1..5, <=2, >3) or critical, high, medium, low")

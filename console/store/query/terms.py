@@ -9,14 +9,21 @@ back to the same query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from console.api.models import Alert, Job, Machine, Node, utc_now
+from console.api.models import Alert, Job, Machine, Node
 from console.store.query.evaluate import Predicate, compile_terms
-from console.store.query.fields import ALIASES, FIELDS, Kind
+from console.store.query.fields import FIELDS, FLAGS, Kind
 
-__all__ = ["Query", "Term", "quote"]
+__all__ = ["Clock", "Query", "Term", "quote"]
+
+Clock = Callable[[], datetime | None]
+"""What "now" is for ``at-risk`` and ``overdue``: the server's clock on screens (``None``: not known yet)."""
+
+_TIMED = frozenset({"risk", "overdue"})
+"""Fields whose answer depends on "now"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +43,34 @@ class Term:
             return sign + quote(self.value, free_text=True)
         if self.field == "risk":
             return f"{sign}at-risk" if self.value == "yes" else f"{sign}risk:no"
+        if self.field == "overdue":
+            return f"{sign}overdue" if self.value == "yes" else f"{sign}overdue:no"
         return f"{sign}{self.field}:{quote(self.value, free_text=False)}"
 
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed filter. Immutable; compiled lazily, once per kind of row."""
+    """A parsed filter. Immutable; compiled lazily, once per kind of row.
+
+    ``at-risk`` and ``overdue`` compare a job's times with "now", which is never the machine's wall clock (a
+    simulated cluster runs on its own date, a real server's clock may be off from ours): the caller passes ``now``
+    to :meth:`matches_job`, or binds a clock once with :meth:`with_clock` (screens bind the server's clock).
+    """
 
     terms: tuple[Term, ...] = ()
     errors: tuple[str, ...] = ()
+    clock: Clock | None = field(default=None, compare=False, repr=False)
+    """Where "now" comes from when :meth:`matches_job` is not given it."""
     _compiled: dict[str, Predicate] = field(default_factory=dict, compare=False, repr=False)
+    _uses_time: bool = field(init=False, compare=False, repr=False)
+    """Does a term need "now"? (Worked out once: :meth:`matches_job` runs for every job of a long list.)"""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_uses_time", any(term.field in _TIMED for term in self.terms))
+
+    def with_clock(self, clock: Clock) -> Query:
+        """The same query, reading "now" from ``clock`` whenever a job test needs it and is not given it."""
+        return replace(self, clock=clock)
 
     @property
     def is_empty(self) -> bool:
@@ -61,13 +86,21 @@ class Query:
         return self._predicate("machine")(machine, node, None)
 
     def matches_job(self, job: Job, node: Node | None = None, now: datetime | None = None) -> bool:
-        """Does the job pass? ``node`` is the job's node, if any; ``now`` is for ``at-risk`` (default: the clock)."""
-        if now is None and self._uses_risk:
-            now = utc_now()
+        """Does the job pass? ``node`` is the job's node, if any; ``now`` is for ``at-risk`` and ``overdue``.
+
+        Without ``now`` a query that needs it reads its :attr:`clock`; with neither it raises ``ValueError`` (there
+        is no wall-clock default: it was wrong for every cluster whose clock is not ours). A clock that does not know
+        the time yet (``None``) makes ``overdue`` false and ``at-risk`` follow the ETA alone.
+        """
+        if now is None and self._uses_time:
+            if self.clock is None:
+                raise ValueError("at-risk and overdue need the server's time: pass now= or use with_clock()")
+            now = self.clock()
         return self._predicate("job")(job, node, now)
 
     def matches_alert(self, alert: Alert, node: Node | None = None) -> bool:
-        """Does the alert pass? ``node`` (optional) is the node the alert's source belongs to, for ``node:``."""
+        """Does the alert pass? ``node`` is the node the alert belongs to, for ``node:``: its source if that is a
+        node, else the node of its machine or job (:func:`console.store.query.alert_node_id` finds it)."""
         return self._predicate("alert")(alert, node, None)
 
     def matches_node(self, node: Node) -> bool:
@@ -88,10 +121,6 @@ class Query:
         extra = [f"{name}: does not apply to {plural} (ignored)" for name in self.ignored_fields(kind)]
         return [*self.errors, *extra]
 
-    @property
-    def _uses_risk(self) -> bool:
-        return any(term.field == "risk" for term in self.terms)
-
     def _predicate(self, kind: str) -> Predicate:
         predicate = self._compiled.get(kind)
         if predicate is None:
@@ -104,7 +133,7 @@ def quote(value: str, *, free_text: bool) -> str:
     """``value`` as the parser reads it back: quoted (with ``\\`` escapes) only where it has to be."""
     needs = not value or any(ch.isspace() or ch in '"\\' for ch in value)
     if free_text and not needs:
-        needs = ":" in value or value.startswith("-") or value.casefold() in ALIASES
+        needs = ":" in value or value.startswith("-") or value.casefold() in FLAGS
     if not needs:
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
