@@ -89,7 +89,7 @@ class FactoryConsoleApp(App[int]):
             Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=key <= "5")
             for key, mode, title in SCREEN_KEYS
         ],
-        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),  # f1 also from a filter box
         Binding("f", "toggle_freeze", "Freeze", id="app.freeze"),
         Binding("q", "quit_console", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit_console", "Quit", show=False, priority=True, id="app.quit_now"),
