@@ -148,7 +148,11 @@ class DashboardScreen(DashboardKeys):
     def _show_machines(self, machines: list[Machine]) -> None:
         """Place ``machines`` in the grid, read live from the store; a snapshot of them while the view is frozen."""
         grid = self.grid
-        grid.set_view([m.id for m in machines], self.machine_source)
+        ids = [m.id for m in machines]
+        if self.marked and not self.marked <= (shown := set(ids)):
+            self.marked &= shown  # a mark the filter or the node selection hides must not be acted on
+            grid.marked = self.marked
+        grid.set_view(ids, self.machine_source)
         if self.console.frozen:
             grid.freeze()
 
@@ -246,7 +250,8 @@ class DashboardScreen(DashboardKeys):
         store = self.store
         title, jobs = queue_panel(store, self.grid.cursor_id, self.selected_node)
         self._title(self.query_one("#queue-title", Label), title)
-        self.queue.set_rows([job_row(j, store.nodes, store.machines, queue=True) for j in jobs])
+        now = self.console.server_clock.now()
+        self.queue.set_rows([job_row(j, store.nodes, store.machines, queue=True, now=now) for j in jobs])
 
     def _refresh_alerts(self) -> None:
         store = self.store

@@ -31,7 +31,7 @@ class JobsScreen(ListScreen):
     SCREEN_TITLE = "Jobs"
     SORTS = JOB_SORTS
     COLUMNS = JOB_COLUMNS
-    EMPTY = "No jobs match the filter"
+    EMPTY = "No jobs yet"
     TABLES = frozenset({"jobs"})
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -114,6 +114,9 @@ class ListScreen(ConsoleScreen):
             grid.empty_message = message
             grid.refresh()
         self.fill_grid(grid)
+        if self.marked and not self.marked <= (shown := set(grid.keys)):
+            self.marked &= shown  # a mark the filter hides, or on a row that went, must not be acted on
+            grid.marked = self.marked
         self.after_rebuild()
 
     def fill_grid(self, grid: DataGrid) -> None:

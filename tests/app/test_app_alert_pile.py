@@ -165,3 +165,19 @@ async def test_jobs_at_risk_and_overdue_follow_the_servers_clock(make_app):
         await filter_by(pilot, "overdue node:atlantis")
         grid = screen.query_one("#list", DataGrid)
         assert grid.row_count == 0 and grid.empty_message == "No jobs match the filter"
+
+
+async def test_a_mark_the_filter_hides_is_dropped_so_no_action_reaches_a_hidden_row(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        keys = screen.grid.keys
+        assert len(keys) >= 2
+        screen.marked = {keys[0], keys[1]}
+        screen.set_filter(keys[0])
+        await settle(pilot)
+        assert screen.marked == {keys[0]}
+        assert screen.targets() == [keys[0]]
