@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -117,8 +116,6 @@ class FactoryConsoleApp(App[int]):
         self._flush_pending = False
         self._snapshots_seen = 0
         self._install_signal_handlers = install_signal_handlers
-        self.local_time: Callable[[float], str] = lambda epoch: time.strftime("%H:%M:%S", time.localtime(epoch))
-        """How the console writes a local receipt time (tests freeze it)."""
         register_themes(self)
         self.use_ascii(settings.ascii)
         self.theme = (
@@ -405,6 +402,18 @@ class FactoryConsoleApp(App[int]):
         self.report_outcomes(outcomes, what)
         return outcomes
 
+    def _carried_by(self, outcomes: list[CommandOutcome]) -> str:
+        """`` (via agent-2)`` when a node agent, not the cluster API, carried the commands (the cluster API is down
+        or does not serve the node): the operator knows where the command went."""
+        agents = sorted(
+            {
+                o.source
+                for o in outcomes
+                if o.source and getattr(self.store.sources.get(o.source), "kind", "") == "agent"
+            }
+        )
+        return f" (via {', '.join(clean(a, 30) for a in agents)})" if agents else ""
+
     def report_outcomes(self, outcomes: list[CommandOutcome], what: str) -> None:
         """Tell the operator what happened, item by item for bulk actions; a partial failure never looks fine."""
         joined = sum(1 for o in outcomes if o.joined)
@@ -413,6 +422,7 @@ class FactoryConsoleApp(App[int]):
             return
         if joined:
             what = f"{what} ({joined} already on their way, not sent again)"
+        what += self._carried_by(outcomes)
         if len(outcomes) == 1:
             outcome = outcomes[0]
             if outcome.ok:

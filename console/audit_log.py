@@ -23,6 +23,7 @@ escapes too (the text reads back the same), and lone surrogates, which cannot be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -173,6 +174,9 @@ class AuditLog:
         """Why the last write failed (``None`` after a good write): for the status bar."""
         self._secrets: set[str] = {s for s in secrets if s}
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.server_clock: Callable[[], datetime | None] | None = None
+        """The server's time, as the console estimates it (set by the session): each record keeps it as
+        ``server_at`` beside ``at`` (this machine's clock), so an incident is read on the clock the screens use."""
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
@@ -269,6 +273,13 @@ class AuditLog:
         record: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
         record.update(fields)
         record["at"] = _utc_stamp(self._clock())
+        server_at = None
+        if self.server_clock is not None:
+            with contextlib.suppress(Exception):  # a record is written whatever the server's clock says
+                server_at = self.server_clock()
+        if server_at is not None:
+            with contextlib.suppress(ValueError, OverflowError):
+                record["server_at"] = _utc_stamp(server_at)
         for key, value in extra.items():
             if key not in record:
                 record[key] = value

@@ -70,6 +70,13 @@ def clock(value: datetime | None) -> str:
     return in_utc(value).strftime("%H:%M")
 
 
+def clock_s(value: datetime | None) -> str:
+    """``HH:MM:SS`` in UTC: for logs, where the order within a minute matters."""
+    if value is None:
+        return "--:--:--"
+    return in_utc(value).strftime("%H:%M:%S")
+
+
 def percent(value: float | None, digits: int = 0) -> str:
     """``87%``; ``-`` when unknown."""
     if value is None:

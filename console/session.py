@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console.api.errors import ConnectionFailed
-from console.api.models import AuditEntry, RerouteCandidate
+from console.api.models import AuditEntry, RerouteCandidate, utc_now
 from console.command_service import Command, CommandOutcome, CommandService
 from console.server_clock import ServerClock
 from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter
@@ -53,11 +54,15 @@ class Session:
         self.settings = settings
         self.store = store or Store()
         self.server_clock = server_clock or ServerClock()
+        # One clock everywhere: what the store stamps (connection log, malformed events, machine events) and what the
+        # local audit log records beside its own wall-clock time are on the server's clock, as the header is.
+        self.store.clock = self.server_now
         if audit_log is None:
             from console.audit_log import AuditLog
 
             audit_log = AuditLog()
         self.audit_log = audit_log
+        audit_log.server_clock = self.server_clock.now
         for spec in settings.sources:  # a token pasted into a note or reason is never written to the local log
             audit_log.add_secret(spec.token)
         self.registry = registry or default_registry()
@@ -71,6 +76,10 @@ class Session:
             read_only=settings.read_only,
             is_connected=self._source_live,
         )
+
+    def server_now(self) -> datetime:
+        """The server's time as the console estimates it (its own UTC time before any server has spoken)."""
+        return self.server_clock.now() or utc_now()
 
     # --- sources ----------------------------------------------------------------------------------------------------
 

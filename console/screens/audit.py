@@ -6,14 +6,16 @@ The server's page is fetched by the app (a worker) when the screen opens or on `
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Label
 
 from console.api.models import AuditEntry
-from console.formatting import clock
+from console.formatting import clock, in_utc
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import Column, DataGrid, RowData
@@ -30,7 +32,8 @@ AUDIT_COLUMNS = [
 ]
 
 LOCAL_COLUMNS = [
-    Column("at", "Time (UTC)", width=20),
+    Column("at", "Server UTC", width=19),
+    Column("local", "This machine", width=13),
     Column("phase", "Phase", width=8),
     Column("action", "Action", min_width=12),
     Column("target", "Target", min_width=12),
@@ -53,6 +56,28 @@ def audit_row(entry: AuditEntry) -> RowData:
         ],
         "row-high" if entry.outcome == "rejected" else "",
     )
+
+
+def local_times(record: Mapping[str, Any]) -> tuple[str, str]:
+    """A local audit record's time on the server's clock (the one every screen uses), and this machine's own time
+    where the two differ by a minute or more (a demo runs on its own date; a real server's clock may be off)."""
+    at, server_at = _parse(record.get("at")), _parse(record.get("server_at"))
+    if server_at is None:  # written before the console heard a server, or by an older console
+        return (clean(record.get("at", ""), 24), "")
+    shown = in_utc(server_at).strftime("%Y-%m-%d %H:%M:%S")
+    if at is None or abs((at - server_at).total_seconds()) < 60:
+        return (shown, "")
+    return (shown, in_utc(at).strftime("%m-%d %H:%M:%S"))
+
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 class AuditScreen(ListScreen):
@@ -121,7 +146,7 @@ class AuditScreen(ListScreen):
                 RowData(
                     str(index),
                     [
-                        clean(record.get("at", ""), 24),
+                        *local_times(record),
                         clean(record.get("phase", ""), 10),
                         clean(record.get("action", ""), 40),
                         f"{clean(target.get('kind', ''), 10)}:{clean(target.get('id', ''), 40)}",

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Label
 
-from console.formatting import duration, in_utc
+from console.formatting import clock_s, duration
 from console.screens.base import ConsoleScreen
 from console.store.changes import ChangeSet
 from widgets.data_grid import Column, DataGrid, RowData
@@ -35,13 +35,13 @@ SOURCE_COLUMNS = [
 ]
 
 LOG_COLUMNS = [
-    Column("at", "Time (UTC)", width=10),
+    Column("at", "Server UTC", width=10),
     Column("source", "Source", min_width=10),
     Column("message", "What happened", min_width=20, flex=4),
 ]
 
 MALFORMED_COLUMNS = [
-    Column("at", "Time (UTC)", width=10),
+    Column("at", "Server UTC", width=10),
     Column("source", "Source", min_width=8),
     Column("seq", "Seq", width=9, align="right"),
     Column("type", "Type", min_width=10),
@@ -53,7 +53,7 @@ STATE_STYLE = {"live": "", "connecting": "row-medium", "reconnecting": "row-high
 
 
 def _hms(value: datetime) -> str:
-    return in_utc(value).strftime("%H:%M:%S")
+    return clock_s(value)
 
 
 class DiagnosticsScreen(ConsoleScreen):

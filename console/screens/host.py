@@ -44,9 +44,6 @@ class ConsoleHost(Protocol):
     @property
     def read_only(self) -> bool: ...
 
-    local_time: Callable[[float], str]
-    """How the console writes a local receipt time (tests freeze it)."""
-
     def can(self, action: str, count: int = 1) -> bool: ...
 
     def target_allows(self, action: str, kind: str, target_id: str | None) -> bool: ...

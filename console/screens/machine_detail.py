@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Sparkline, Static
 
-from console.formatting import age, clock, percent, progress_bar, until
+from console.formatting import age, clock, clock_s, percent, progress_bar, until
 from console.rules import EtaView, job_eta, sort_alerts
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, risk_text
@@ -86,7 +86,7 @@ class MachineDetailScreen(ConsoleScreen):
                 yield DataGrid(COMPACT_ALERT_COLUMNS, id="alerts", empty_message="No active alerts")
             with Vertical(id="side"):
                 yield SpcChart(id="spc")
-                yield Label("Recent events", classes="title")
+                yield Label("Recent events (server time, UTC)", classes="title")
                 yield Static(id="events")
 
     def on_mount(self) -> None:
@@ -189,8 +189,7 @@ class MachineDetailScreen(ConsoleScreen):
 
     def _show_events(self) -> None:
         events = self.store.recent_machine_events(self.machine_id)
-        stamp = self.console.local_time
-        lines = [f"{stamp(e.at)} {clean(e.type, 12)} {clean(e.summary, 100)}" for e in reversed(events)]
+        lines = [f"{clock_s(e.at)} {clean(e.type, 12)} {clean(e.summary, 100)}" for e in reversed(events)]
         self.query_one("#events", Static).update(Content("\n".join(lines) or "No events seen yet"))
 
     # --- actions --------------------------------------------------------------------------------------------------

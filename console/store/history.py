@@ -14,6 +14,7 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from math import copysign, inf, nan
 
 __all__ = ["MachineEvent", "MachineEvents", "TelemetryHistory"]
@@ -24,9 +25,10 @@ _INF = inf
 
 @dataclass(slots=True, frozen=True)
 class MachineEvent:
-    """One notable thing that happened to a machine: ``at`` is wall time (epoch seconds)."""
+    """One notable thing that happened to a machine: ``at`` is when the console heard of it, on the store's clock
+    (the server's, as the session sets it)."""
 
-    at: float
+    at: datetime
     type: str
     summary: str
 

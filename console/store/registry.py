@@ -62,7 +62,7 @@ def source_status(store: Store, source_id: str) -> SourceStatus:
 
 def log_source(store: Store, source_id: str, message: str) -> None:
     """Add a line to a source's connection log."""
-    source_status(store, source_id).log.append(LogLine(utc_now(), message))
+    source_status(store, source_id).log.append(LogLine(store.clock(), message))
     store._pending.sources.add(source_id)
     touch(store)
 
@@ -86,7 +86,7 @@ def set_source_state(
         delay = max(0.0, retry_at - now)
         status.retry_at_wall = utc_now() + timedelta(seconds=min(delay, 1e7))
         message += f" (retry in {delay:.1f} s)"
-    status.log.append(LogLine(utc_now(), message))
+    status.log.append(LogLine(store.clock(), message))
     store._pending.sources.add(source_id)
     touch(store)
     replica = store._replicas.get(source_id)
@@ -104,7 +104,7 @@ def record_malformed(store: Store, source_id: str, item: MalformedEvent) -> Appl
     """
     status = source_status(store, source_id)
     status.malformed_total += 1
-    status.malformed.append(MalformedRecord.of(item, utc_now()))
+    status.malformed.append(MalformedRecord.of(item, store.clock()))
     store._pending.sources.add(source_id)
     touch(store)
     if item.seq is None:

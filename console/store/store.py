@@ -47,9 +47,11 @@ module can be read and tested on its own, and the state they share is in one pla
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI
+from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI, utc_now
 from console.store import changes, ingest, registry, serving, views
 from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory
@@ -77,6 +79,9 @@ class Store:
     """Tables, indexes, per-source state and change sets. See the module docstring."""
 
     def __init__(self, *, audit_limit: int = 500, history_len: int = 60, machine_events_len: int = 20) -> None:
+        self.clock: Callable[[], datetime] = utc_now
+        """When the store stamps what it hears (connection log, malformed events, machine events): the session
+        sets the server's clock, so every time the console shows is on one clock."""
         # --- the merged view: what the screens read ---
         self.cluster: Cluster | None = None
         self.whoami: WhoAmI | None = None

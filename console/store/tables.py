@@ -15,7 +15,6 @@ the ingest path, so they read the store's attributes directly and test ``_dirty`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -95,13 +94,13 @@ def put_machine(store: Store, source_id: str, machine: Machine) -> None:
                 summary += f" [{machine.fault_code}]"
             if machine.state_reason:
                 summary += f": {machine.state_reason}"
-            store.machine_events.add(machine_id, MachineEvent(time.time(), "state", summary))
+            store.machine_events.add(machine_id, MachineEvent(store.clock(), "state", summary))
         if old.kind != machine.kind:
             store.machines_by_kind_index.move(old.kind, machine.kind, machine_id)
             mark_structure(store, "machines")
         if old.job_id != machine.job_id:
             summary = f"job {old.job_id or '—'} → {machine.job_id or '—'}"
-            store.machine_events.add(machine_id, MachineEvent(time.time(), "job", summary))
+            store.machine_events.add(machine_id, MachineEvent(store.clock(), "job", summary))
     store._pending.machines.add(machine_id)
     if not store._dirty:
         touch(store)
@@ -188,7 +187,7 @@ def put_alert(store: Store, source_id: str, alert: Alert) -> None:
         mark_structure(store, "alerts")
         if alert.source.kind == "machine":
             summary = f"{alert.priority} {alert.code}: {alert.message}"
-            store.machine_events.add(alert.source.id, MachineEvent(time.time(), "alert", summary[:120]))
+            store.machine_events.add(alert.source.id, MachineEvent(store.clock(), "alert", summary[:120]))
     else:
         if old.priority != alert.priority:
             store.alerts_by_priority_index.move(old.priority, alert.priority, alert_id)

@@ -70,7 +70,6 @@ def make_app(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Callab
             install_signal_handlers=False,
         )
         app.test_server = server  # type: ignore[attr-defined]
-        app.local_time = lambda epoch: "hh:mm:ss"  # receipt times are wall-clock: frozen for stable screens
         return app
 
     yield make

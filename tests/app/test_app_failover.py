@@ -43,6 +43,9 @@ async def test_failover_to_agents_and_back(make_app):
         await wait_for(pilot, lambda: app.store.machines[machine.id].state == "paused", what="the pause via the agent")
         outcome = [r for r in app.audit_log.recent(10) if r.get("phase") == "outcome"][-1]
         assert outcome["source"].startswith("agent-") and outcome["outcome"] == "applied"
+        await wait_for(  # and the operator is told which source carried it
+            pilot, lambda: any(f"(via {outcome['source']})" in str(n.message) for n in app._notifications), what="toast"
+        )
 
         # The Nodes screen says which source serves each node.
         await pilot.press("5")

@@ -72,7 +72,6 @@ def make_console(server: HostileServer, tmp_path: Path, *, silence_timeout: floa
         install_signal_handlers=False,
         silence_timeout=silence_timeout,
     )
-    app.local_time = lambda epoch: "hh:mm:ss"
     return app
 
 

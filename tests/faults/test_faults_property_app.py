@@ -52,7 +52,6 @@ async def _tour(snapshot: Snapshot, toast_text: str, tmp_path: Path) -> None:
         server_clock=ServerClock(extrapolate=False),
         install_signal_handlers=False,
     )
-    app.local_time = lambda epoch: "hh:mm:ss"
     async with app.run_test(size=SIZE, notifications=True) as pilot:
 
         async def step(where: str, *keys: str) -> None:
