@@ -26,10 +26,24 @@ __all__ = ["cell_key", "cell_segments", "column_widths", "header_line", "row_lin
 
 
 def column_widths(columns: Sequence[Column], total: int, gap: int = 1) -> list[int]:
-    """Widths that fit ``total`` cells: fixed columns as asked, flex columns share the rest (at least ``min_width``)."""
-    widths = [c.width or 0 for c in columns]
-    flex = [i for i, c in enumerate(columns) if c.width is None]
-    free = total - sum(widths) - gap * max(0, len(columns) - 1)
+    """Widths that fit ``total`` cells: fixed columns as asked, flex columns share the rest (at least ``min_width``).
+
+    A column of width 0 is left out (its cells and its gap are not drawn): the droppable ones (``Column.drop``), the
+    highest first, while the others would not fit at their minimum."""
+    dropped: set[int] = set()
+
+    def needed() -> int:
+        kept = [c for i, c in enumerate(columns) if i not in dropped]
+        return sum(c.width or c.min_width for c in kept) + gap * max(0, len(kept) - 1)
+
+    for i in sorted((i for i, c in enumerate(columns) if c.drop > 0), key=lambda i: -columns[i].drop):
+        if needed() <= total:
+            break
+        dropped.add(i)
+    widths = [0 if i in dropped else (c.width or 0) for i, c in enumerate(columns)]
+    flex = [i for i, c in enumerate(columns) if c.width is None and i not in dropped]
+    kept_count = len(columns) - len(dropped)
+    free = total - sum(widths) - gap * max(0, kept_count - 1)
     if flex:
         weights = sum(columns[i].flex for i in flex)
         given = 0
@@ -89,6 +103,8 @@ def row_line(
         Segment(" ", row_style),
     ]
     for column, cell_width, cell in zip(columns, widths, row.cells, strict=False):
+        if cell_width <= 0:
+            continue  # a column left out at this width
         segments.extend(cell_segments(cell, cell_width, column.align, row_style, console))
         segments.append(Segment(" ", row_style))
     return Strip(segments).adjust_cell_length(width, row_style)
@@ -106,6 +122,8 @@ def header_line(
     """The column labels in ``base`` style; the sorted column's label with ▲ or ▼ (``^``/``v`` in ASCII mode)."""
     segments = [Segment("  ", base)]
     for column, cell_width in zip(columns, widths, strict=False):
+        if cell_width <= 0:
+            continue
         label = column.label
         style = base
         if column.key == sort_key:

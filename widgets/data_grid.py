@@ -267,6 +267,8 @@ class DataGrid(CursorGrid, can_focus=True):
     def _column_at(self, x: int) -> Column | None:
         pos = 2
         for column, width in zip(self._columns, self._current_widths(), strict=False):
+            if width <= 0:
+                continue  # left out at this width
             if pos <= x < pos + width + 1:
                 return column
             pos += width + 1

@@ -47,6 +47,9 @@ class Column:
     align: Align = "left"
     min_width: int = 6
     flex: int = 1
+    drop: int = 0
+    """When the table is too narrow for every column, columns with ``drop`` > 0 are left out, the highest first:
+    the least needed go (a node's latitude and longitude) so the ones that matter stay whole (its source and age)."""
 
 
 @dataclass(slots=True)

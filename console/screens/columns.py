@@ -192,8 +192,8 @@ def shelved_row(alert: Alert, now: datetime | None) -> RowData:
 
 NODE_COLUMNS = [
     Column("name", "Node", min_width=10),
-    Column("city", "City", min_width=8),
-    Column("location", "Lat, lon", width=16),
+    Column("city", "City", min_width=8, drop=1),
+    Column("location", "Lat, lon", width=16, drop=2),
     Column("state", "State", width=11),
     Column("machines", "Machines by state", min_width=18, flex=2),
     Column("queue", "Queue", width=6, align="right"),

@@ -125,3 +125,24 @@ async def test_lazy_rows_are_built_only_when_drawn_and_again_only_when_changed()
         await pilot.pause()
         assert grid.cursor_key == "K-5" and grid.cursor_index == 99_994
         assert 0 < len(built) <= 12
+
+
+def test_narrow_tables_leave_out_the_droppable_columns_first() -> None:
+    from widgets.data_grid import Column, column_widths
+
+    columns = [
+        Column("name", "Node", min_width=10),
+        Column("city", "City", min_width=8, drop=1),
+        Column("location", "Lat, lon", width=16, drop=2),
+        Column("state", "State", width=11),
+        Column("source", "Source", min_width=8),
+        Column("seen", "Seen", width=7),
+    ]
+    wide = column_widths(columns, 120)
+    assert all(w > 0 for w in wide)
+    narrow = column_widths(columns, 60)  # lat/lon goes first, the source and age stay
+    assert narrow[2] == 0 and narrow[1] > 0 and narrow[4] >= 8 and narrow[5] == 7
+    narrower = column_widths(columns, 45)  # then the city
+    assert narrower[1] == 0 and narrower[2] == 0 and narrower[4] >= 8
+    kept = [w for w in narrower if w]
+    assert sum(kept) + len(kept) - 1 <= 45
