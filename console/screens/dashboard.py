@@ -66,6 +66,7 @@ class DashboardScreen(DashboardKeys):
         self.flows: ActionFlows | None = None
         self.oee_history: deque[float] = deque(maxlen=60)
         self._placement = GridPlacement()
+        self._panels_filled = False
         self._strip_signature: object = None
         self._titles: dict[str | None, str] = {}
         self._quality_signature: object = None
@@ -164,7 +165,10 @@ class DashboardScreen(DashboardKeys):
         """Repaint what changed: swap changed machines into the grid in place (it repaints only visible rows whose
         content changed) unless one of them joins, leaves or moves in the current filter and sort; only then place
         the rows again. Side panels refresh only when their own data changed."""
-        if self.needs_rebuild:
+        if self.needs_rebuild or (not self._panels_filled and self.store.machines):
+            # The first data (the snapshot) fills every panel at once: a node strip saying "0" or an alert panel
+            # saying "No active alerts" beside a grid full of faults, for the throttle's second, is a wrong answer.
+            self._panels_filled = bool(self.store.machines)
             self.rebuild()
             return
         store = self.store

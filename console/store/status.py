@@ -108,10 +108,11 @@ class SourceStatus:
             self._bucket_count = count
 
     def events_per_second(self, now: float | None = None) -> int:
-        """Events in the last complete second (0 if the source went quiet)."""
+        """Events in the last complete second (0 if the source went quiet), or, if more, those of this second so far:
+        a stream that has just started (or woken up) is not shown as "0 ev/s" while its events arrive."""
         second = int(time.monotonic() if now is None else now)
         if second == self._bucket:
-            return self._last_rate
+            return max(self._last_rate, self._bucket_count)
         if second == self._bucket + 1:
             return self._bucket_count
         return 0
