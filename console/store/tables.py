@@ -94,7 +94,7 @@ def put_machine(store: Store, source_id: str, machine: Machine) -> None:
                 summary += f" [{machine.fault_code}]"
             if machine.state_reason:
                 summary += f": {machine.state_reason}"
-            store.machine_events.add(machine_id, MachineEvent(store.clock(), "state", summary))
+            store.machine_events.add(machine_id, MachineEvent(machine.state_since or store.clock(), "state", summary))
         if old.kind != machine.kind:
             store.machines_by_kind_index.move(old.kind, machine.kind, machine_id)
             mark_structure(store, "machines")
@@ -187,7 +187,7 @@ def put_alert(store: Store, source_id: str, alert: Alert) -> None:
         mark_structure(store, "alerts")
         if alert.source.kind == "machine":
             summary = f"{alert.priority} {alert.code}: {alert.message}"
-            store.machine_events.add(alert.source.id, MachineEvent(store.clock(), "alert", summary[:120]))
+            store.machine_events.add(alert.source.id, MachineEvent(alert.raised_at or store.clock(), "alert", summary[:120]))
     else:
         if old.priority != alert.priority:
             store.alerts_by_priority_index.move(old.priority, alert.priority, alert_id)

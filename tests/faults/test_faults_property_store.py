@@ -124,7 +124,10 @@ def test_the_spc_chart_draws_any_series(series: SpcSeries, width: int, height: i
     styles = {name: Style() for name in ("title", "data", "violation", "limit", "spec", "centre", "muted")}
     out = Text()
     chart._title(out, series, width, styles)
-    chart._plot(out, series, width, max(2, height - 2), styles)
+    from widgets.spc_chart import _LABEL_WIDTH, chart_marks
+
+    marks = chart_marks(series, max(1, width - _LABEL_WIDTH - 1))
+    chart._plot(out, series, width, max(2, height - 2), styles, marks)
     assert not foreign_sequences(out.plain)
 
 

@@ -55,7 +55,11 @@ async def test_dashboard_keys_pause_resume_and_cancel_a_real_print(octoprint_ser
         await wait_for(pilot, lambda: app.store.machines[MID].state == "paused", 20, "the store to show paused")
 
         await settle(pilot)
-        await pilot.press("p")  # resume: no question asked
+        await pilot.press("p")  # resume asks too, with a reason
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmAction)
+        await pilot.press(*"checked")
+        await pilot.press("enter")
         await octoprint_state(octoprint_server, "Printing")
         await wait_for(pilot, lambda: app.store.machines[MID].state == "running", 20, "the store to show running")
 

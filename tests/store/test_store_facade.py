@@ -54,6 +54,7 @@ PUBLIC_METHODS = {
 
 PUBLIC_ATTRIBUTES = {
     "alerts",
+    "clock",
     "alerts_by_priority_index",
     "alerts_by_source_index",
     "audit",
