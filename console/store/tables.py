@@ -187,7 +187,9 @@ def put_alert(store: Store, source_id: str, alert: Alert) -> None:
         mark_structure(store, "alerts")
         if alert.source.kind == "machine":
             summary = f"{alert.priority} {alert.code}: {alert.message}"
-            store.machine_events.add(alert.source.id, MachineEvent(alert.raised_at or store.clock(), "alert", summary[:120]))
+            store.machine_events.add(
+                alert.source.id, MachineEvent(alert.raised_at or store.clock(), "alert", summary[:120])
+            )
     else:
         if old.priority != alert.priority:
             store.alerts_by_priority_index.move(old.priority, alert.priority, alert_id)
