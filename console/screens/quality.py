@@ -56,6 +56,7 @@ class QualityScreen(ListScreen):
         super().__init__()
         self.characteristic: str | None = None
         self._compare_nodes: list[str] = []
+        self._compare_cells: list[tuple[Label, SpcChart]] = []
 
     def compose_above(self) -> ComposeResult:
         yield Label(id="window")
@@ -156,21 +157,20 @@ class QualityScreen(ListScreen):
         box = self.query_one("#compare", HorizontalScroll)
         nodes = sorted(n for (scope, n) in store.quality if scope == "node")
         if nodes != self._compare_nodes:
+            # The cells are kept, not looked up by id: a refresh that comes while the last mount is still under way
+            # (switching screens fast) finds them all the same, and a removed cell's id can never clash with a new.
             self._compare_nodes = nodes
             box.remove_children()
-            box.mount_all(
-                [Vertical(Label(id=f"cmpl-{i}", classes="title"), SpcChart(id=f"cmp-{i}")) for i in range(len(nodes))]
-            )
-            self.call_after_refresh(self._show_comparison)
-            return
-        for index, node_id in enumerate(nodes):
+            self._compare_cells = [(Label(classes="title"), SpcChart()) for _ in nodes]
+            box.mount_all([Vertical(label, chart) for label, chart in self._compare_cells])
+        for (label, chart), node_id in zip(self._compare_cells, nodes, strict=True):
             quality = store.quality.get(("node", node_id))
             series = None
             if quality is not None:
                 series = next((s for s in quality.spc if s.characteristic == self.characteristic), None)
             node = store.nodes.get(node_id)
-            box.query_one(f"#cmpl-{index}", Label).update(Content(clean(node.name if node else node_id, 40)))
-            box.query_one(f"#cmp-{index}", SpcChart).set_series(series)
+            label.update(Content(clean(node.name if node else node_id, 40)))
+            chart.set_series(series)
 
     def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
         event.stop()

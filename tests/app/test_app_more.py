@@ -263,3 +263,24 @@ async def test_quality_list_rebuilds_at_most_once_a_second_under_a_stream_of_cha
         now[0] += 1.5  # a second after the last: the next change shows at once again
         await flush_with_quality_changes()
         assert rebuilds == [1000.0, 1001.0, 1002.5] and not later
+
+
+async def test_the_comparison_charts_survive_a_refresh_before_their_mount_finished(make_app):
+    """Switching screens fast crashed the console (``NoMatches: #cmpl-0``): the quality screen rebuilt its
+    across-nodes charts and a second refresh came before the new charts were mounted. Now the charts are kept, not
+    looked up, so any number of refreshes in a row shows every node."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        screen = app.screen
+        for _ in range(3):
+            screen._compare_nodes = []  # as if the nodes reporting quality had changed
+            screen._show_comparison()
+            screen._show_comparison()  # at once, before the mount above has run
+        await settle(pilot)
+        nodes = sorted(n for (scope, n) in app.store.quality if scope == "node")
+        labels = [str(label.render()) for label in screen.query("#compare Label")]
+        assert len(labels) == len(nodes) >= 2
+        assert labels == [app.store.nodes[n].name for n in nodes]
