@@ -9,6 +9,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import textual._wait
+
+# Pilot's ``press`` waits, after each key, until the process looks idle: a 20 ms sleep, repeated until one passes with
+# under 1 ms of CPU. The test's server runs in this process, so that costs 40 ms or more a key, which alone was half of
+# an app test's time. The same rule over 5 ms windows (idle: under 0.5 ms of CPU) waits for the same thing, the app
+# having handled the key, in a quarter of the time. Tests never rely on it for a network round trip: they wait for
+# their condition (``wait_for``, ``settle``).
+textual._wait.SLEEP_GRANULARITY = 0.005
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 10
 
 
 @pytest.fixture

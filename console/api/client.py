@@ -238,6 +238,16 @@ class ClusterClient:
             items.extend(page.items)
         return items
 
+    async def probe(self, wait_s: float = 2.0) -> bool:
+        """Is the server back? One small ``GET /v1/cluster``, waiting at most ``wait_s``: ``True`` for any answer but
+        a 5xx or a 429 (a 401 is an answer: the reconnect that follows reports it). Never raises, reads no more than
+        the status line and headers; for the wait between reconnects, which it may cut short."""
+        try:
+            async with self._http.stream("GET", "/v1/cluster", timeout=wait_s) as response:
+                return response.status_code < 500 and response.status_code != 429
+        except (httpx.HTTPError, OSError, ValueError):
+            return False
+
     # --- reads ------------------------------------------------------------------------------------------------------
 
     async def whoami(self) -> WhoAmI:

@@ -20,7 +20,7 @@ from textual.widgets import Label
 
 from console.api.models import Alert, Node
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
-from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row
+from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row, source_name
 from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen
@@ -73,15 +73,22 @@ class AlertsScreen(ListScreen):
                 node_id = alert_node_id(alert, machines, jobs)
                 return None if node_id is None else nodes.get(node_id)
 
-            alerts = [a for a in alerts if query.matches_alert(a, node_of(a))]
-        return [alert_row(a, now) for a in sort_alerts(alerts, self.sort_key, self.sort_reverse)]
+            alerts = [a for a in alerts if query.matches_alert(a, node_of(a), source_name(a, machines, nodes))]
+        machines, nodes = self.store.machines, self.store.nodes
+        return [
+            alert_row(a, now, name=source_name(a, machines, nodes))
+            for a in sort_alerts(alerts, self.sort_key, self.sort_reverse)
+        ]
 
     def after_rebuild(self) -> None:
         store = self.store
         now = self.console.server_clock.now()
         shelved = [a for a in store.alerts.values() if a.state == "shelved"]
         shelved.sort(key=lambda a: (a.shelved_until is None, a.shelved_until, a.id))
-        self.query_one("#shelved", DataGrid).set_rows([shelved_row(a, now) for a in shelved])
+        machines, nodes = store.machines, store.nodes
+        self.query_one("#shelved", DataGrid).set_rows(
+            [shelved_row(a, now, name=source_name(a, machines, nodes)) for a in shelved]
+        )
         self.query_one("#shelved-title", Label).update(f"Shelved ({len(shelved)})")
         raised = alert_flood(store.alerts.values(), now)
         flood = self.query_one("#flood", Label)

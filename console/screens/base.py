@@ -290,10 +290,9 @@ class ConsoleScreen(Screen[Any]):
         """The cursor moved to another target: refresh the footer's keys only if which actions are offered changed.
 
         Why not ``refresh_bindings()`` on every move: the footer rebuilds all its ~19 keys each time (a few hundred
-        widgets' worth of work a second while an operator holds an arrow key). With Textual's own ``Footer`` every
-        rebuild also leaked its old keys (Textual issue #6666; ``widgets.footer.ConsoleFooter`` now prunes them), and
-        at 20,000 machines the collector's full passes over them grew past a second (docs/performance.md §3). Only
-        the target-dependent actions can change here.
+        widgets' worth of work a second while an operator holds an arrow key, with Textual's own ``Footer``; ours,
+        ``widgets.footer.ConsoleFooter``, repaints one line, but reading every binding on each move is still waste).
+        Only the target-dependent actions can change here.
         """
         offered = tuple(self.check_action(action, ()) for action in self.command_actions())
         if offered != self._offered_actions:

@@ -122,7 +122,7 @@ def _job_style(status: str) -> str:
 ALERT_COLUMNS = [
     Column("priority", "Priority", width=10),
     Column("state", "State", width=9),
-    Column("source", "Source", min_width=10),
+    Column("source", "Source", min_width=14, flex=2),
     Column("code", "Code", min_width=8),
     Column("message", "Message", min_width=12, flex=3),
     Column("count", "#", width=3, align="right"),
@@ -139,12 +139,29 @@ ALERT_STATE_WORD = {
 }
 
 
-def alert_row(alert: Alert, now: datetime | None, *, compact: bool = False) -> RowData:
+def source_name(alert: Alert, machines: Mapping[str, Machine], nodes: Mapping[str, Node]) -> str | None:
+    """The name of what raised the alert, when it is a machine or a node the store knows (else ``None``)."""
+    kind, ident = alert.source.kind, alert.source.id
+    found = machines.get(ident) if kind == "machine" else nodes.get(ident) if kind == "node" else None
+    return found.name if found is not None and found.name != ident else None
+
+
+def source_text(alert: Alert, name: str | None) -> str:
+    """``M-LDS-02 Leeds Bambu Lab X1E #2``: the id (what tells alike names apart) and the name; ``kind:id`` for a
+    source the console cannot name."""
+    ident = clean(alert.source.id, 30)
+    if name:
+        return f"{ident} {clean(name, 60)}"
+    return f"{clean(alert.source.kind, 10)}:{ident}"
+
+
+def alert_row(alert: Alert, now: datetime | None, *, compact: bool = False, name: str | None = None) -> RowData:
+    """One alert; ``name`` is its source's name (:func:`source_name`), shown beside the id."""
     look = alert_priority_look(alert.priority)
     state = ALERT_STATE_WORD.get(alert.state, clean(alert.state, 20))
     acked = alert.state not in UNACKED
     style = "row-muted" if acked or alert.state == "shelved" else f"row-{look.style}"
-    source = f"{clean(alert.source.kind, 10)}:{clean(alert.source.id, 30)}"
+    source = source_text(alert, name)
     if compact:
         cells = [look.label, state, source, clean(alert.message, 200), age(alert.raised_at, now)]
     else:
@@ -171,18 +188,18 @@ COMPACT_ALERT_COLUMNS = [
 
 SHELVED_COLUMNS = [
     Column("priority", "Priority", width=10),
-    Column("source", "Source", min_width=10),
+    Column("source", "Source", min_width=14, flex=2),
     Column("code", "Code", min_width=8),
     Column("message", "Message", min_width=12, flex=3),
     Column("until", "Until", width=8),
 ]
 
 
-def shelved_row(alert: Alert, now: datetime | None) -> RowData:
+def shelved_row(alert: Alert, now: datetime | None, *, name: str | None = None) -> RowData:
     look = alert_priority_look(alert.priority)
     cells = [
         look.label,
-        f"{clean(alert.source.kind, 10)}:{clean(alert.source.id, 30)}",
+        source_text(alert, name),
         clean(alert.code, 40),
         clean(alert.message, 200),
         until(alert.shelved_until, now) if alert.shelved_until else "-",

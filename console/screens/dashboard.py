@@ -17,7 +17,7 @@ from textual.widgets import Label
 
 from console.api.models import Machine
 from console.rules import MACHINE_SORTS, machine_sort_key, sort_alerts, sort_machines
-from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row
+from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, source_name
 from console.screens.dashboard_facts import (
     GridPlacement,
     StoreMachines,
@@ -263,7 +263,10 @@ class DashboardScreen(DashboardKeys):
         alerts = sort_alerts(store.active_alerts())
         note = alerts_stale_note(store, alerts)
         self._title(self.query_one("#alerts-title", Label), f"Active alerts ({len(alerts)}){note}")
-        self.alert_list.set_rows([alert_row(a, now, compact=True) for a in alerts])
+        machines, nodes = store.machines, store.nodes
+        self.alert_list.set_rows(
+            [alert_row(a, now, compact=True, name=source_name(a, machines, nodes)) for a in alerts]
+        )
 
     def _refresh_quality(self) -> None:
         store = self.store

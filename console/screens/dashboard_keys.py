@@ -23,7 +23,7 @@ class DashboardKeys(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "pause", "Pause/Resume", id="machine.pause"),
-        Binding("c", "ready", "Clear (ready)", id="machine.ready"),
+        Binding("c", "ready", "Ready", tooltip="Ready: confirm a blocked machine is clear", id="machine.ready"),
         Binding("n", "node", "Drain node", id="node.pause"),
         Binding("r", "reroute", "Reroute", id="job.reroute"),
         Binding("x", "cancel_job", "Cancel job", id="job.cancel"),

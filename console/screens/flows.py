@@ -9,52 +9,21 @@ on the event stream.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
-from textual.app import App
-
-from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine
+from console.api.models import FINISHED_JOB_STATUSES, Job, Machine
 from console.command_service import Command
-from console.screens.modals import ConfirmAction, Confirmed, NoteDialog, ShelveChoice, ShelveDialog
+from console.screens.alert_flows import AlertFlows
+from console.screens.flow_names import job_label as _job_label
+from console.screens.flow_names import job_names, machine_names
+from console.screens.flow_names import machine_label as _label
+from console.screens.flow_names import paused_why as _paused_why
+from console.screens.modals import ConfirmAction, Confirmed, NoteDialog
 from widgets.safe_text import clean
 
-if TYPE_CHECKING:
-    from console.screens.host import ConsoleHost
-    from console.store.store import Store
 
-
-def _label(machine: Machine) -> str:
-    return f"{clean(machine.name, 40)} ({clean(machine.id, 30)})"
-
-
-def _job_label(job: Job) -> str:
-    return f"{clean(job.id, 30)} ({clean(job.part, 40)} x{job.quantity})"
-
-
-def _paused_why(machine: Machine) -> str:
-    """Why a machine is held, as the server says it (``paused by ana: operator check``), else who held it."""
-    if machine.state_reason:
-        return clean(machine.state_reason, 100)
-    state = "draining" if machine.draining and machine.state != "paused" else clean(machine.state, 20)
-    return f"{state} by {clean(machine.paused_by, 30)}" if machine.paused_by else state
-
-
-class ActionFlows:
-    """Flows for one app; screens call these with the ids under the cursor or marked.
-
-    ``host`` is the running app seen through :class:`~console.screens.host.ConsoleHost` (the session, sending);
-    its Textual side (toasts, dialogs, workers) is ``self.app``.
-    """
-
-    def __init__(self, host: ConsoleHost) -> None:
-        if not isinstance(host, App):
-            raise TypeError("ActionFlows needs the running app")
-        self.host = host
-        self.app: App[Any] = host
-
-    @property
-    def store(self) -> Store:
-        return self.host.store
+class ActionFlows(AlertFlows):
+    """Flows for one app: the alert flows (:class:`AlertFlows`) and those of machines, nodes and jobs; screens call
+    these with the ids under the cursor or marked."""
 
     # --- machines -----------------------------------------------------------------------------------------------
 
@@ -385,82 +354,12 @@ class ActionFlows:
 
         timer = self.app.set_interval(0.2, check)
 
-    # --- alerts -------------------------------------------------------------------------------------------------
-
-    def ack_alerts(self, alert_ids: Sequence[str]) -> None:
-        alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None]
-        unacked = [a for a in alerts if a.state in ("active_unacked", "cleared_unacked")]
-        if not unacked:
-            self.app.notify("Already acknowledged", timeout=2)
-            return
-        lines = [f"{clean(a.priority, 10)} {clean(a.code, 30)}: {clean(a.message, 80)}" for a in unacked[:12]]
-
-        def answered(result: Confirmed | None) -> None:
-            if result is not None:
-                commands = [Command("alert.ack", a.id, {"note": result.reason or None}) for a in unacked]
-                self.host.send_commands(commands, what=f"Acknowledge {self._alert_names(unacked)}")
-
-        self.app.push_screen(NoteDialog(f"Acknowledge {len(unacked)} alert(s)", lines, button="Acknowledge"), answered)
-
-    def shelve_alerts(self, alert_ids: Sequence[str]) -> None:
-        alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None and a.state != "shelved"]
-        if not alerts:
-            return
-        now = self.host.server_clock.now()
-        if now is None:
-            from console.api.models import utc_now
-
-            now = utc_now()
-        lines = [f"{clean(a.priority, 10)} {clean(a.code, 30)}: {clean(a.message, 80)}" for a in alerts[:12]]
-
-        def answered(result: ShelveChoice | None) -> None:
-            if result is not None:
-                from console.api.models import format_time
-
-                body = {"until": format_time(result.until), "note": result.note or None}
-                commands = [Command("alert.shelve", a.id, dict(body)) for a in alerts]
-                self.host.send_commands(commands, what=f"Shelve {self._alert_names(alerts)}")
-
-        self.app.push_screen(ShelveDialog(f"Shelve {len(alerts)} alert(s)", lines, now), answered)
-
-    def unshelve_alerts(self, alert_ids: Sequence[str]) -> None:
-        alerts = [a for i in alert_ids if (a := self.store.alerts.get(i)) is not None and a.state == "shelved"]
-        if not alerts:
-            self.app.notify("No shelved alert selected", timeout=2)
-            return
-        commands = [Command("alert.unshelve", a.id, {}) for a in alerts]
-        self._send_confirmed_if_bulk(
-            commands,
-            f"Unshelve {self._alert_names(alerts)}",
-            [f"{clean(a.code, 30)} on {clean(a.source.id, 30)}: back to the active list" for a in alerts],
-        )
-
-    def _send_confirmed_if_bulk(self, commands: list[Command], what: str, effects: list[str]) -> None:
-        """One item: send at once (it stops nothing). Several: every bulk action asks first, with a reason."""
-        if len(commands) == 1:
-            self.host.send_commands(commands, what=what)
-            return
-
-        def answered(result: Confirmed | None) -> None:
-            if result is not None:
-                for command in commands:
-                    command.body["reason"] = result.reason
-                self.host.send_commands(commands, what=what)
-
-        self.app.push_screen(ConfirmAction(what, effects, confirm_label="Confirm", danger=False), answered)
-
     # --- names for notifications --------------------------------------------------------------------------------
 
     @staticmethod
     def _names(machines: Sequence[Machine]) -> str:
-        if len(machines) == 1:
-            return clean(machines[0].id, 40)
-        return f"{len(machines)} machines"
+        return machine_names(machines)
 
     @staticmethod
     def _job_names(jobs: Sequence[Job]) -> str:
-        return clean(jobs[0].id, 40) if len(jobs) == 1 else f"{len(jobs)} jobs"
-
-    @staticmethod
-    def _alert_names(alerts: Sequence[Alert]) -> str:
-        return clean(alerts[0].id, 40) if len(alerts) == 1 else f"{len(alerts)} alerts"
+        return job_names(jobs)

@@ -66,7 +66,7 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
         binding = active.binding
         if not active.enabled and binding.action != "help":
             continue
-        description = binding.description or binding.action
+        description = binding.tooltip or binding.description or binding.action  # the footer's word, or more
         where = human_name(active.node)
         key_display = app.get_key_display(binding) if binding.key_display is None else binding.key_display
         ident = (binding.action, where)

@@ -62,7 +62,7 @@ class MachineDetailScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("p", "pause", "Pause/Resume", id="machine.pause"),
-        Binding("c", "ready", "Clear (ready)", id="machine.ready"),
+        Binding("c", "ready", "Ready", tooltip="Ready: confirm a blocked machine is clear", id="machine.ready"),
         Binding("n", "node", "Drain node", id="node.pause"),
         Binding("r", "reroute", "Reroute job", id="job.reroute"),
         Binding("a", "ack", "Ack alerts", id="alert.ack"),

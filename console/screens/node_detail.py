@@ -18,7 +18,7 @@ from console.api.models import Alert
 from console.formatting import age, duration
 from console.rules import sort_alerts
 from console.screens.base import ConsoleScreen
-from console.screens.columns import COMPACT_ALERT_COLUMNS, alert_row, counts_text
+from console.screens.columns import COMPACT_ALERT_COLUMNS, alert_row, counts_text, source_name
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.data_grid import Column, DataGrid, RowData
@@ -145,7 +145,10 @@ class NodeDetailScreen(ConsoleScreen):
         self.query_one("#disagreements", DataGrid).set_rows(drows)
         alerts = [a for a in store.active_alerts() if self._alert_node(a) == self.node_id]
         self.query_one("#node-alerts", DataGrid).set_rows(
-            [alert_row(a, now, compact=True) for a in sort_alerts(alerts)]
+            [
+                alert_row(a, now, compact=True, name=source_name(a, store.machines, store.nodes))
+                for a in sort_alerts(alerts)
+            ]
         )
 
     def _alert_node(self, alert: Alert) -> str | None:

@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 
 RESYNC_QUIET_S = 60.0
 """A resync this long after the previous one is a fresh start; sooner, it waits longer each time (a reset storm)."""
+PROBE_EVERY_S = 2.0
+"""While waiting to reconnect, how often to ask whether the server is back (see ``_wait_unless_back``)."""
+PROBE_SPREAD_S = 1.0
+"""Once it is back, the reconnect waits a random part of this, so consoles that lost it together do not
+return in step."""
 
 YIELD_EVERY = 256
 """Give the event loop (and so the UI) a turn after this many events read without waiting on the network."""
@@ -114,6 +119,7 @@ class ClusterSource:
         boot_buffer_bytes: int = BOOT_BUFFER_BYTES,
         resync_backoff_base: float = 1.0,
         resync_backoff_max: float = 60.0,
+        probe_every_s: float = PROBE_EVERY_S,
     ) -> None:
         self.source_id = source_id
         self.client = client
@@ -124,6 +130,8 @@ class ClusterSource:
         self.boot_buffer_events = boot_buffer_events
         self.boot_buffer_bytes = boot_buffer_bytes
         self.backoff = Backoff(backoff_base, backoff_max, rng)
+        self._probe_rng = rng or random.Random()
+        self.probe_every_s = probe_every_s
         self.resync_backoff = Backoff(resync_backoff_base, resync_backoff_max, rng, jitter="equal")
         """Between resyncs that come in a run. Apart from ``backoff``: a good snapshot resets that one, and a server
         that answers every stream with ``reset`` after a good snapshot once got 41 snapshots in 20 s."""
@@ -381,9 +389,33 @@ class ClusterSource:
         stale = now - self._down_since >= self.stale_after
         state = SourceState.STALE if stale else SourceState.RECONNECTING
         self.store.set_source_state(self.source_id, state, reason=reason, retry_at=now + delay)
-        await asyncio.sleep(delay)
+        await self._wait_unless_back(delay, not_before=retry_after or 0.0)
         if not self._stopping:
             self.store.set_source_state(self.source_id, state, reason=f"reconnecting after: {reason}")
+
+    async def _wait_unless_back(self, delay: float, *, not_before: float) -> None:
+        """Wait ``delay`` seconds before reconnecting, but cut the wait short once the server answers again.
+
+        Why: after a long outage the backoff's ceiling is 30 s, so the console went on showing STALE for up to half
+        a minute after the cluster API was back (issue 12). Every ``probe_every_s`` (after any ``Retry-After``
+        the server asked for) one small request asks whether it is back; when it is, the reconnect follows after a
+        short random spread, so many consoles do not all knock in the same instant.
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + delay
+        next_probe = loop.time() + max(not_before, self.probe_every_s * self._probe_rng.uniform(0.75, 1.25))
+        while not self._stopping:
+            now = loop.time()
+            if now >= end:
+                return
+            if next_probe >= end:
+                await asyncio.sleep(end - now)
+                return
+            await asyncio.sleep(next_probe - now)
+            if await self.client.probe(wait_s=max(self.probe_every_s, 1.0)):
+                await asyncio.sleep(self._probe_rng.uniform(0.0, min(PROBE_SPREAD_S, self.probe_every_s)))
+                return
+            next_probe = loop.time() + self.probe_every_s * self._probe_rng.uniform(0.75, 1.25)
 
     async def _pause_between_resyncs(self, why: str) -> None:
         """Resync at once the first time; when resyncs come in a run (each within :data:`RESYNC_QUIET_S` of the

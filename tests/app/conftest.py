@@ -97,8 +97,38 @@ async def wait_ready(pilot: Any) -> None:
     await settle(pilot)
 
 
+def _caught_up(app: Any) -> bool:
+    """No command of the console is on its way and the store holds every event each live source's feed has sent."""
+    if any(w.group == "commands" and not w.is_finished for w in app.workers):
+        return False
+    server = getattr(app, "test_server", None)
+    if server is None:
+        return True
+    for name, status in app.store.sources.items():
+        if status.state != "live":
+            continue
+        spec = next((s for s in app.settings.sources if s.source_id == name), None)
+        if spec is None or spec.kind not in ("cluster", "agent") or (spec.kind == "cluster" and server.cluster_down):
+            continue
+        feed = server.feed if spec.kind == "cluster" else server.agent_feed(spec.name)
+        if (status.seq or 0) < feed.seq:
+            return False
+    return True
+
+
 async def settle(pilot: Any) -> None:
-    """Let pending events reach the store, then flush them to the screen now (not after the coalescing delay)."""
-    await pilot.pause(0.15)
-    pilot.app.flush_changes()
+    """Let pending events reach the store, then flush them to the screen now (not after the coalescing delay).
+
+    Why by condition, not by a fixed pause: a command in flight and the events its effect makes are waited for
+    until the store has caught up with the server's feeds, so the test neither races them nor sleeps longer than
+    it takes. A console not live (fault tests) falls back to a short pause."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    await pilot.pause(0.02)
+    while not _caught_up(app) and loop.time() < deadline:
+        await pilot.pause(0.02)
+    if getattr(app, "test_server", None) is None:
+        await pilot.pause(0.13)
+    app.flush_changes()
     await pilot.pause()

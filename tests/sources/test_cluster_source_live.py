@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -267,3 +268,24 @@ async def test_auth_failures_are_typed(live_server: Callable[..., Any]) -> None:
     async with ClusterClient(server.url, token="wrong") as client:
         await asyncio.wait_for(ClusterSource("c", client, store).run(), 10)
     assert store.sources["c"].state == SourceState.FAILED
+
+
+async def test_a_long_backoff_ends_as_soon_as_the_server_answers_again(live_server: Callable[..., Any]) -> None:
+    """After a long outage the backoff waits up to its 30 s ceiling; the console went on saying STALE that long
+    after the cluster API was back (issue 12). While it waits it asks, now and then, whether the server is back,
+    and reconnects when it is: here the backoff is 120 s and the source is live again well before."""
+    server = live_server(config=test_config())
+    store = RecordingStore()
+    options = {"backoff_base": 120.0, "backoff_max": 120.0, "rng": SlowFirstRetry(), "probe_every_s": 0.1}
+    async with Running(server.url, store, **options) as running:
+        await wait_for(lambda: store.sources["c"].state == SourceState.LIVE)
+        server.set_cluster_down(True)
+        await wait_for(lambda: store.sources["c"].state != SourceState.LIVE)
+        await asyncio.sleep(0.5)  # a few probes find it still down: the wait goes on
+        status = store.sources["c"]
+        assert status.state != SourceState.LIVE and status.retry_at is not None
+        assert status.retry_at - time.monotonic() > 100  # the backoff alone would wait two minutes
+        server.set_cluster_down(False)
+        await wait_for(lambda: store.sources["c"].state == SourceState.LIVE, timeout_s=30.0)  # not 120 s
+        await caught_up(server, store)
+        await assert_matches_fresh_snapshot(store, running.client)

@@ -156,7 +156,7 @@ def _free_text(kind: str, value: str) -> Predicate:
     if kind == "job":
         return lambda j, node, ctx: _has(v, j.id, j.part, j.order_id)
     if kind == "alert":
-        return lambda a, node, ctx: _has(v, a.id, a.code, a.message, a.source.id)
+        return lambda a, node, name: _has(v, a.id, a.code, a.message, a.source.id, name)
     return lambda n, node, ctx: _has(v, n.id, n.name, n.city)
 
 
@@ -264,14 +264,14 @@ def _alert_test(name: str, v: str, value: str) -> Predicate:
     if name == "code":
         return lambda a, node, ctx: _has(v, a.code)
     if name == "source":
-        return lambda a, node, ctx: _has(v, a.source.id)
+        return lambda a, node, name: _has(v, a.source.id, name)
     if name == "kind":
         kind_ok = _word_prefix(v)
         return lambda a, node, ctx: kind_ok(a.source.kind)
     if name == "node":
         return lambda a, node, ctx: _node_matches(v, a.source.id if a.source.kind == "node" else None, node)
     if name == "machine":
-        return lambda a, node, ctx: a.source.kind == "machine" and v in a.source.id.casefold()
+        return lambda a, node, name: a.source.kind == "machine" and _has(v, a.source.id, name)
     if name == "id":
         return lambda a, node, ctx: _has(v, a.id)
     return _never  # pragma: no cover

@@ -63,6 +63,7 @@ priority:<=2    compare with = < <= > >=; alerts take critical high medium low (
 state:unack     alerts: the words the list shows (unack = UNACK and CLR-UNACK, acked, clr-unack) or the
                 states (active, cleared, active_unacked ...), any prefix of a word
 node:york       alerts: the node of the alert's source, machine or job (its id, name or city)
+source:bambu    alerts: the id or the name of the machine or node that raised it (as the Source column shows)
 at-risk         unfinished jobs that will miss their due time: overdue, or their ETA is after it (risk:no: the
                 others; at-risk -overdue: not late yet). On the server's clock, never this computer's
 overdue         unfinished jobs whose due time has passed on the server's clock (overdue:no: the others)

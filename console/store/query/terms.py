@@ -98,10 +98,12 @@ class Query:
             now = self.clock()
         return self._predicate("job")(job, node, now)
 
-    def matches_alert(self, alert: Alert, node: Node | None = None) -> bool:
+    def matches_alert(self, alert: Alert, node: Node | None = None, source_name: str | None = None) -> bool:
         """Does the alert pass? ``node`` is the node the alert belongs to, for ``node:``: its source if that is a
-        node, else the node of its machine or job (:func:`console.store.query.alert_node_id` finds it)."""
-        return self._predicate("alert")(alert, node, None)
+        node, else the node of its machine or job (:func:`console.store.query.alert_node_id` finds it).
+        ``source_name`` is the name of its machine or node, which the lists show beside the id: free text,
+        ``source:`` and ``machine:`` find it by either."""
+        return self._predicate("alert")(alert, node, source_name)
 
     def matches_node(self, node: Node) -> bool:
         return self._predicate("node")(node, node, None)
