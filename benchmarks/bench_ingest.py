@@ -36,8 +36,9 @@ import httpx
 from benchmarks.harness import Target, print_table, print_targets, write_result
 from console.api.client import ClusterClient
 from console.api.errors import StreamLost
-from console.api.models import EVENT_MODELS, Event, Snapshot, dump_json
+from console.api.models import EVENT_MODELS, Event, Snapshot
 from console.api.sse import SseFramer, parse_sse
+from console.api.wire import dump_json
 from console.demo.feed import sse_frame
 from console.sources.cluster import ClusterSource
 from console.store.changes import ApplyOutcome

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from console.api.command_bodies import CommandResult
 from console.api.commands import ROUTES, InvalidCommandBody, command_path, encode_body
 from console.api.errors import ApiError, ClientError
-from console.api.models import CommandResult, Role
+from console.api.models import Role
 
 PATHS: dict[str, tuple[str, str]] = {action: (route.collection, route.verb) for action, route in ROUTES.items()}
 """Each action's collection and verb (``POST /v1/{collection}/{id}/{verb}``), from the one route table."""

@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console.api.errors import ConnectionFailed
-from console.api.models import AuditEntry, RerouteCandidate, utc_now
+from console.api.models import AuditEntry, RerouteCandidate
+from console.api.wire import utc_now
 from console.command_service import Command, CommandOutcome, CommandService
 from console.server_clock import ServerClock
 from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter

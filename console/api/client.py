@@ -31,6 +31,7 @@ from console.api.body import (
     decoded_chunks,
     read_capped,
 )
+from console.api.command_bodies import CommandResult
 from console.api.commands import command_path, encode_body
 from console.api.errors import (
     AnswerLost,
@@ -46,7 +47,6 @@ from console.api.models import (
     Alert,
     AuditEntry,
     Cluster,
-    CommandResult,
     Job,
     Machine,
     Node,

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from console.api.models import AckBody, PauseMachineBody, ReasonBody, RerouteBody, ShelveBody
+from console.api.command_bodies import AckBody, PauseMachineBody, ReasonBody, RerouteBody, ShelveBody
 
 __all__ = ["ACTIONS", "ROUTES", "CommandRoute", "InvalidCommandBody", "command_path", "encode_body"]
 

@@ -1,11 +1,13 @@
 """The Factory Cluster API v1 wire contract as pydantic v2 models.
 
-This module is the single source of truth for what crosses the wire (see ``shared/contract.md``). The simulator
-serves these models, the client parses them, the store keeps them. It imports nothing from Textual or Rich.
+The objects the server reports (see ``shared/contract.md``) and the events that carry them; the bodies and results
+of commands are in ``console.api.command_bodies``, the base every model is built on in ``console.api.wire``. The
+simulator serves these models, the client parses them, the store keeps them. No Textual or Rich here.
 
 Two forward-compatibility rules of the contract shape every model here:
 
-* Unknown fields are ignored (``extra="ignore"``), so a newer server does not break an older console.
+* Unknown fields are ignored (``extra="ignore"``, from ``console.api.wire.ApiModel``), so a newer server does not
+  break an older console.
 * Enumerations are *open*: a field such as ``Machine.state`` is a plain ``str``. The ``StrEnum`` classes below list
   the values known today, for comparisons and for the simulator; a value the console does not know is kept as its
   string and shown as it is. (A closed ``Literal`` would turn a newer server's new state into a validation error and
@@ -18,10 +20,9 @@ refused everywhere: such an event is malformed and is counted by the source, not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from console.api.enums import (
     ALERT_PRIORITY_RANK,
@@ -36,18 +37,17 @@ from console.api.enums import (
     Role,
 )
 from console.api.lean import LeanModel, WeakLeanModel, lean
+from console.api.wire import ApiModel, Count, Fraction, NonNegative, Timestamp
 
 __all__ = [
     "ALERT_PRIORITY_RANK",
     "EVENT_MODELS",
     "FINISHED_JOB_STATUSES",
-    "AckBody",
     "Alert",
     "AlertPriority",
     "AlertState",
     "AuditEntry",
     "Cluster",
-    "CommandResult",
     "Design",
     "Event",
     "EventType",
@@ -61,48 +61,16 @@ __all__ = [
     "Node",
     "NodeState",
     "Page",
-    "PauseMachineBody",
     "Problem",
     "Quality",
-    "ReasonBody",
-    "RerouteBody",
     "RerouteCandidate",
     "ResetData",
     "Role",
-    "ShelveBody",
     "Snapshot",
     "SourceRef",
     "SpcSeries",
     "WhoAmI",
-    "format_time",
-    "utc_now",
 ]
-
-
-class ApiModel(BaseModel):
-    """Base of every wire object: ignores unknown fields, refuses NaN and infinity."""
-
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, populate_by_name=True)
-
-
-Timestamp = AwareDatetime
-"""RFC 3339 times; a time without an offset is refused (the contract says UTC)."""
-
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-"""A number in 0..1: progress, scores, OEE and its components."""
-
-NonNegative = Annotated[float, Field(ge=0.0)]
-Count = Annotated[int, Field(ge=0)]
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
-
-
-def format_time(value: datetime) -> str:
-    """Format a time as the contract writes it: RFC 3339 UTC with a ``Z`` and whole seconds."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- objects --------------------------------------------------------------------------------------------------------
@@ -326,43 +294,6 @@ class Page(ApiModel, Generic[T]):
     next_cursor: str | None = None
 
 
-# --- commands -------------------------------------------------------------------------------------------------------
-
-
-class ReasonBody(ApiModel):
-    """The body of commands that need nothing more than an optional reason."""
-
-    reason: str | None = None
-
-
-class PauseMachineBody(ReasonBody):
-    mode: Literal["now", "after_job"] = "now"
-
-
-class RerouteBody(ReasonBody):
-    machine_id: str | None = None
-    node_id: str | None = None
-    auto: bool = False
-    restart: bool = False
-
-
-class AckBody(ApiModel):
-    note: str | None = None
-    reason: str | None = None
-
-
-class ShelveBody(ApiModel):
-    until: Timestamp | None = None
-    note: str | None = None
-    reason: str | None = None
-
-
-class CommandResult(ApiModel):
-    command_id: str
-    status: str
-    audit_id: str | None = None
-
-
 class Problem(BaseModel):
     """An RFC 9457 problem detail. Extension members (``code`` and any other) are kept."""
 
@@ -416,13 +347,3 @@ class Event:
         if model is None:
             return None
         return cls(seq, type_, model.model_validate_json(data))
-
-
-def dump_json(model: BaseModel) -> str:
-    """Serialise a model as the wire writes it (JSON, times in RFC 3339)."""
-    return model.model_dump_json()
-
-
-def as_jsonable(model: BaseModel) -> dict[str, Any]:
-    """A model as a JSON-ready dict (for FastAPI responses and SSE data)."""
-    return model.model_dump(mode="json")

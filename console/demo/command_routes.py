@@ -19,15 +19,8 @@ from fastapi import APIRouter, Body, Depends, Header, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from console.api.models import (
-    AckBody,
-    CommandResult,
-    PauseMachineBody,
-    ReasonBody,
-    RerouteBody,
-    Role,
-    ShelveBody,
-)
+from console.api.command_bodies import AckBody, CommandResult, PauseMachineBody, ReasonBody, RerouteBody, ShelveBody
+from console.api.models import Role
 from console.demo.auth import Principal, principal_of, require_role
 from console.demo.context import ServerContext, problem_responses
 from console.demo.idempotency import fingerprint

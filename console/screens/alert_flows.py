@@ -61,14 +61,14 @@ class AlertFlows:
             return
         now = self.host.server_clock.now()
         if now is None:
-            from console.api.models import utc_now
+            from console.api.wire import utc_now
 
             now = utc_now()
         lines = [f"{clean(a.priority, 10)} {clean(a.code, 30)}: {clean(a.message, 80)}" for a in alerts[:12]]
 
         def answered(result: ShelveChoice | None) -> None:
             if result is not None:
-                from console.api.models import format_time
+                from console.api.wire import format_time
 
                 body = {"until": format_time(result.until), "note": result.note or None}
                 commands = [Command("alert.shelve", a.id, dict(body)) for a in alerts]

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from console.api.models import AuditEntry, CommandResult, Page, RerouteCandidate
+from console.api.command_bodies import CommandResult
+from console.api.models import AuditEntry, Page, RerouteCandidate
 
 if TYPE_CHECKING:
     from console.server_clock import ServerClock

@@ -15,8 +15,9 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from console.api.models import WhoAmI, utc_now
+from console.api.models import WhoAmI
 from console.api.sse import MalformedEvent
+from console.api.wire import utc_now
 from console.store.changes import ApplyOutcome, touch
 from console.store.merge import merged_whoami, refresh_whoami, remerge, reselect_all
 from console.store.status import LogLine, MalformedRecord, SourceState, SourceStatus

@@ -51,7 +51,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI, utc_now
+from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI
+from console.api.wire import utc_now
 from console.store import changes, ingest, registry, serving, views
 from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from console.api.command_bodies import CommandResult
 from console.api.commands import ACTIONS, ROUTES, InvalidCommandBody, command_path, encode_body
-from console.api.models import CommandResult
 from console.command_service import PATHS, Command, CommandService, allowed_actions
 
 

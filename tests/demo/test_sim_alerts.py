@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.api.models import Alert, ApiModel
+from console.api.models import Alert
+from console.api.wire import ApiModel
 from console.demo.sim import SimCommandError, SimConfig, Simulation, SteppedClock
 from console.demo.sim.alerts import AlertBook
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from console.api.models import ApiModel, AuditEntry, Job, Machine
+from console.api.models import AuditEntry, Job, Machine
+from console.api.wire import ApiModel
 from console.demo.sim import SimCommandError, SimConfig, Simulation, SteppedClock
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from console.api.models import EVENT_MODELS, Alert, ApiModel, Job, Machine, MachineTelemetry
+from console.api.models import EVENT_MODELS, Alert, Job, Machine, MachineTelemetry
+from console.api.wire import ApiModel
 from console.demo.sim import SimConfig, Simulation, SteppedClock
 from console.demo.sim.engine import LINK_DOWN, LINK_UP, NodeLink
 from console.demo.views import View

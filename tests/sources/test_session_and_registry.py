@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from console.api.models import AuditEntry, CommandResult, Page, RerouteCandidate, WhoAmI
+from console.api.command_bodies import CommandResult
+from console.api.models import AuditEntry, Page, RerouteCandidate, WhoAmI
 from console.command_service import Command
 from console.session import NotConnected, Session
 from console.settings import Settings, SourceSpec

@@ -14,15 +14,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from console.api.models import (
-    AckBody,
-    AuditEntry,
-    PauseMachineBody,
-    ReasonBody,
-    RerouteBody,
-    ShelveBody,
-    SourceRef,
-)
+from console.api.command_bodies import AckBody, PauseMachineBody, ReasonBody, RerouteBody, ShelveBody
+from console.api.models import AuditEntry, SourceRef
 from console.demo.text import invalid_text_at
 
 from . import quality as q

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from console.api.command_bodies import CommandResult
 from console.api.errors import ApiError, Conflict, ConnectionFailed, NotFound, Unprocessable
-from console.api.models import CommandResult, Problem
+from console.api.models import Problem
 
 if TYPE_CHECKING:  # types only: the translation imports this module's problems
     from console.sources.octoprint.rest import PrinterRest

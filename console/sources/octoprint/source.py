@@ -32,20 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from console.api.command_bodies import CommandResult
 from console.api.errors import ClientError, Forbidden, Unauthorized
-from console.api.models import (
-    AuditEntry,
-    Cluster,
-    CommandResult,
-    Event,
-    Job,
-    Machine,
-    Node,
-    Page,
-    RerouteCandidate,
-    Snapshot,
-    utc_now,
-)
+from console.api.models import AuditEntry, Cluster, Event, Job, Machine, Node, Page, RerouteCandidate, Snapshot
+from console.api.wire import utc_now
 from console.sources.base import Backoff
 from console.sources.octoprint.commands import SUPPORTED_ACTIONS, PrinterCommands, not_found
 from console.sources.octoprint.mapping import NAME_RE, machine_id_for
