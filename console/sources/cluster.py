@@ -30,8 +30,9 @@ import logging
 import random
 import time
 
-from console.api.client import DEFAULT_SILENCE_TIMEOUT, ClusterClient
+from console.api.client import ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
+from console.api.event_stream import DEFAULT_SILENCE_TIMEOUT
 from console.api.models import Cluster, Event, EventType
 from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff

@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from console.api.client import ClusterClient, safe_url
+from console.api.client import ClusterClient
 from console.api.errors import (
     AnswerLost,
     ApiError,
@@ -32,6 +32,7 @@ from console.api.errors import (
 )
 from console.api.models import Event, Machine
 from console.api.sse import MalformedEvent, Reset
+from console.api.transport import safe_url
 from tests.store import factories as f
 
 TOKEN = "s3cret-token-value"

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from console.api.client import safe_url
 from console.api.errors import (
     AnswerLost,
     ApiError,
@@ -25,6 +24,7 @@ from console.api.errors import (
     error_for_status,
     problem_from_body,
 )
+from console.api.transport import safe_url
 from console.sources.octoprint.mapping import clean_text
 
 __all__ = ["API_KEY_ENV", "PrinterRest", "resolve_api_key"]
