@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.drivers.linux_driver import LinuxDriver
 
-from console.terminal_guard import CLOSE_TIMEOUT_S, EXIT_PUT_TIMEOUT_S, PUT_SLICE_S, GuardedOutput, guard_for
+from console.terminal_guard import CLOSE_TIMEOUT_S, EXIT_PUT_TIMEOUT_S, PUT_SLICE_S, guard_for
+from console.terminal_output import GuardedOutput
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -11,10 +11,9 @@ on the way out. ``loop.add_signal_handler`` only writes a byte to the loop's wak
 What the guard does:
 
 * ``console.terminal_driver.GuardedLinuxDriver`` (the app's ``driver_class``): the writer thread writes through
-  :class:`GuardedOutput`,
-  which turns ``EIO``/``EPIPE``/``EBADF`` into "terminal gone" and discards everything after it, so the thread never
-  dies; the driver's ``write`` waits in slices and gives up once the terminal is gone or the exit has stalled, and
-  ``close`` waits a bounded time.
+  ``console.terminal_output.GuardedOutput``, which turns ``EIO``/``EPIPE``/``EBADF`` into "terminal gone" and
+  discards everything after it, so the thread never dies; the driver's ``write`` waits in slices and gives up once
+  the terminal is gone or the exit has stalled, and ``close`` waits a bounded time.
 * A monitor thread polls the tty for ``POLLHUP``, the kernel's word that the terminal is gone (reads then return
   EOF), so a hangup ends the console even when no SIGHUP reaches it.
 * SIGHUP and SIGTERM handlers installed with ``signal.signal``: Python runs them in the main thread even while it
@@ -24,7 +23,8 @@ What the guard does:
 * The watchdog: once the exit has begun, the guard's thread waits ``grace_s`` (3 s) and then ends the process with
   ``os._exit``, after letting an audit-log write in progress finish (the log writes each record with ``os.write``, so
   everything written is in the file). Before the app is up (``console.launch`` installs the guard first thing) there
-  is nothing to shut down cleanly and starting takes seconds, so it ends the process at once.
+  is nothing to shut down cleanly and starting takes seconds, so it ends the process at once. The tty's own calls
+  (the hangup poll, the last-resort restore of a live terminal) are in ``console.terminal_tty``.
 * :meth:`TerminalGuard.finish`: when ``app.run()`` returns from such an exit, stop the embedded demo (its port is
   released), wait for the audit log and ``os._exit``: interpreter shutdown would flush stdio to a dead or stalled
   terminal, and by then the watchdog, a daemon thread, can no longer run.
@@ -36,24 +36,24 @@ seen on the tty).
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import queue
 import select
 import signal
 import sys
-import termios
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
+
+from console.terminal_tty import fileno_of, restore_terminal, tty_hung_up
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from console.terminal_driver import GuardedLinuxDriver
 
-__all__ = ["GRACE_S", "GuardedOutput", "TerminalGuard", "guard_app", "guard_for", "release_guard"]
+__all__ = ["GRACE_S", "TerminalGuard", "guard_app", "guard_for", "release_guard"]
 
 GRACE_S = 3.0
 """From the signal (or hangup) to ``os._exit`` at the latest: the clean exit usually takes well under a second."""
@@ -65,33 +65,9 @@ CLOSE_TIMEOUT_S = 2.0
 """How long ``close`` waits for the writer thread to write what is queued (a slow but live terminal)."""
 AUDIT_LOCK_TIMEOUT_S = 1.0
 """How long the final exit waits for an audit-log write in progress."""
-RESET_SEQUENCE = (
-    "\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?2004l\x1b[?7h"
-)
-"""What ``LinuxDriver.stop_application_mode`` writes, for the watchdog's best-effort restore of a live terminal."""
 
-_GONE_ERRNOS = frozenset({errno.EIO, errno.EPIPE, errno.EBADF, errno.ENXIO, errno.ENODEV})
 _GUARD_ATTR = "_factory_console_terminal_guard"
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
-def _tty_hung_up(fd: int | None) -> bool:
-    """Whether the kernel says this terminal is gone (``POLLHUP``/``POLLERR`` without waiting)."""
-    if fd is None:
-        return False
-    poller = select.poll()
-    try:
-        poller.register(fd, 0)  # with no events asked for, only POLLHUP, POLLERR and POLLNVAL are reported
-        return any(event & (select.POLLHUP | select.POLLERR) for _fd, event in poller.poll(0))
-    except (OSError, ValueError):
-        return True
-
-
-def _fileno(stream: Any) -> int | None:
-    try:
-        return int(stream.fileno())
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 class TerminalGuard:
@@ -126,7 +102,7 @@ class TerminalGuard:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="factory-console-terminal-guard", daemon=True)
         self._thread.start()
-        self._input_fd = _fileno(sys.__stdin__)
+        self._input_fd = fileno_of(sys.__stdin__)
         self._monitor: threading.Thread | None = None
 
     # --- setting up -----------------------------------------------------------------------------------------
@@ -194,7 +170,7 @@ class TerminalGuard:
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         """SIGHUP/SIGTERM, in the main thread. Sets flags and writes one byte: nothing here takes a lock."""
-        if signum == signal.SIGHUP and _tty_hung_up(self._input_fd):
+        if signum == signal.SIGHUP and tty_hung_up(self._input_fd):
             self.terminal_gone = True
         self.begin_exit(128 + signum, signal.Signals(signum).name)
 
@@ -306,87 +282,8 @@ class TerminalGuard:
             with contextlib.suppress(Exception):
                 lock.acquire(timeout=AUDIT_LOCK_TIMEOUT_S)  # kept: no write starts after this
         if forced and not self.terminal_gone:
-            self._restore_terminal()
+            restore_terminal(self.driver, self._input_fd, self.reason)
         os._exit(self.exit_code if self.exit_code is not None else 1)
-
-    def _restore_terminal(self) -> None:
-        """Best effort, never blocking: terminal modes back, the alternate screen left, one line saying why."""
-        driver = self.driver
-        fd = self._input_fd
-        attrs = getattr(driver, "attrs_before", None)
-        if fd is not None and attrs is not None:
-            with contextlib.suppress(termios.error, OSError, ValueError):
-                termios.tcsetattr(fd, termios.TCSANOW, attrs)
-        out = _fileno(sys.__stderr__)
-        if out is None or not os.isatty(out):
-            return
-        reset = RESET_SEQUENCE if driver is not None else ""  # before the driver started there is nothing to undo
-        message = f"{reset}\r\nfactory-console: {self.reason}: stopped without a clean exit\r\n"
-        with contextlib.suppress(OSError):
-            # A new open file description of the same tty, non-blocking: a stalled terminal gets nothing (EAGAIN)
-            # instead of hanging us; the shared description's flags are not touched.
-            nb = os.open(f"/proc/self/fd/{out}", os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
-            try:
-                os.write(nb, message.encode("utf-8", "replace"))
-            finally:
-                os.close(nb)
-
-
-class GuardedOutput:
-    """The file the writer thread writes to: straight to the fd with ``os.write``, never raising.
-
-    ``EIO``, ``EPIPE`` and the like mean the terminal is gone: the guard is told and output is discarded from then
-    on, so the writer thread stays alive and keeps emptying its queue. It bypasses ``sys.__stderr__``'s buffer and
-    lock: a writer blocked on a stalled terminal does not hold the lock every other write to stderr needs.
-    """
-
-    def __init__(self, file: IO[str], guard: TerminalGuard) -> None:
-        self._file = file
-        self._guard = guard
-        self._fd = file.fileno()
-        self._encoding = getattr(file, "encoding", None) or "utf-8"
-        self._pending: list[bytes] = []
-        self._size = 0
-        with contextlib.suppress(Exception):
-            file.flush()  # whatever was printed before the app started goes first
-
-    def write(self, text: str) -> int:
-        if self._guard.discarding:
-            return len(text)
-        data = text.encode(self._encoding, "replace")
-        self._pending.append(data)
-        self._size += len(data)
-        if self._size >= 64 * 1024:
-            self.flush()
-        return len(text)
-
-    def flush(self) -> None:
-        data = b"".join(self._pending)
-        self._pending.clear()
-        self._size = 0
-        view = memoryview(data)
-        while view and not self._guard.discarding:
-            try:
-                view = view[os.write(self._fd, view) :]
-            except BlockingIOError:  # someone made the shared fd non-blocking: wait for room, or for the exit
-                with contextlib.suppress(OSError, ValueError):
-                    select.select([], [self._fd], [], 0.1)
-            except OSError as error:
-                if error.errno in _GONE_ERRNOS:
-                    self._guard.terminal_lost(f"the terminal is gone ({errno.errorcode.get(error.errno, error)})")
-                return
-            except ValueError:
-                self._guard.terminal_lost("the terminal's file is closed")
-                return
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def isatty(self) -> bool:
-        return True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._file, name)
 
 
 def guard_for(app: App[Any]) -> TerminalGuard:
