@@ -147,7 +147,7 @@ def _demo_server_tokens(args: argparse.Namespace, environ: Mapping[str, str]) ->
 def demo_server_main(argv: Sequence[str]) -> int:
     """``factory-console demo-server``: the simulator as a standalone HTTP server."""
     args = build_demo_server_parser().parse_args(argv)
-    from console.demo.runner import run_demo_server
+    from console.demo.standalone import run_demo_server
     from console.launch import sim_config
 
     try:

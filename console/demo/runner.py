@@ -4,8 +4,9 @@
 and/or node agents (each with its own feed, ``seq`` and ``instance_id``). Everything runs on one loop thread, so the
 handlers read the simulation between ticks and never see a half-applied one.
 
-:func:`serve_demo` is the coroutine behind ``factory-console demo-server``; :func:`run_demo_server` is its blocking
-form. The embedded server of ``--demo`` (``console.demo.embedded``) runs a ``DemoHost`` in a thread of its own.
+:func:`make_simulation` builds the simulation a host runs. ``factory-console demo-server`` sets a host up from its
+arguments in ``console.demo.standalone``; the embedded server of ``--demo`` (``console.demo.embedded``) runs a
+``DemoHost`` in a thread of its own.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ import contextlib
 import gc
 import inspect
 import logging
-import signal
 import socket
-import sys
-import threading
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +30,7 @@ from console.demo.protocol import ProblemH11Protocol
 from console.demo.server import create_app
 from console.demo.views import NodeView, View
 
-__all__ = ["DemoHost", "ServedView", "parse_token", "run_demo_server", "serve_demo"]
+__all__ = ["DemoHost", "ServedView", "make_simulation", "parse_token"]
 
 log = logging.getLogger(__name__)
 
@@ -331,85 +329,3 @@ def make_simulation(config: Any = None, clock: Any = None) -> Any:
             config = replace(config, opening_scene=True)
         clock = WallClock(start=config.start or DEFAULT_START, speed=config.speed)
     return Simulation(config, clock)
-
-
-async def serve_demo(
-    host: str = "127.0.0.1",
-    port: int = 8700,
-    config: Any = None,
-    tokens: Iterable[str | tuple[str, str, str]] = (),
-    node_id: str | None = None,
-    *,
-    with_agents: bool = False,
-    clock: Any = None,
-    tick_interval: float | None = DEFAULT_TICK_INTERVAL,
-    keepalive_s: float = 15.0,
-    history: int = DEFAULT_HISTORY,
-    log_level: str = "info",
-    ready: Callable[[DemoHost], None] | None = None,
-    gc_pacing: bool = False,
-    history_s: float = DEFAULT_HISTORY_S,
-) -> None:
-    """Serve the simulated cluster until SIGINT/SIGTERM (or the task is cancelled).
-
-    ``node_id`` serves only that node's agent on ``port``. ``with_agents`` serves the cluster API on ``port`` and one
-    node agent per node on the next ports (``port+1``...; with ``port=0`` free ports). ``tokens`` are
-    ``NAME:ROLE:SECRET`` strings or parsed triples (:func:`parse_token`); none means no auth. ``ready(host)`` is
-    called once every server accepts connections (by default the URLs are printed). ``gc_pacing``: freeze the
-    garbage collector's survivors every second (only in a process of its own: see ``_pace_gc``). ``history`` events
-    are kept for resume, and every event younger than ``history_s`` seconds (``console.demo.feed``).
-    """
-    sim = make_simulation(config, clock)
-    demo = DemoHost(
-        sim,
-        tokens=tokens,
-        keepalive_s=keepalive_s,
-        history=history,
-        history_s=history_s,
-        tick_interval=tick_interval,
-        log_level=log_level,
-        gc_pacing=gc_pacing,
-    )
-    if node_id is not None:
-        demo.add_server(host, port, node_id=node_id)
-    else:
-        demo.add_server(host, port)
-        if with_agents:
-            for index, node in enumerate(sim.nodes(), start=1):
-                demo.add_server(host, port + index if port else 0, node_id=node.id)
-
-    loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, demo.request_stop)
-                handled.append(sig)
-    try:
-        await demo.run(ready=lambda: (ready or _print_urls)(demo))
-    finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
-
-
-def _print_urls(demo: DemoHost) -> None:
-    for served in demo.servers:
-        what = f"node agent of {served.node_id}" if served.node_id else "cluster API"
-        print(f"factory-console demo-server: {what} at {served.url}", file=sys.stderr, flush=True)
-    auth = "no auth" if demo.tokens.open else "bearer tokens required"
-    print(f"factory-console demo-server: {auth}; Ctrl+C to stop", file=sys.stderr, flush=True)
-
-
-def run_demo_server(
-    host: str = "127.0.0.1",
-    port: int = 8700,
-    config: Any = None,
-    tokens: Iterable[str | tuple[str, str, str]] = (),
-    node_id: str | None = None,
-    **options: Any,
-) -> None:
-    """Blocking :func:`serve_demo` for the CLI (its own process: the garbage collector is paced); returns when
-    stopped by SIGINT/SIGTERM."""
-    options.setdefault("gc_pacing", True)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_demo(host, port, config, tokens, node_id, **options))

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from console.demo.runner import DemoHost, serve_demo
+from console.demo.runner import DemoHost
+from console.demo.standalone import serve_demo
 from tests.demo_server import test_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def free_port() -> int:
 def test_run_demo_server_exits_cleanly_on_a_signal(sig: int) -> None:
     port = free_port()
     code = (
-        "from console.demo.runner import run_demo_server\n"
+        "from console.demo.standalone import run_demo_server\n"
         "from tests.demo_server import test_config\n"
         f"run_demo_server(port={port}, config=test_config(), tokens=[('ann', 'viewer', 'pw')])\n"
         "print('bye')\n"
