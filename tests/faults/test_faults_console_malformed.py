@@ -32,7 +32,7 @@ from tests.faults.console_harness import (
 )
 from tests.faults.harness import publish_timeline
 from tests.faults.hostile_server import HostileServer, frame
-from tests.faults.test_faults_malformed import (
+from tests.faults.malformed_catalogue import (
     BAD_IDS,
     BAD_JSON,
     MODELS,
