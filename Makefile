@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(VENV)/bin/factory-console --demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 4 --dist loadfile
 
 # The fuzz (tests/demo/test_server_fuzz.py): bounded and seeded by default, as CI runs it (about a minute);
 # FUZZ_EXAMPLES=200 FUZZ_SEED=1 make fuzz hunts longer, with another seed.

@@ -42,3 +42,27 @@ def live_server() -> Iterator[Callable[..., Any]]:
     yield start
     for server in started:
         server.stop()
+
+
+SLOWEST_FIRST = (
+    "tests/app/test_terminal_drop.py",
+    "tests/app/test_app_keys.py",
+    "tests/app/test_app_snapshots_oncall.py",
+    "tests/benchmarks/test_bench_smoke.py",
+    "tests/octoprint/test_octoprint_live.py",
+    "tests/faults/test_faults_connection.py",
+    "tests/app/test_app_snapshots.py",
+    "tests/faults/test_faults_text.py",
+    "tests/demo/test_sim_scenario.py",
+    "tests/app/test_app_more.py",
+    "tests/app/test_app_alert_pile.py",
+    "tests/faults/test_faults_property_store.py",
+)
+"""The files that take longest (``--durations``), started first: ``make test`` hands whole files to its workers in
+collection order, and a long file drawn last would leave the other workers idle while it runs alone. Only the order
+changes; a file missing from the list runs after these, in its usual place."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: files keep their order
