@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from console.api.models import Alert, Job, Machine, Node
+from console.screens.columns import source_name, source_text
 from widgets.safe_text import clean
 
 __all__ = ["alert_names", "job_label", "job_names", "machine_label", "machine_names", "paused_why"]
@@ -55,7 +56,4 @@ def alert_names(alerts: Sequence[Alert], machines: Mapping[str, Machine], nodes:
     if len(alerts) != 1:
         return f"{len(alerts)} alerts"
     alert = alerts[0]
-    kind, ident = alert.source.kind, alert.source.id
-    found = machines.get(ident) if kind == "machine" else nodes.get(ident) if kind == "node" else None
-    source = _id_and_name(ident, found.name) if found is not None else f"{clean(kind, 10)}:{clean(ident, 40)}"
-    return f"{clean(alert.id, 40)} on {source}"
+    return f"{clean(alert.id, 40)} on {source_text(alert, source_name(alert, machines, nodes))}"
