@@ -389,7 +389,8 @@ class ClusterSource:
             delay = self.backoff.next_delay(retry_after)
         stale = now - self._down_since >= self.stale_after
         state = SourceState.STALE if stale else SourceState.RECONNECTING
-        self.store.set_source_state(self.source_id, state, reason=reason, retry_at=now + delay)
+        # The deadline counts from now, when it is announced (and the wait starts), not from the top of this method.
+        self.store.set_source_state(self.source_id, state, reason=reason, retry_at=time.monotonic() + delay)
         await self._wait_unless_back(delay, not_before=retry_after or 0.0)
         if not self._stopping:
             self.store.set_source_state(self.source_id, state, reason=f"reconnecting after: {reason}")
