@@ -20,7 +20,8 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied, summarize
+from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
+from console.outcome_report import outcome_toast
 from console.palette import EntityProvider
 from console.screens.alerts import AlertsScreen
 from console.screens.audit import AuditScreen
@@ -402,50 +403,8 @@ class FactoryConsoleApp(App[int]):
         self.report_outcomes(outcomes, what)
         return outcomes
 
-    def _carried_by(self, outcomes: list[CommandOutcome]) -> str:
-        """`` (via agent-2)`` when a node agent, not the cluster API, carried the commands (the cluster API is down
-        or does not serve the node): the operator knows where the command went."""
-        agents = sorted(
-            {
-                o.source
-                for o in outcomes
-                if o.source and getattr(self.store.sources.get(o.source), "kind", "") == "agent"
-            }
-        )
-        return f" (via {', '.join(clean(a, 30) for a in agents)})" if agents else ""
-
     def report_outcomes(self, outcomes: list[CommandOutcome], what: str) -> None:
-        """Tell the operator what happened, item by item for bulk actions; a partial failure never looks fine."""
-        joined = sum(1 for o in outcomes if o.joined)
-        outcomes = [o for o in outcomes if not o.joined]  # the first press of each intent reports it
-        if not outcomes:
-            return
-        if joined:
-            what = f"{what} ({joined} already on their way, not sent again)"
-        what += self._carried_by(outcomes)
-        if len(outcomes) == 1:
-            outcome = outcomes[0]
-            if outcome.ok:
-                self.notify(f"{what}: applied", title="Command", timeout=4, markup=False)
-            else:
-                code = f" [{outcome.code}]" if outcome.code else ""
-                self.notify(
-                    f"{what}: {outcome.outcome.replace('_', ' ')}{code}: {outcome.detail}",
-                    title="Command",
-                    severity="error",
-                    timeout=10,
-                    markup=False,
-                )
-            return
-        lines = [f"{what}: {summarize(outcomes)}"]
-        for outcome in outcomes:
-            if not outcome.ok:
-                lines.append(f"{outcome.command.target_id}: {outcome.outcome.replace('_', ' ')} {outcome.detail}")
-        failed = any(not o.ok for o in outcomes)
-        self.notify(
-            "\n".join(lines[:12]),
-            title="Bulk command",
-            severity="error" if failed else "information",
-            timeout=12 if failed else 5,
-            markup=False,
-        )
+        """Tell the operator what happened (the wording is :func:`console.outcome_report.outcome_toast`'s)."""
+        toast = outcome_toast(outcomes, what, lambda name: getattr(self.store.sources.get(name), "kind", ""))
+        if toast is not None:
+            self.notify(toast.message, title=toast.title, severity=toast.severity, timeout=toast.timeout, markup=False)
