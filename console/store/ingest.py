@@ -86,6 +86,7 @@ def apply_snapshot(store: Store, source_id: str, snapshot: Snapshot) -> None:
         for obj in objects:
             compact(obj)
     replica = store._replicas.get(source_id)
+    held_before = replica.alerts if replica is not None else {}
     if replica is None:
         replica = Replica(source_id, store._order[source_id], status.kind, status.state == SourceState.LIVE)
         store._replicas[source_id] = replica
@@ -106,6 +107,14 @@ def apply_snapshot(store: Store, source_id: str, snapshot: Snapshot) -> None:
     else:
         reselect_all(store)
     refresh_cluster(store)
+    replicas = store._replica_list
+    store.journal.observe_snapshot(
+        source_id,
+        snapshot.alerts,
+        held_before,
+        lambda alert_id: any(alert_id in r.alerts for r in replicas),
+        snapshot.cluster.server_time,
+    )
     status.seq = snapshot.seq
     status.instance_id = snapshot.cluster.instance_id
     status.snapshots_total += 1
@@ -267,6 +276,7 @@ def _on_job_removed(store: Store, source_id: str, removed: JobRemoved) -> None:
 
 def _on_alert(store: Store, source_id: str, alert: Alert) -> None:
     compact(alert)
+    store.journal.observe(source_id, alert)
     held = store._replicas[source_id].alerts
     alert_id = alert.id
     if alert.state == RESOLVED:
@@ -314,6 +324,7 @@ def _on_audit(store: Store, source_id: str, entry: AuditEntry) -> None:
         ids.discard(audit[0].id)
     audit.append(entry)
     ids.add(entry.id)
+    store.journal.note_audit(entry)
     store._pending.audit.add(entry.id)
     if not store._dirty:
         touch(store)

@@ -35,7 +35,8 @@ How the work is split (one job per module; each is free functions whose first ar
 * :mod:`console.store.serving`: which source serves a node, or should carry a command (reads only);
 * :mod:`console.store.registry`: the sources' statuses, connection logs, malformed events and ``whoami``;
 * :mod:`console.store.ingest`: snapshots and events (the hot path);
-* :mod:`console.store.views`: the read views the screens ask for.
+* :mod:`console.store.views`: the read views the screens ask for;
+* :mod:`console.store.journal`: the alert journal, a row per transition of each alert (fed by the ingest).
 
 This module holds the state (every attribute, declared in :meth:`Store.__init__`) and binds those functions as the
 store's methods. Why bind rather than wrap: ``Store.apply_events = ingest.apply_events`` makes the method *be* the
@@ -58,6 +59,8 @@ from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
 from console.store.ingest import BIG_SNAPSHOT
+from console.store.journal import DEFAULT_CAPACITY as JOURNAL_CAPACITY
+from console.store.journal import AlertJournal
 from console.store.merge import NodeSelections
 from console.store.replicas import Replica
 from console.store.status import SourceStatus
@@ -79,7 +82,14 @@ __all__ = [
 class Store:
     """Tables, indexes, per-source state and change sets. See the module docstring."""
 
-    def __init__(self, *, audit_limit: int = 500, history_len: int = 60, machine_events_len: int = 20) -> None:
+    def __init__(
+        self,
+        *,
+        audit_limit: int = 500,
+        history_len: int = 60,
+        machine_events_len: int = 20,
+        journal_limit: int = JOURNAL_CAPACITY,
+    ) -> None:
         self.clock: Callable[[], datetime] = utc_now
         """When the store stamps what it hears (connection log, malformed events, machine events): the session
         sets the server's clock, so every time the console shows is on one clock."""
@@ -107,6 +117,8 @@ class Store:
 
         self.telemetry_history = TelemetryHistory(history_len)
         self.machine_events = MachineEvents(machine_events_len)
+        self.journal = AlertJournal(journal_limit)
+        """Every transition of every alert, resolved ones included (:mod:`console.store.journal`)."""
 
         # --- the merge's state (console.store.merge) ---
         # Which source each shown object comes from, per table.

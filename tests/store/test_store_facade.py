@@ -63,6 +63,7 @@ PUBLIC_ATTRIBUTES = {
     "jobs",
     "jobs_by_machine_index",
     "jobs_by_node_index",
+    "journal",
     "machine_events",
     "machines",
     "machines_by_kind_index",
