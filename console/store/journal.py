@@ -34,7 +34,7 @@ from datetime import datetime
 
 from console.api.models import Alert, AuditEntry, SourceRef
 
-__all__ = ["DEFAULT_CAPACITY", "TRANSITIONS", "AlertJournal", "JournalRow"]
+__all__ = ["ACTIVATIONS", "COUNT", "DEFAULT_CAPACITY", "TRANSITIONS", "AlertJournal", "JournalRow"]
 
 DEFAULT_CAPACITY = 50_000
 """Rows kept; the oldest go first."""
