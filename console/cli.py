@@ -1,4 +1,4 @@
-"""Command-line entry points: ``factory-console [run options]``, ``demo-server`` and ``config path``.
+"""Command-line entry points: ``factory-console [run options]``, ``demo-server``, ``status`` and ``config path``.
 
 Imports stay lazy: ``--help`` and ``--version`` must answer at once, and the server stack (FastAPI, uvicorn) is imported
 only by ``--demo`` and ``demo-server``, never on the path to a real cluster.
@@ -16,18 +16,20 @@ from collections.abc import Mapping, Sequence
 
 from console import __version__
 
-SUBCOMMANDS = ("run", "demo-server", "config")
+SUBCOMMANDS = ("run", "demo-server", "status", "config")
 
 EPILOG = """\
 subcommands:
   run (default)   start the console: factory-console --demo | --api URL | --profile NAME
   demo-server     serve the simulated cluster over HTTP (see: factory-console demo-server --help)
+  status          read the cluster once and print a summary; exit 2 on a critical alert (see: status --help)
   config path     print where the configuration file lives
 
 examples:
   factory-console --demo
   factory-console --api https://cluster.example:8443 --token-env FACTORY_TOKEN
   factory-console demo-server --port 8700 --nodes 200 --machines-per-node 100 --telemetry-hz 0.25
+  factory-console status --api http://127.0.0.1:8700 --json
 """
 
 
@@ -202,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo_server_main(rest)
         if command == "config":
             return config_main(rest)
+        if command == "status":
+            from console.status_command import status_main  # no Textual, no server stack: a monitor starts fast
+
+            return status_main(rest)
         return run_main(rest)
     return run_main(args)
 

@@ -1,0 +1,534 @@
+"""The one-shot summary of ``factory-console status``: a :class:`~console.api.models.Snapshot` in, a
+:class:`StatusReport` out, and the report as plain text or as a JSON-ready dict.
+
+Pure: no I/O, no clock of its own (overdue and at-risk are judged on the snapshot's ``cluster.server_time``, with the
+rules of ``console.rules``), no Textual or Rich, so a monitor that runs ``status`` every minute starts fast and a test
+builds a snapshot by hand. The command that fetches the snapshot and prints is ``console.status_command``; the output
+fields and exit codes are documented in ``docs/status-command.md``.
+
+Every string that came from the server is cleaned once, when the report is built (:func:`clean`, the same rule as
+``widgets.safe_text.clean``), so neither renderer can let an escape sequence, a bidi override or a zero-width
+character through to the terminal, nor to a script that prints a JSON value with ``jq -r``.
+
+Which alerts count:
+
+* **active**: state ``active_unacked``, ``active_acked`` or ``cleared_unacked`` (:data:`ACTIVE_ALERT_STATES`): what
+  still needs an operator (a cleared but unacknowledged alert still does). ``shelved`` alerts are counted apart;
+  ``resolved`` ones are not counted (the contract drops them from the snapshot anyway); an alert in a state this
+  console does not know is counted under ``other``.
+* **critical**: an active alert (as above) whose priority is ``critical``. Any such alert makes the exit code 2.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from console.api.models import FINISHED_JOB_STATUSES, Alert, Quality, Snapshot
+from console.formatting import in_utc
+from console.rules import MACHINE_STATE_RANK, job_at_risk, job_overdue, sort_alerts
+
+__all__ = [
+    "ACTIVE_ALERT_STATES",
+    "EXIT_CRITICAL",
+    "EXIT_OK",
+    "EXIT_UNREACHABLE",
+    "FORMAT",
+    "AlertLine",
+    "AlertSummary",
+    "ClusterLine",
+    "JobSummary",
+    "OeeFigures",
+    "StateCounts",
+    "StatusReport",
+    "build_report",
+    "clean",
+    "error_json",
+    "render_json",
+    "render_text",
+]
+
+FORMAT = "factory-console.status/1"
+"""The ``format`` key of the JSON output: a new major number only when a key changes meaning or goes away."""
+
+EXIT_OK = 0
+"""The cluster was read and no critical alert is active."""
+EXIT_CRITICAL = 2
+"""The cluster was read and at least one critical alert is active (see the module docstring)."""
+EXIT_UNREACHABLE = 3
+"""The cluster could not be read (unreachable, a problem answer, an invalid answer) or the command line or the
+configuration is wrong. The same numbers as a Nagios plugin's OK, CRITICAL and UNKNOWN."""
+
+ACTIVE_ALERT_STATES: tuple[str, ...] = ("active_unacked", "active_acked", "cleared_unacked")
+"""The alert states that count as active, and so (with priority ``critical``) as critical."""
+SHELVED = "shelved"
+RESOLVED = "resolved"
+
+NODE_STATES: tuple[str, ...] = ("online", "degraded", "offline", "paused")
+"""The contract's node states, in the contract's order: the JSON always has each of them (0 when none)."""
+MACHINE_STATES: tuple[str, ...] = ("idle", "running", "paused", "blocked", "fault", "maintenance", "offline")
+"""The contract's machine states, in the contract's order: the JSON always has each of them."""
+PRIORITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+"""The contract's alert priorities, most urgent first: the JSON always has each of them."""
+
+NODE_STATE_RANK = {"offline": 0, "degraded": 1, "paused": 2, "online": 3}
+"""The text shows node states worst first (as the Nodes screen sorts them); machine states follow
+``console.rules.MACHINE_STATE_RANK``."""
+
+TEXT_CRITICAL_LINES = 10
+"""The text lists at most this many critical alerts (the JSON lists all of them)."""
+TEXT_UNKNOWN_STATES = 5
+"""The text shows at most this many states the console does not know on one line (the JSON has all of them)."""
+TEXT_WORD = 24
+"""A server's word (an unknown state or priority) is cut to this many characters in the text."""
+TEXT_MESSAGE = 100
+"""An alert's message is cut to this many characters in the text."""
+
+
+# --- cleaning ---------------------------------------------------------------------------------------------------------
+# The rule of ``widgets.safe_text.clean``, without its Textual and Rich imports (that module also fits text to cells,
+# which needs Rich): C0 controls become control pictures (ESC -> U+241B), DEL and C1 controls, bidi controls and
+# zero-width characters become a visible ``<U+XXXX>``, lone surrogates U+FFFD, a leading combining mark gets a base
+# and runs of combining marks are cut to 3. ``tests/test_status_command.py`` checks both give the same result.
+
+
+def _escape(code: int) -> str:
+    return f"<U+{code:04X}>"
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}
+    table[0x7F] = "\u2421"
+    for code in range(0x80, 0xA0):
+        table[code] = _escape(code)
+    invisible = [
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x200E,
+        0x200F,
+        0x061C,
+        *range(0x200B, 0x200E),
+        0x2060,
+        0xFEFF,
+        0x2028,
+        0x2029,
+        0x00AD,
+        0xFFF9,
+        0xFFFA,
+        0xFFFB,
+    ]
+    for code in invisible:
+        table[code] = _escape(code)
+    return table
+
+
+_TABLE = _build_table()
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_SAFE_ASCII = re.compile(r"[ -~]*")
+_MAX_COMBINING_RUN = 3
+ELLIPSIS = "\u2026"
+
+
+def _fix_combining(text: str) -> str:
+    out: list[str] = []
+    run = 0
+    for index, char in enumerate(text):
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+            if index == 0:
+                out.append("\u25cc")
+            run += 1
+            if run > _MAX_COMBINING_RUN:
+                continue
+        else:
+            run = 0
+        out.append(char)
+    return "".join(out)
+
+
+def clean(text: object, max_len: int | None = None) -> str:
+    """``text`` with every control, escape, bidi and zero-width character made visible and inert (the rule of
+    ``widgets.safe_text.clean``); ``None`` is ``""``; ``max_len`` cuts the result, ending it with ``…``."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    if not _SAFE_ASCII.fullmatch(text):
+        text = text.translate(_TABLE)
+        if not text.isascii():
+            text = _SURROGATES.sub("\ufffd", text)
+            text = _fix_combining(text)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
+    return text
+
+
+def _time(value: datetime | None) -> str | None:
+    """RFC 3339 UTC with a ``Z`` and whole seconds, for any aware time the models accept (year 1 to 9999)."""
+    if value is None:
+        return None
+    return in_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+# --- the report ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StateCounts:
+    """How many objects, and how many in each state: the contract's states always (0 when none), then any other
+    state the server sent (cleaned, by name)."""
+
+    total: int
+    by_state: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """One critical alert, its server strings cleaned."""
+
+    id: str
+    priority: str
+    state: str
+    source_kind: str
+    source_id: str
+    code: str
+    message: str
+    raised_at: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """Active alerts by priority (the contract's four always, then any other), shelved and other-state counts, and
+    the critical alerts that set the exit code (most urgent first: unacknowledged, then newest)."""
+
+    active: int
+    by_priority: Mapping[str, int]
+    shelved: int
+    other: int
+    critical: tuple[AlertLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """Jobs in the snapshot; open (not completed, failed or cancelled); overdue and at risk on the server's clock
+    (``console.rules.job_overdue`` and ``job_at_risk``: a job is one or the other, never both)."""
+
+    total: int
+    open: int
+    overdue: int
+    at_risk: int
+
+
+@dataclass(frozen=True, slots=True)
+class OeeFigures:
+    """The cluster-scope ``Quality`` record's figures (each 0..1 but the window and the counts)."""
+
+    id: str
+    window_h: float
+    oee: float
+    availability: float
+    performance: float
+    quality_rate: float
+    first_pass_yield: float
+    scrap_rate: float
+    good_count: int
+    scrap_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterLine:
+    """Which cluster, and when (the server's clock) and at which ``seq`` it was read."""
+
+    id: str
+    name: str
+    region: str
+    server_time: str | None
+    seq: int
+    instance_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """The summary of one snapshot. ``exit_code`` is :data:`EXIT_CRITICAL` when any critical alert is active."""
+
+    cluster: ClusterLine
+    nodes: StateCounts
+    machines: StateCounts
+    alerts: AlertSummary
+    jobs: JobSummary
+    oee: OeeFigures | None
+
+    @property
+    def critical(self) -> bool:
+        return bool(self.alerts.critical)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CRITICAL if self.critical else EXIT_OK
+
+    @property
+    def status(self) -> str:
+        """``ok`` or ``critical`` (``unknown`` is for when there is no report: :func:`error_json`)."""
+        return "critical" if self.critical else "ok"
+
+
+def _counts(values: Iterable[str], known: Sequence[str]) -> StateCounts:
+    counter = Counter(clean(value) for value in values)
+    by_state = {name: counter.pop(name, 0) for name in known}
+    by_state.update(sorted(counter.items()))
+    return StateCounts(total=sum(by_state.values()), by_state=by_state)
+
+
+def _alert_line(alert: Alert) -> AlertLine:
+    return AlertLine(
+        id=clean(alert.id),
+        priority=clean(alert.priority),
+        state=clean(alert.state),
+        source_kind=clean(alert.source.kind),
+        source_id=clean(alert.source.id),
+        code=clean(alert.code),
+        message=clean(alert.message),
+        raised_at=_time(alert.raised_at),
+        count=alert.count,
+    )
+
+
+def _alerts(alerts: Sequence[Alert]) -> AlertSummary:
+    active = [a for a in alerts if a.state in ACTIVE_ALERT_STATES]
+    shelved = sum(1 for a in alerts if a.state == SHELVED)
+    other = sum(1 for a in alerts if a.state not in ACTIVE_ALERT_STATES and a.state not in (SHELVED, RESOLVED))
+    by_priority = _counts((a.priority for a in active), PRIORITIES).by_state
+    critical = [a for a in active if a.priority == "critical"]
+    return AlertSummary(
+        active=len(active),
+        by_priority=by_priority,
+        shelved=shelved,
+        other=other,
+        critical=tuple(_alert_line(a) for a in sort_alerts(critical)),
+    )
+
+
+def _cluster_quality(snapshot: Snapshot) -> Quality | None:
+    """The cluster-scope quality record: the one whose id is the cluster's, else the first of scope ``cluster``."""
+    records = [q for q in snapshot.quality if q.scope == "cluster"]
+    for record in records:
+        if record.id == snapshot.cluster.id:
+            return record
+    return records[0] if records else None
+
+
+def _oee(quality: Quality | None) -> OeeFigures | None:
+    if quality is None:
+        return None
+    return OeeFigures(
+        id=clean(quality.id),
+        window_h=quality.window_h,
+        oee=quality.oee,
+        availability=quality.availability,
+        performance=quality.performance,
+        quality_rate=quality.quality_rate,
+        first_pass_yield=quality.first_pass_yield,
+        scrap_rate=quality.scrap_rate,
+        good_count=quality.good_count,
+        scrap_count=quality.scrap_count,
+    )
+
+
+def build_report(snapshot: Snapshot) -> StatusReport:
+    """Summarise ``snapshot``: nodes and machines by state, active alerts by priority (and the critical ones), jobs
+    open, overdue and at risk on the server's clock, and the cluster's OEE."""
+    cluster = snapshot.cluster
+    now = cluster.server_time
+    jobs = snapshot.jobs
+    return StatusReport(
+        cluster=ClusterLine(
+            id=clean(cluster.id),
+            name=clean(cluster.name),
+            region=clean(cluster.region),
+            server_time=_time(now),
+            seq=snapshot.seq,
+            instance_id=clean(cluster.instance_id),
+        ),
+        nodes=_counts((n.state for n in snapshot.nodes), NODE_STATES),
+        machines=_counts((m.state for m in snapshot.machines), MACHINE_STATES),
+        alerts=_alerts(snapshot.alerts),
+        jobs=JobSummary(
+            total=len(jobs),
+            open=sum(1 for j in jobs if j.status not in FINISHED_JOB_STATUSES),
+            overdue=sum(1 for j in jobs if job_overdue(j, now)),
+            at_risk=sum(1 for j in jobs if job_at_risk(j, now)),
+        ),
+        oee=_oee(_cluster_quality(snapshot)),
+    )
+
+
+# --- JSON -----------------------------------------------------------------------------------------------------------
+
+
+def render_json(report: StatusReport, source: str | None = None) -> dict[str, Any]:
+    """The report as a JSON-ready dict with stable keys (``docs/status-command.md``); ``source`` is the URL read
+    (without secrets)."""
+    alerts = report.alerts
+    oee = report.oee
+    return {
+        "format": FORMAT,
+        "status": report.status,
+        "exit_code": report.exit_code,
+        "source": source,
+        "cluster": {
+            "id": report.cluster.id,
+            "name": report.cluster.name,
+            "region": report.cluster.region,
+            "server_time": report.cluster.server_time,
+            "seq": report.cluster.seq,
+            "instance_id": report.cluster.instance_id,
+        },
+        "nodes": {"total": report.nodes.total, "by_state": dict(report.nodes.by_state)},
+        "machines": {"total": report.machines.total, "by_state": dict(report.machines.by_state)},
+        "alerts": {
+            "active": alerts.active,
+            "by_priority": dict(alerts.by_priority),
+            "shelved": alerts.shelved,
+            "other": alerts.other,
+            "critical": [
+                {
+                    "id": a.id,
+                    "priority": a.priority,
+                    "state": a.state,
+                    "source": {"kind": a.source_kind, "id": a.source_id},
+                    "code": a.code,
+                    "message": a.message,
+                    "raised_at": a.raised_at,
+                    "count": a.count,
+                }
+                for a in alerts.critical
+            ],
+        },
+        "jobs": {
+            "total": report.jobs.total,
+            "open": report.jobs.open,
+            "overdue": report.jobs.overdue,
+            "at_risk": report.jobs.at_risk,
+        },
+        "oee": None
+        if oee is None
+        else {
+            "scope": "cluster",
+            "id": oee.id,
+            "window_h": oee.window_h,
+            "oee": oee.oee,
+            "availability": oee.availability,
+            "performance": oee.performance,
+            "quality_rate": oee.quality_rate,
+            "first_pass_yield": oee.first_pass_yield,
+            "scrap_rate": oee.scrap_rate,
+            "good_count": oee.good_count,
+            "scrap_count": oee.scrap_count,
+        },
+    }
+
+
+def error_json(message: str, source: str | None = None) -> dict[str, Any]:
+    """What ``status --json`` prints when it has no report (exit code 3): the same ``format``, ``status``
+    ``unknown`` and the one-line ``error`` (cleaned)."""
+    return {
+        "format": FORMAT,
+        "status": "unknown",
+        "exit_code": EXIT_UNREACHABLE,
+        "source": source,
+        "error": clean(message),
+    }
+
+
+# --- text -----------------------------------------------------------------------------------------------------------
+
+_LABEL = 9
+_TOTAL = 6
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _word(text: str) -> str:
+    return clean(text, TEXT_WORD)
+
+
+def _states(by_state: Mapping[str, int], rank: Mapping[str, int], known: Sequence[str]) -> str:
+    """The non-zero states, worst first; the server's unknown states after them (at most a few)."""
+    shown = sorted((name for name in known if by_state.get(name)), key=lambda name: rank.get(name, len(rank)))
+    parts = [f"{name} {by_state[name]}" for name in shown]
+    unknown = [(name, n) for name, n in by_state.items() if name not in known and n]
+    parts += [f"{_word(name)} {n}" for name, n in unknown[:TEXT_UNKNOWN_STATES]]
+    if len(unknown) > TEXT_UNKNOWN_STATES:
+        parts.append(f"(+{len(unknown) - TEXT_UNKNOWN_STATES} other states)")
+    return "  ".join(parts) if parts else "-"
+
+
+def _row(label: str, total: str, rest: str) -> str:
+    return f"{label:<{_LABEL}}{total:>{_TOTAL}}  {rest}".rstrip()
+
+
+def render_text(report: StatusReport, source: str | None = None) -> str:
+    """The report as a few lines of plain text (no colour, no escape sequence), ending with a newline.
+
+    The first line is the verdict (``OK`` or ``CRITICAL``), as a monitor's one-line status; then the cluster, one
+    row each for nodes, machines, alerts, jobs and OEE, and the critical alerts (at most
+    :data:`TEXT_CRITICAL_LINES`).
+    """
+    alerts = report.alerts
+    critical = len(alerts.critical)
+    if critical:
+        verdict = f"CRITICAL: {critical} critical alert{'s' if critical != 1 else ''} active"
+    else:
+        verdict = "OK: no critical alert active"
+    cluster = report.cluster
+    lines = [f"factory-console status: {verdict}"]
+    lines.append(_row("cluster", "", f"{cluster.name} ({cluster.id}), {cluster.region}"))
+    read = f"{cluster.server_time or '-'} (server time), seq {cluster.seq}"
+    if source:
+        read += f", from {clean(source)}"
+    lines.append(_row("read", "", read))
+    lines.append(_row("nodes", str(report.nodes.total), _states(report.nodes.by_state, NODE_STATE_RANK, NODE_STATES)))
+    lines.append(
+        _row(
+            "machines",
+            str(report.machines.total),
+            _states(report.machines.by_state, MACHINE_STATE_RANK, MACHINE_STATES),
+        )
+    )
+    priorities = [f"{p} {alerts.by_priority.get(p, 0)}" for p in PRIORITIES]
+    priorities += [f"{_word(p)} {n}" for p, n in alerts.by_priority.items() if p not in PRIORITIES and n]
+    extra = [f"shelved {alerts.shelved}"] if alerts.shelved else []
+    extra += [f"other states {alerts.other}"] if alerts.other else []
+    lines.append(_row("alerts", str(alerts.active), "  ".join(["active:", *priorities, *extra])))
+    jobs = report.jobs
+    lines.append(_row("jobs", str(jobs.total), f"open {jobs.open}  overdue {jobs.overdue}  at risk {jobs.at_risk}"))
+    oee = report.oee
+    if oee is None:
+        lines.append(_row("OEE", "-", "no cluster-scope quality in the snapshot"))
+    else:
+        lines.append(
+            _row(
+                "OEE",
+                _pct(oee.oee),
+                f"availability {_pct(oee.availability)}  performance {_pct(oee.performance)}  "
+                f"quality {_pct(oee.quality_rate)}  (last {oee.window_h:g} h)",
+            )
+        )
+    if critical:
+        lines.append("critical alerts:")
+        for a in alerts.critical[:TEXT_CRITICAL_LINES]:
+            message = clean(a.message, TEXT_MESSAGE)
+            lines.append(
+                f"  {clean(a.id, 20)}  {_word(a.state)}  {_word(a.source_kind)} {clean(a.source_id, 40)}  "
+                f"{_word(a.code)}  {message}".rstrip()
+            )
+        if critical > TEXT_CRITICAL_LINES:
+            lines.append(f"  ... and {critical - TEXT_CRITICAL_LINES} more (--json lists all)")
+    return "\n".join(lines) + "\n"
