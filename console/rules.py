@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
+from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality, SpcSeries
 from console.formatting import shifted
 
 MACHINE_STATE_RANK = {"fault": 0, "blocked": 1, "offline": 2, "maintenance": 3, "paused": 4, "running": 5, "idle": 6}
@@ -237,6 +237,23 @@ QUALITY_SORTS: list[tuple[str, str]] = [
 def worst_cpk(quality: Quality) -> float | None:
     values = [s.cpk for s in quality.spc if s.cpk is not None]
     return min(values) if values else None
+
+
+def _series_urgency(series: SpcSeries) -> tuple[int, float]:
+    """Rule breaks first (the more the worse), then the lowest Cpk; a series without Cpk last."""
+    return (-len(series.violations), series.cpk if series.cpk is not None else 99.0)
+
+
+def worst_series(quality: Quality) -> SpcSeries | None:
+    """The series that needs a look first: the one a row's Cpk and rules point at, so its chart is shown first."""
+    return min(quality.spc, key=_series_urgency, default=None)
+
+
+def worst_characteristic(qualities: Iterable[Quality]) -> str | None:
+    """The characteristic of the worst series anywhere: the Quality screen opens on it (the eye goes to what needs
+    action), not on the first name in the alphabet."""
+    worst = min((s for q in qualities for s in q.spc), key=_series_urgency, default=None)
+    return worst.characteristic if worst is not None else None
 
 
 def quality_sort_key(key: str, labels: Mapping[tuple[str, str], str]) -> Callable[[Quality], Any]:

@@ -24,6 +24,8 @@ from console.rules import (
     job_overdue,
     sort_alerts,
     sort_jobs,
+    worst_characteristic,
+    worst_series,
 )
 from console.screens.columns import (
     JOB_COLUMNS,
@@ -275,9 +277,9 @@ def test_risk_sort_puts_overdue_then_at_risk_first():
 # --- quality: the status follows the figures ----------------------------------------------------------------------
 
 
-def series(cpk: float | None, violations: list[str] | None = None) -> SpcSeries:
+def series(cpk: float | None, violations: list[str] | None = None, characteristic: str = "bore") -> SpcSeries:
     return SpcSeries(
-        characteristic="bore",
+        characteristic=characteristic,
         unit="mm",
         nominal=10,
         lsl=9.9,
@@ -323,6 +325,19 @@ def test_broken_rules_are_named_in_words_not_codes():
     assert "rule 1: a point beyond 3 sigma" in text and "rule 2: 2 of 3 beyond 2 sigma" in text
     assert "rule 4: 8 in a row on one side" in text and "we1" not in text
     assert "we9" in spc_text(quality(series(1.5, ["we9"])))  # an unknown code is shown as it is
+
+
+def test_the_worst_series_is_the_one_with_broken_rules_then_the_lowest_cpk():
+    capable, poor = series(1.7, characteristic="capable"), series(0.8, characteristic="poor")
+    broken, unknown = series(1.4, ["we3"], characteristic="broken"), series(None, characteristic="unknown")
+    assert worst_series(quality(capable, poor, unknown)) is poor
+    assert worst_series(quality(capable, poor, broken)) is broken  # a rule broken now comes before a low Cpk
+    assert worst_series(quality(unknown, capable)) is capable
+    assert worst_series(quality()) is None
+    # The Quality screen opens on the worst characteristic anywhere, not the first name in the alphabet.
+    assert worst_characteristic([quality(capable), quality(unknown, poor)]) == "poor"
+    assert worst_characteristic([quality(capable), quality(broken)]) == "broken"
+    assert worst_characteristic([]) is None
 
 
 @given(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)))

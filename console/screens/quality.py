@@ -4,7 +4,9 @@ The line above the list says what window the OEE figures cover (the records' ``w
 SPC column says ``ok`` only when the Cpk is capable (``console.rules.cpk_status``) and names broken rules in words.
 
 Consistent quality across sites is the point of a cluster, so the lower half compares one characteristic across every
-node at once (``v`` picks the characteristic), beside the SPC chart of the row under the cursor.
+node at once (``v`` picks the characteristic), beside the SPC chart of the row under the cursor. Both open on what
+needs a look: the row's chart on the series its Cpk and rules point at, the comparison on the worst characteristic
+anywhere (``console.rules.worst_series``/``worst_characteristic``), not on the first name in the alphabet.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from textual.content import Content
 from textual.widgets import Label
 
 from console.api.models import Quality, SpcSeries
-from console.rules import QUALITY_SORTS, characteristics, quality_sort_key
+from console.rules import QUALITY_SORTS, characteristics, quality_sort_key, worst_characteristic, worst_series
 from console.screens.columns import QUALITY_COLUMNS, oee_window_text, quality_row
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
@@ -55,6 +57,9 @@ class QualityScreen(ListScreen):
     def __init__(self) -> None:
         super().__init__()
         self.characteristic: str | None = None
+        """The characteristic compared across nodes: at first the worst one anywhere, then the operator's (``v``)."""
+        self._characteristic_chosen = False
+        """``v`` was pressed: the row's chart shows that characteristic too, not the row's worst series."""
         self._compare_nodes: list[str] = []
         self._compare_cells: list[tuple[Label, SpcChart]] = []
 
@@ -130,17 +135,19 @@ class QualityScreen(ListScreen):
         )
         chars = characteristics(list(self.store.quality.values()))
         if self.characteristic not in chars:
-            self.characteristic = chars[0] if chars else None
+            self.characteristic = worst_characteristic(self.store.quality.values())
+            self._characteristic_chosen = False
         self._show_selected()
         self._show_comparison()
 
     def _series_of(self, quality: Quality | None) -> SpcSeries | None:
         if quality is None or not quality.spc:
             return None
-        for series in quality.spc:
-            if series.characteristic == self.characteristic:
-                return series
-        return quality.spc[0]
+        if self._characteristic_chosen:
+            for series in quality.spc:
+                if series.characteristic == self.characteristic:
+                    return series
+        return worst_series(quality)  # the series the row's Cpk and rules point at
 
     def _show_selected(self) -> None:
         key = self.grid.cursor_key
@@ -182,5 +189,6 @@ class QualityScreen(ListScreen):
             return
         index = chars.index(self.characteristic) + 1 if self.characteristic in chars else 0
         self.characteristic = chars[index % len(chars)]
+        self._characteristic_chosen = True
         self._show_selected()
         self._show_comparison()
