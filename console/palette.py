@@ -1,4 +1,5 @@
-"""The command palette's entity search: any machine, job, node or alert by id or name, jumping straight to it.
+"""The command palette's entity search: any machine, job, node or alert by id or name, jumping straight to it;
+and the alert history, and resolved alerts (their detail), from anywhere.
 
 Actions, screens and themes come from ``App.get_system_commands``; this provider adds the cluster's objects. It reads
 the store (in memory) and caps the work per keystroke, so it stays quick with 20,000 machines.
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from console.screens.host import ConsoleHost
 
 MAX_HITS = 40
+HISTORY_TITLE = "Alert history: every transition of every alert (H on Alerts)"
+HISTORY_TEXT = "alert history journal transitions acked shelved cleared resolved who"
 
 
 def highlight(matcher: Matcher, shown: str) -> Content:
@@ -47,6 +50,7 @@ class EntityProvider(Provider):
     def _entities(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         """``(text to match, display, jump)`` for every object."""
         store = self.console.store
+        yield HISTORY_TEXT, HISTORY_TITLE, self._history
         for node in store.nodes.values():
             yield f"{node.id} {node.name} {node.city}", f"Node {node.name} ({node.id})", partial(self._node, node.id)
         for machine in store.machines.values():
@@ -67,6 +71,13 @@ class EntityProvider(Provider):
                 f"Alert {alert.priority} {alert.code} on {alert.source.id}",
                 partial(self._alert, alert.id),
             )
+        for alert in store.journal.alerts():  # resolved and gone alerts stay findable: their detail and life
+            if alert.id not in store.alerts:
+                yield (
+                    f"{alert.id} {alert.code} {alert.source.id}",
+                    f"Alert {alert.priority} {alert.code} on {alert.source.id} ({alert.state})",
+                    partial(self._alert_detail, alert.id),
+                )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -82,6 +93,7 @@ class EntityProvider(Provider):
 
     async def discover(self) -> Hits:
         store = self.console.store
+        yield DiscoveryHit(Content(HISTORY_TITLE), self._history, text=HISTORY_TITLE)
         for node in sorted(store.nodes.values(), key=lambda n: n.name):
             shown = clean(f"Node {node.name} ({node.id})", 120)
             yield DiscoveryHit(Content(shown), partial(self._node, node.id), text=shown)
@@ -107,6 +119,17 @@ class EntityProvider(Provider):
         screen = self.app.screen
         if isinstance(screen, ConsoleScreen):
             screen.set_filter(job_id)
+
+    def _history(self) -> None:
+        from console.screens.alert_history import AlertHistoryScreen
+
+        if not isinstance(self.app.screen, AlertHistoryScreen):
+            self.app.push_screen(AlertHistoryScreen())
+
+    def _alert_detail(self, alert_id: str) -> None:
+        from console.screens.alert_detail import AlertDetail
+
+        self.app.push_screen(AlertDetail(alert_id))
 
     def _alert(self, alert_id: str) -> None:
         self.app.switch_mode("alerts")

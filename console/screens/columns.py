@@ -22,6 +22,7 @@ from console.rules import (
     rule_words,
     worst_cpk,
 )
+from console.store.query import Sourced
 from widgets.charset import pick
 from widgets.data_grid import Column, RowData
 from widgets.glyphs import alert_priority_look, job_status_look, kind_abbr, machine_state_look, node_state_look
@@ -139,14 +140,14 @@ ALERT_STATE_WORD = {
 }
 
 
-def source_name(alert: Alert, machines: Mapping[str, Machine], nodes: Mapping[str, Node]) -> str | None:
+def source_name(alert: Sourced, machines: Mapping[str, Machine], nodes: Mapping[str, Node]) -> str | None:
     """The name of what raised the alert, when it is a machine or a node the store knows (else ``None``)."""
     kind, ident = alert.source.kind, alert.source.id
     found = machines.get(ident) if kind == "machine" else nodes.get(ident) if kind == "node" else None
     return found.name if found is not None and found.name != ident else None
 
 
-def source_text(alert: Alert, name: str | None) -> str:
+def source_text(alert: Sourced, name: str | None) -> str:
     """``M-LDS-02 Leeds Bambu Lab X1E #2``: the id (what tells alike names apart) and the name; ``kind:id`` for a
     source the console cannot name."""
     ident = clean(alert.source.id, 30)

@@ -231,12 +231,13 @@ class AlertJournal:
     def observe_snapshot(
         self, server: str, alerts: Iterable[Alert], before: Iterable[str], held: Callable[[str], bool], at: datetime
     ) -> None:
-        """A source's snapshot: each alert as :meth:`observe`; an id in ``before`` (what this source held) that the
-        snapshot lacks, and no source still ``held``, is ``gone`` (at ``at``, the snapshot's server time)."""
+        """A source's snapshot: each alert as :meth:`observe` (oldest raised first); an id in ``before`` (what this
+        source held) that the snapshot lacks, and no source still ``held``, is ``gone`` (at ``at``, the snapshot's
+        server time)."""
         if self.since is None:
             self.since = at
         seen: set[str] = set()
-        for alert in alerts:
+        for alert in sorted(alerts, key=_raised_order):  # first sights then come in the order they were raised
             self.observe(server, alert)
             seen.add(alert.id)
         for alert_id in before:
@@ -352,6 +353,10 @@ class AlertJournal:
             track.rows -= 1
             if track.rows <= 0 and track.ended:
                 del self._tracks[old.id]  # resolved or gone, and no row left to show it
+
+
+def _raised_order(alert: Alert) -> tuple[datetime, str]:
+    return (alert.raised_at, alert.id)
 
 
 def _acked(alert: Alert) -> bool:

@@ -359,8 +359,9 @@ def test_node_fields() -> None:
 
 
 def test_fields_table_lists_every_kind() -> None:
-    assert set(FIELDS) == {"machine", "job", "alert", "node"}
+    assert set(FIELDS) == {"machine", "job", "alert", "node", "history"}
     assert "risk" in FIELDS["job"] and "city" in FIELDS["node"]
+    assert set(FIELDS["alert"]) < set(FIELDS["history"])  # a history row takes every alert field, and its own
 
 
 # --- normalised form ------------------------------------------------------------------------------------------------

@@ -32,6 +32,9 @@ Syntax (the same on every screen):
   an alert level or its prefix (``priority:crit``), read as a number: critical=1, high=2, medium=3, low=4 (an unknown
   alert level is 5). So on alerts ``priority:<=high`` means critical or high, and ``priority:1`` means critical.
 * ``status`` and ``state`` are synonyms on machines and jobs.
+* The alert history (rows of ``console.store.journal``) takes the alert fields, tested on the alert as it was at
+  that row, and its own: ``transition:`` (a prefix: ``transition:ack``), ``by:`` (who acked or shelved), ``note:``
+  and ``server:`` (the source it came from), substrings; free text also finds who and the note.
 
 Unknown fields: ``foo:bar`` with an unknown ``foo`` is searched as the free text ``foo:bar`` (a name may contain a
 colon) and a message says so. A known field that does not apply to a kind of row (``status:`` on the machines screen)
@@ -44,7 +47,7 @@ text), :mod:`.parser` (text to terms, never raising), :mod:`.terms` (the parsed 
 :class:`Term`, with the normalised text form), :mod:`.evaluate` (terms to one compiled predicate per kind of row).
 """
 
-from console.store.query.evaluate import Predicate, alert_node_id, alert_state_words, job_at_risk
+from console.store.query.evaluate import Predicate, Sourced, alert_node_id, alert_state_words, job_at_risk
 from console.store.query.fields import FIELDS, HELP, Kind, placeholder
 from console.store.query.parser import parse
 from console.store.query.terms import Clock, Query, Term
@@ -56,6 +59,7 @@ __all__ = [
     "Kind",
     "Predicate",
     "Query",
+    "Sourced",
     "Term",
     "alert_node_id",
     "alert_state_words",

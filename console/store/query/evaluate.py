@@ -15,16 +15,24 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Alert, Job, Machine, Node
+from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Job, Machine, Node, SourceRef
 from console.rules import job_overdue
 from console.store.query.fields import ALERT_STATE_WORDS, FIELDS
 
 if TYPE_CHECKING:
     from console.store.query.terms import Term
 
-__all__ = ["Predicate", "alert_node_id", "alert_state_words", "compile_terms", "job_at_risk", "priority_bound"]
+__all__ = [
+    "Predicate",
+    "Sourced",
+    "alert_node_id",
+    "alert_state_words",
+    "compile_terms",
+    "job_at_risk",
+    "priority_bound",
+]
 
 Predicate = Callable[[Any, Any, Any], bool]
 """A compiled test: ``(row, node or None, context) -> bool``; ``context`` is "now" for jobs (the server's time, or
@@ -67,7 +75,14 @@ def job_at_risk(job: Job, now: datetime | None) -> bool:
     return job.eta is not None and job.eta > job.due_at
 
 
-def alert_node_id(alert: Alert, machines: Mapping[str, Machine], jobs: Mapping[str, Job]) -> str | None:
+class Sourced(Protocol):
+    """Anything about a source: an alert, or a row of the alert journal (``console.store.journal.JournalRow``)."""
+
+    @property
+    def source(self) -> SourceRef: ...
+
+
+def alert_node_id(alert: Sourced, machines: Mapping[str, Machine], jobs: Mapping[str, Job]) -> str | None:
     """The node an alert belongs to: its source if that is a node, else the node of its machine or job (``None``:
     the cluster, or a machine or job this console does not know)."""
     kind, ident = alert.source.kind, alert.source.id
@@ -151,6 +166,8 @@ def _has(needle: str, *haystacks: str | None) -> bool:
 
 def _free_text(kind: str, value: str) -> Predicate:
     v = value.casefold()
+    if kind == "history":
+        return lambda r, node, name: _has(v, r.id, r.code, r.message, r.source.id, name, r.who, r.note, r.transition)
     if kind == "machine":
         return lambda m, node, ctx: _has(v, m.id, m.name)
     if kind == "job":
@@ -189,6 +206,8 @@ def _field_test(kind: str, name: str, value: str) -> Predicate:
         return _job_test(name, v, value)
     if kind == "alert":
         return _alert_test(name, v, value)
+    if kind == "history":
+        return _history_test(name, v) or _alert_test(name, v, value)
     return _node_test(name, v)
 
 
@@ -275,6 +294,19 @@ def _alert_test(name: str, v: str, value: str) -> Predicate:
     if name == "id":
         return lambda a, node, ctx: _has(v, a.id)
     return _never  # pragma: no cover
+
+
+def _history_test(name: str, v: str) -> Predicate | None:
+    """The fields of an alert journal row itself (``None``: an alert field, tested on the row's alert)."""
+    if name == "transition":
+        return lambda r, node, ctx: r.transition.startswith(v)
+    if name == "by":
+        return lambda r, node, ctx: _has(v, r.who)
+    if name == "note":
+        return lambda r, node, ctx: _has(v, r.note)
+    if name == "server":
+        return lambda r, node, ctx: _has(v, r.server)
+    return None
 
 
 def _node_test(name: str, v: str) -> Predicate:

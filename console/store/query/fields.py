@@ -25,7 +25,7 @@ __all__ = [
     "placeholder",
 ]
 
-Kind = Literal["machine", "job", "alert", "node"]
+Kind = Literal["machine", "job", "alert", "node", "history"]
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "machine": ("state", "status", "kind", "node", "material", "process", "model", "job", "id", "name"),
@@ -46,6 +46,20 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "alert": ("priority", "state", "code", "source", "kind", "node", "machine", "id"),
     "node": ("state", "city", "name", "node", "id"),
+    "history": (
+        "transition",
+        "by",
+        "note",
+        "server",
+        "priority",
+        "state",
+        "code",
+        "source",
+        "kind",
+        "node",
+        "machine",
+        "id",
+    ),
 }
 """The fields each kind of row understands (for the help screen and for warnings)."""
 
@@ -56,6 +70,7 @@ field:value     machines: state kind node material process model job id name
                 jobs: status node machine material process priority order part region id, at-risk overdue
                 alerts: priority state code source kind node machine id
                 nodes: state city name id
+                alert history: transition by note server, and the alerts' fields
 state:a state:b the same field twice means either (a OR b); different fields must all match
 -term           excludes: -state:idle  -kind:cnc  -at-risk  -overdue  -test
 kind:cnc        kind matches a prefix or a word: cnc -> cnc_mill, cnc_lathe; printer -> every printer
@@ -67,6 +82,8 @@ source:bambu    alerts: the id or the name of the machine or node that raised it
 at-risk         unfinished jobs that will miss their due time: overdue, or their ETA is after it (risk:no: the
                 others; at-risk -overdue: not late yet). On the server's clock, never this computer's
 overdue         unfinished jobs whose due time has passed on the server's clock (overdue:no: the others)
+transition:ack  alert history: raised re-raised count acked shelved unshelved cleared resolved gone (a prefix)
+by:alice        alert history: who acked, shelved or unshelved (note: the note's words; server: which source)
 """
 """Plain text for the help screen (no markup)."""
 
@@ -90,13 +107,20 @@ ALERT_STATE_WORDS: dict[str, str] = {
 """The word the alert lists show for each alert state (``console.screens.columns.ALERT_STATE_WORD``, folded; a test
 keeps the two in step), so ``state:`` takes what the operator reads as well as the contract's value."""
 
-PLURAL: dict[str, str] = {"machine": "machines", "job": "jobs", "alert": "alerts", "node": "nodes"}
+PLURAL: dict[str, str] = {
+    "machine": "machines",
+    "job": "jobs",
+    "alert": "alerts",
+    "node": "nodes",
+    "history": "history rows",
+}
 
 EXAMPLES: dict[str, str] = {
     "machine": "state:fault kind:cnc node:leeds material:petg",
     "job": "at-risk overdue status:queued node:leeds priority:<=2",
     "alert": "priority:high state:unack node:york code:...",
     "node": "state:offline city:york name:...",
+    "history": "transition:acked by:alice priority:high node:york",
 }
 """What the filter box offers on a screen of each kind (a test proves each parses clean for its kind)."""
 

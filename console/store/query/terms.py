@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from console.api.models import Alert, Job, Machine, Node
 from console.store.query.evaluate import Predicate, compile_terms
-from console.store.query.fields import FIELDS, FLAGS, Kind
+from console.store.query.fields import FIELDS, FLAGS, PLURAL, Kind
 
 __all__ = ["Clock", "Query", "Term", "quote"]
 
@@ -108,6 +109,12 @@ class Query:
     def matches_node(self, node: Node) -> bool:
         return self._predicate("node")(node, node, None)
 
+    def matches_history(self, row: Any, node: Node | None = None, source_name: str | None = None) -> bool:
+        """Does an alert journal row (``console.store.journal.JournalRow``) pass? The alert fields test the alert as
+        it was at that row (``node`` and ``source_name`` as for :meth:`matches_alert`); ``transition:``, ``by:``,
+        ``note:`` and ``server:`` test the row itself."""
+        return self._predicate("history")(row, node, source_name)
+
     def ignored_fields(self, kind: Kind) -> list[str]:
         """Fields of this query that do not apply to ``kind`` and are therefore ignored for it."""
         names = FIELDS[kind]
@@ -119,8 +126,7 @@ class Query:
 
     def warnings(self, kind: Kind) -> list[str]:
         """Everything to show under the filter box for a screen of ``kind``: parse errors, then ignored fields."""
-        plural = {"machine": "machines", "job": "jobs", "alert": "alerts", "node": "nodes"}[kind]
-        extra = [f"{name}: does not apply to {plural} (ignored)" for name in self.ignored_fields(kind)]
+        extra = [f"{name}: does not apply to {PLURAL[kind]} (ignored)" for name in self.ignored_fields(kind)]
         return [*self.errors, *extra]
 
     def _predicate(self, kind: str) -> Predicate:
