@@ -79,8 +79,16 @@ class Session:
         )
 
     def server_now(self) -> datetime:
-        """The server's time as the console estimates it (its own UTC time before any server has spoken)."""
-        return self.server_clock.now() or utc_now()
+        """The server's time as the console estimates it (its own UTC time before any server has spoken).
+
+        The app moves the clock on at each repaint; between a first snapshot and that repaint (the connection log's
+        "snapshot" and "live" lines are written then) the snapshot's own ``server_time`` starts it, so those lines
+        are on the server's clock like every later one, not on this machine's."""
+        now = self.server_clock.now()
+        if now is None and (cluster := self.store.cluster) is not None:
+            self.server_clock.reset(cluster.server_time)
+            now = self.server_clock.now()
+        return now or utc_now()
 
     # --- sources ----------------------------------------------------------------------------------------------------
 

@@ -38,3 +38,16 @@ def test_the_local_audit_keeps_both_clocks_and_shows_both_where_they_differ(tmp_
     near = dict(record, at=(SERVER + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
     assert local_times(near) == ("2031-03-04 08:00:00", "")  # the same minute: one time is enough
     assert local_times({"at": "2026-12-05T09:30:00.000Z"}) == ("2026-12-05T09:30:00.000Z", "")  # before any server
+
+
+def test_lines_logged_between_the_first_snapshot_and_the_first_repaint_are_on_the_servers_clock(tmp_path: Path) -> None:
+    """The connection log's "snapshot" and "live" lines are written before the app's first repaint moves the clock:
+    they must be stamped with the snapshot's server time, not this machine's (the demo's server lives on its own date).
+    """
+    from tests.store.factories import T0, snapshot
+
+    s = Session(Settings(), audit_log=AuditLog(tmp_path / "a.jsonl"), server_clock=ServerClock(extrapolate=False))
+    s.store.register_source("cluster")
+    s.store.apply_snapshot("cluster", snapshot(5))
+    s.store.log_source("cluster", "live: streaming after seq 5")
+    assert s.store.sources["cluster"].log[-1].at == T0
