@@ -89,6 +89,15 @@ def candidate_detail(
     return f"{where} on {on}: {', '.join(facts)}.\n{why}"
 
 
+def job_place(job: Job) -> str:
+    """Where the job is now, in words: a backlog job is "in the backlog", not "on -"."""
+    if job.machine_id:
+        return f"on {clean(job.machine_id, 30)}"
+    if job.node_id:
+        return f"on {clean(job.node_id, 30)}, no machine yet"
+    return "in the backlog (no node or machine yet)"
+
+
 class RerouteDialog(ModalScreen[RerouteChoice | None]):
     """Pick where a job goes."""
 
@@ -155,7 +164,7 @@ class RerouteDialog(ModalScreen[RerouteChoice | None]):
             yield Label(
                 Content(
                     f"Reroute {clean(job.id, 30)}: {clean(job.part, 40)} ({clean(job.process, 20)}, "
-                    f"{clean(job.material, 20)}) now {clean(job.status, 16)} on {clean(job.machine_id or '-', 30)}"
+                    f"{clean(job.material, 20)}) now {clean(job.status, 16)} {job_place(job)}"
                 ),
                 classes="title",
             )
