@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from console.api.models import EVENT_MODELS, Alert, Job, Machine, MachineTelemetry
 from console.api.wire import ApiModel
@@ -73,14 +74,19 @@ def test_default_scenario_shape() -> None:
 
 
 def test_every_payload_revalidates_through_its_contract_model(long_run: Run) -> None:
+    by_type: dict[str, list[ApiModel]] = {}
     for event_type, payload in long_run.events:
         if event_type in (LINK_DOWN, LINK_UP):  # the simulation's own signals to the views: not contract events
             assert isinstance(payload, NodeLink)
             continue
-        model = EVENT_MODELS[event_type]
-        assert isinstance(payload, model)
-        again = model.model_validate_json(payload.model_dump_json())
-        assert again == payload
+        assert isinstance(payload, EVENT_MODELS[event_type])
+        by_type.setdefault(event_type, []).append(payload)
+    for event_type, payloads in by_type.items():
+        # One JSON array a type, through the same model: the same round trip as one payload at a time, in one call
+        # into pydantic's core instead of ~100,000 (13 s -> a few).
+        adapter = TypeAdapter(list[EVENT_MODELS[event_type]])  # type: ignore[misc]
+        again = adapter.validate_json(adapter.dump_json(payloads))
+        assert again == payloads, event_type
     seen = Counter(t for t, _ in long_run.events)
     for needed in ("node.updated", "machine.updated", "machine.telemetry", "job.updated", "job.removed",
                    "alert.raised", "alert.updated", "quality.updated"):  # fmt: skip
