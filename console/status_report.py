@@ -21,8 +21,6 @@ Which alerts count:
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from typing import Any
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Quality, Snapshot
 from console.formatting import in_utc
 from console.rules import MACHINE_STATE_RANK, job_at_risk, job_overdue, sort_alerts
+from widgets.text_clean import cut, inert
 
 __all__ = [
     "ACTIVE_ALERT_STATES",
@@ -97,74 +96,9 @@ TEXT_MESSAGE = 100
 # and runs of combining marks are cut to 3. ``tests/test_status_command.py`` checks both give the same result.
 
 
-def _escape(code: int) -> str:
-    return f"<U+{code:04X}>"
-
-
-def _build_table() -> dict[int, str]:
-    table: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}
-    table[0x7F] = "\u2421"
-    for code in range(0x80, 0xA0):
-        table[code] = _escape(code)
-    invisible = [
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-        0x200E,
-        0x200F,
-        0x061C,
-        *range(0x200B, 0x200E),
-        0x2060,
-        0xFEFF,
-        0x2028,
-        0x2029,
-        0x00AD,
-        0xFFF9,
-        0xFFFA,
-        0xFFFB,
-    ]
-    for code in invisible:
-        table[code] = _escape(code)
-    return table
-
-
-_TABLE = _build_table()
-_SURROGATES = re.compile("[\ud800-\udfff]")
-_SAFE_ASCII = re.compile(r"[ -~]*")
-_MAX_COMBINING_RUN = 3
-ELLIPSIS = "\u2026"
-
-
-def _fix_combining(text: str) -> str:
-    out: list[str] = []
-    run = 0
-    for index, char in enumerate(text):
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
-            if index == 0:
-                out.append("\u25cc")
-            run += 1
-            if run > _MAX_COMBINING_RUN:
-                continue
-        else:
-            run = 0
-        out.append(char)
-    return "".join(out)
-
-
 def clean(text: object, max_len: int | None = None) -> str:
-    """``text`` with every control, escape, bidi and zero-width character made visible and inert (the rule of
-    ``widgets.safe_text.clean``); ``None`` is ``""``; ``max_len`` cuts the result, ending it with ``…``."""
-    if text is None:
-        return ""
-    if not isinstance(text, str):
-        text = str(text)
-    if not _SAFE_ASCII.fullmatch(text):
-        text = text.translate(_TABLE)
-        if not text.isascii():
-            text = _SURROGATES.sub("\ufffd", text)
-            text = _fix_combining(text)
-    if max_len is not None and len(text) > max_len:
-        text = text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
-    return text
+    """``widgets.safe_text.clean``'s rule without Textual (``widgets.text_clean``): inert, cut with ``…``."""
+    return cut(inert(text), max_len)
 
 
 def _time(value: datetime | None) -> str | None:

@@ -396,7 +396,8 @@ PROBE = """
 import json, sys
 from console.cli import main
 code = main(sys.argv[1:])
-loaded = sorted({m.split(".")[0] for m in sys.modules} & {"textual", "fastapi", "uvicorn", "starlette", "widgets"})
+loaded = sorted({m.split(".")[0] for m in sys.modules} & {"textual", "fastapi", "uvicorn", "starlette"})
+loaded += sorted(m for m in sys.modules if m.startswith("widgets.") and m != "widgets.text_clean")
 demo = sorted(m for m in sys.modules if m.startswith("console.demo"))
 print(json.dumps({"code": code, "loaded": loaded, "demo": demo}), file=sys.stderr)
 """

@@ -18,97 +18,26 @@ Every string that comes from a server (names, reasons, alert messages, job parts
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
 from widgets.charset import ellipsis
+from widgets.text_clean import ELLIPSIS, inert
 
 __all__ = ["ELLIPSIS", "clean", "clean_multiline", "content", "fit", "fit_middle", "id_and_name", "plain"]
 
-ELLIPSIS = "…"
-
-_MAX_COMBINING_RUN = 3
-"""Longer runs of combining marks ("Zalgo" text) are cut: they draw outside their cell in many terminals."""
-
-
-def _escape(code: int) -> str:
-    return f"<U+{code:04X}>"
-
-
-def _build_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    # C0 controls -> the Unicode "control pictures" (U+2400..U+241F): ESC becomes ␛, BEL ␇, NUL ␀, LF ␊ ...
-    for code in range(0x20):
-        table[code] = chr(0x2400 + code)
-    table[0x7F] = "␡"  # DEL
-    # C1 controls (0x80..0x9F), which include the 8-bit CSI (0x9B), OSC (0x9D), DCS (0x90), ST (0x9C).
-    for code in range(0x80, 0xA0):
-        table[code] = _escape(code)
-    # Bidi embeddings/overrides, isolates, marks; zero-width characters; line/paragraph separators; BOM;
-    # interlinear annotation controls. All are invisible and change how the rest of a line is shown or compared.
-    invisible = [
-        *range(0x202A, 0x202F),  # LRE RLE PDF LRO RLO
-        *range(0x2066, 0x206A),  # LRI RLI FSI PDI
-        0x200E,  # LRM
-        0x200F,  # RLM
-        0x061C,  # ALM
-        *range(0x200B, 0x200E),  # ZWSP ZWNJ ZWJ
-        0x2060,  # word joiner
-        0xFEFF,  # BOM / ZWNBSP
-        0x2028,  # line separator
-        0x2029,  # paragraph separator
-        0x00AD,  # soft hyphen (invisible in most terminals, width disagreements)
-        0xFFF9,
-        0xFFFA,
-        0xFFFB,
-    ]
-    for code in invisible:
-        table[code] = _escape(code)
-    return table
-
-
-_TABLE = _build_table()
-_SURROGATES = re.compile("[\ud800-\udfff]")
-_SAFE_ASCII = re.compile(r"[ -~]*")
-
-
-def _fix_combining(text: str) -> str:
-    """Give a leading combining mark a base (so it cannot attach to the previous column) and cap long runs."""
-    out: list[str] = []
-    run = 0
-    for index, char in enumerate(text):
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
-            if index == 0:
-                out.append("◌")
-            run += 1
-            if run > _MAX_COMBINING_RUN:
-                continue
-        else:
-            run = 0
-        out.append(char)
-    return "".join(out)
-
 
 def clean(text: object, max_len: int | None = None) -> str:
-    """Return ``text`` with every control, escape, bidi and zero-width character made visible and inert.
+    """Return ``text`` with every control, escape, bidi and zero-width character made visible and inert
+    (:func:`widgets.text_clean.inert`).
 
-    ``max_len`` (in characters) cuts the result, ending it with ``…``. ``None`` is shown as an empty string and
-    any other non-string is converted with ``str`` first (an unknown enum value may arrive as a number).
+    ``max_len`` (in characters) cuts the result, ending it with ``…`` (``...`` in ASCII mode). ``None`` is shown as
+    an empty string and any other non-string is converted with ``str`` first (an unknown enum value may arrive as a
+    number).
     """
-    if text is None:
-        return ""
-    if not isinstance(text, str):
-        text = str(text)
-    if not _SAFE_ASCII.fullmatch(text):
-        text = text.translate(_TABLE)
-        if not text.isascii():
-            text = _SURROGATES.sub("\ufffd", text)
-            text = _fix_combining(text)
+    text = inert(text)
     if max_len is not None and len(text) > max_len:
         text = text[: max(0, max_len - 1)] + ellipsis() if max_len > 0 else ""
     return text
