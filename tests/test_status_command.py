@@ -246,7 +246,8 @@ BUDGET = settings(
 @BUDGET
 @given(text=hostile_text, max_len=st.none() | st.integers(min_value=0, max_value=50))
 def test_clean_is_the_widgets_clean(text: str, max_len: int | None) -> None:
-    """``console.status_report.clean`` repeats ``widgets.safe_text.clean`` (which needs Textual): they must agree."""
+    """``console.status_report.clean`` and ``widgets.safe_text.clean`` apply the one rule (``widgets.text_clean``): they
+    agree on any text (the widgets one cuts with ``...`` in ASCII mode only)."""
     assert clean(text, max_len) == widget_clean(text, max_len)
 
 
