@@ -89,6 +89,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         ascii=_ascii_wanted(args.ascii, config.ascii, environ),
         max_response_bytes=config.max_response_mb * 1024 * 1024,
         max_event_bytes=config.max_event_kb * 1024,
+        runbooks_dir=config.runbooks_dir,
     )
     if settings.no_color and not args.theme:
         settings.theme = "mono"

@@ -7,6 +7,7 @@ builds one directly and a half-configured console cannot start.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 SourceKind = Literal["cluster", "agent", "octoprint"]
@@ -64,6 +65,9 @@ class Settings:
     """A response body longer than this is refused, not read into memory (config: ``max_response_mb``)."""
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     """A server-sent event longer than this is dropped as malformed, not buffered (config: ``max_event_kb``)."""
+    runbooks_dir: Path | None = None
+    """The site's runbooks, one ``<code>.md`` per alert code, shown before the built-in ones (config:
+    ``runbooks_dir``, already expanded and absolute; ``None``: the built-in runbooks only)."""
 
     def __post_init__(self) -> None:
         for name in ("max_response_bytes", "max_event_bytes"):

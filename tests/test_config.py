@@ -409,3 +409,34 @@ def test_an_error_never_prints_a_control_or_bidi_character_from_a_key_name(tmp_p
     assert all(ch.isprintable() for ch in message), ascii(message)
     assert all(not (0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069) for ch in message)
     assert char in message  # shown as an inert escape
+
+
+def test_runbooks_dir_is_optional_expanded_and_taken_from_the_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_config(tmp_path / "nope.toml").runbooks_dir is None
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert load_config(write(tmp_path, 'runbooks_dir = "~/runbooks"\n')).runbooks_dir == tmp_path / "home" / "runbooks"
+    assert load_config(write(tmp_path, 'runbooks_dir = "/srv/runbooks"\n')).runbooks_dir == Path("/srv/runbooks")
+    # Relative: from the config file's folder, not from wherever the console was started.
+    assert load_config(write(tmp_path, 'runbooks_dir = "runbooks"\n')).runbooks_dir == tmp_path / "runbooks"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [('""', "should not be empty"), ("42", "should be a path"), ('"a\\u0000b"', "NUL"), ("[]", "should be a path")],
+)
+def test_a_bad_runbooks_dir_is_one_line_naming_it(tmp_path: Path, value: str, message: str) -> None:
+    error = error_of(write(tmp_path, f'theme = "mono"\nrunbooks_dir = {value}\n'))
+    assert "line 2: runbooks_dir:" in error and message in error
+
+
+def test_runbooks_dir_reaches_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.cli import build_run_parser
+    from console.launch import build_settings
+
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(write(tmp_path, 'runbooks_dir = "site-runbooks"\n')))
+    settings = build_settings(build_run_parser().parse_args(["--demo"]), {})
+    assert settings.runbooks_dir == tmp_path / "site-runbooks"
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "none.toml"))
+    assert build_settings(build_run_parser().parse_args(["--demo"]), {}).runbooks_dir is None

@@ -6,7 +6,8 @@ file is not an error: every setting has a default. Reading uses ``tomllib``; pos
 ``console.config.layout``, since ``tomllib`` gives none.
 
 The checks that need more than one field or the file itself live here too: ``default_profile`` must name a profile,
-and a ``token`` in the file is accepted only when no one but its owner can read it (mode 0600).
+and a ``token`` in the file is accepted only when no one but its owner can read it (mode 0600). So does what needs
+the file's place: a relative ``runbooks_dir`` is taken from the config file's folder.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def load_config(path: Path | None = None) -> Config:
     config._path = path
     config._text = text
     check_cross_fields(config, text, path)
+    if config.runbooks_dir is not None and not config.runbooks_dir.is_absolute():
+        # From the file's folder, not from wherever the console happens to be started.
+        config.runbooks_dir = path.parent / config.runbooks_dir
     return config
 
 

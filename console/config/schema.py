@@ -20,7 +20,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from console.config.errors import ConfigError, dotted, error_line
@@ -69,11 +78,24 @@ def _check_theme(value: str) -> str:
     return value
 
 
+def _check_folder(value: object) -> object:
+    """A folder's path as written: a non-empty string without NUL (which no file system accepts). ``~`` is expanded
+    after; a relative path is taken from the config file's folder (``console.config.loading``)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("path_type", "should be a path (a quoted string)")
+    if not value.strip():
+        raise PydanticCustomError("blank", "should not be empty")
+    if "\x00" in value:
+        raise PydanticCustomError("path_nul", "should be a path (it holds a NUL character)")
+    return value
+
+
 HttpUrlStr = Annotated[str, Field(strict=True), AfterValidator(_check_http_url)]
 EnvName = Annotated[str, Field(strict=True), AfterValidator(_check_env_name)]
 NonBlank = Annotated[str, Field(strict=True), AfterValidator(_check_not_blank)]
 ThemeName = Annotated[str, Field(strict=True), AfterValidator(_check_theme)]
 StrictBool = Annotated[bool, Field(strict=True)]
+FolderPath = Annotated[Path, BeforeValidator(_check_folder), AfterValidator(Path.expanduser)]
 
 
 class _Model(BaseModel):
@@ -161,6 +183,11 @@ class Config(_Model):
     """The largest HTTP response body the console reads, in MiB (``Settings.max_response_bytes``)."""
     max_event_kb: Annotated[int, Field(strict=True, ge=1, le=MAX_EVENT_KB_LIMIT)] = 1024
     """The largest single server-sent event, in KiB (``Settings.max_event_bytes``)."""
+    runbooks_dir: FolderPath | None = None
+    """A folder of the site's own runbooks, one Markdown file per alert code (``nozzle_clog.md``); a file there wins
+    over the runbook built into the console for that code (``console.runbooks``, ``docs/runbooks.md``). ``~`` is
+    expanded; a relative path is taken from the config file's folder. Not checked at load: a folder that is missing
+    or unreadable only means the built-in runbooks are shown, and the runbook screen says why."""
     keys: dict[str, NonBlank] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
 

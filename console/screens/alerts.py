@@ -5,7 +5,8 @@ flood: the operator should know the list is longer than one person can work thro
 
 Working the standing pile: filter it (``/node:york state:clr``), mark rows (``space`` marks and moves down, ``*``
 marks every row the filter shows) and act on them, or ``A`` acknowledges every cleared-unacknowledged alert the
-filter shows at once (the ack dialog lists them first).
+filter shows at once (the ack dialog lists them first). ``b`` opens the runbook of the alert under the cursor
+(``console.screens.runbook``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from textual.widgets import Label
 
 from console.api.models import Alert, Node
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
-from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row, source_name
+from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row, source_name, source_text
 from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
 from console.screens.list_screen import ListScreen
+from console.screens.runbook import open_runbook
 from console.store.query import alert_node_id
 from widgets.charset import pick
 from widgets.data_grid import DataGrid, RowData
@@ -51,6 +53,7 @@ class AlertsScreen(ListScreen):
         Binding("s", "shelve", "Shelve", id="alert.shelve"),
         Binding("S", "unshelve", "Unshelve", id="alert.unshelve"),
         Binding("A", "ack_cleared", "Ack all cleared", show=False, id="alert.ack_cleared"),
+        Binding("b", "runbook", "Runbook", tooltip="Runbook: what the alert means and what to do", id="runbook.open"),
         Binding("tab", "focus_next", "Next list", show=False, id="alerts.next_list"),
     ]
 
@@ -134,6 +137,18 @@ class AlertsScreen(ListScreen):
 
     def action_unshelve(self) -> None:
         ActionFlows(self.console).unshelve_alerts(self._targets_here())
+
+    def action_runbook(self) -> None:
+        """``b``: the runbook of the alert under the cursor (of the focused list: active or shelved)."""
+        focused = self.focused
+        grid = focused if isinstance(focused, DataGrid) and focused.id == "shelved" else self.grid
+        alert = self.store.alerts.get(grid.cursor_key) if grid.cursor_key else None
+        if alert is None:
+            self.notify("No alert under the cursor", timeout=2)
+            return
+        store = self.store
+        source = source_text(alert, source_name(alert, store.machines, store.nodes))
+        open_runbook(self, [alert.code], context=f"Alert {alert.id} on {source}")
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter jumps to the alert's source."""

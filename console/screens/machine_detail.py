@@ -1,5 +1,5 @@
 """Machine detail (enter on a machine): state and reason, telemetry with sparklines, current job, queue, alerts, SPC
-series and the recent events that touched it. ``escape`` goes back.
+series and the recent events that touched it. ``escape`` goes back; ``b`` opens the runbook of its fault or alert.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from console.rules import EtaView, job_eta, sort_alerts
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, risk_text
 from console.screens.flows import ActionFlows
+from console.screens.runbook import open_runbook
 from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid
 from widgets.glyphs import kind_glyph, machine_state_look
@@ -66,6 +67,13 @@ class MachineDetailScreen(ConsoleScreen):
         Binding("n", "node", "Drain node", id="node.pause"),
         Binding("r", "reroute", "Reroute job", id="job.reroute"),
         Binding("a", "ack", "Ack alerts", id="alert.ack"),
+        Binding(
+            "b",
+            "runbook",
+            "Runbook",
+            tooltip="Runbook: what the machine's fault or alert means and what to do",
+            id="runbook.open",
+        ),
         Binding("tab", "focus_next", "Next", show=False, id="detail.next"),
     ]
 
@@ -236,3 +244,19 @@ class MachineDetailScreen(ConsoleScreen):
 
     def action_ack(self) -> None:
         ActionFlows(self.console).ack_alerts([a.id for a in self.store.alerts_for("machine", self.machine_id)])
+
+    def action_runbook(self) -> None:
+        """``b``: a runbook for what is wrong here: the alert under the cursor of the alert list if it has focus,
+        else the machine's fault code, else its worst alert's code (the first of them that has a runbook)."""
+        store = self.store
+        machine = store.machines.get(self.machine_id)
+        alerts = store.alerts_for("machine", self.machine_id)
+        standing = [a for a in alerts if a.state != "shelved"] or alerts  # most urgent first
+        codes: list[str | None] = []
+        focused = self.focused
+        if isinstance(focused, DataGrid) and focused.id == "alerts" and focused.cursor_key:
+            chosen = store.alerts.get(focused.cursor_key)
+            codes.append(chosen.code if chosen else None)
+        codes.append(machine.fault_code if machine else None)
+        codes.append(standing[0].code if standing else None)
+        open_runbook(self, codes, context=f"Machine {clean(self.machine_id, 40)}")
