@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import gc
 
 import pytest
 import textual._wait
