@@ -15,7 +15,7 @@ from textual.widgets import Label, Sparkline, Static
 from console.formatting import age, clock, clock_s, percent, progress_bar, until
 from console.rules import EtaView, job_eta, sort_alerts
 from console.screens.base import ConsoleScreen
-from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, risk_text
+from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, risk_text, source_name
 from console.screens.flows import ActionFlows
 from console.screens.runbook import open_runbook
 from console.store.changes import ChangeSet
@@ -188,7 +188,9 @@ class MachineDetailScreen(ConsoleScreen):
         self.query_one("#queue", DataGrid).set_rows(rows)
         alerts = sort_alerts(store.alerts_for("machine", self.machine_id))
         self.query_one("#alerts-title", Label).update(f"Alerts ({len(alerts)})")
-        self.query_one("#alerts", DataGrid).set_rows([alert_row(a, now, compact=True) for a in alerts])
+        self.query_one("#alerts", DataGrid).set_rows(
+            [alert_row(a, now, compact=True, name=source_name(a, store.machines, store.nodes)) for a in alerts]
+        )
 
     def _show_spc(self) -> None:
         quality = self.store.quality.get(("machine", self.machine_id))
