@@ -45,7 +45,7 @@ class AlertsScreen(ListScreen):
     AlertsScreen #flood { display: none; background: $error; color: $text; text-style: bold; padding: 0 1; width: 1fr; }
     AlertsScreen #flood.-shown { display: block; }
     AlertsScreen #shelved-title { color: $text-muted; text-style: bold; padding: 0 1; }
-    AlertsScreen #shelved { height: 8; }
+    AlertsScreen #shelved { height: 2; max-height: 8; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -89,9 +89,11 @@ class AlertsScreen(ListScreen):
         shelved = [a for a in store.alerts.values() if a.state == "shelved"]
         shelved.sort(key=lambda a: (a.shelved_until is None, a.shelved_until, a.id))
         machines, nodes = store.machines, store.nodes
-        self.query_one("#shelved", DataGrid).set_rows(
-            [shelved_row(a, now, name=source_name(a, machines, nodes)) for a in shelved]
-        )
+        grid = self.query_one("#shelved", DataGrid)
+        grid.set_rows([shelved_row(a, now, name=source_name(a, machines, nodes)) for a in shelved])
+        # As tall as its rows (the header and one line when empty), up to max-height: the active list, the one that
+        # needs work, keeps the rest of the screen instead of blank lines below one shelved alert.
+        grid.styles.height = 1 + max(1, len(shelved))
         self.query_one("#shelved-title", Label).update(f"Shelved ({len(shelved)})")
         raised = alert_flood(store.alerts.values(), now)
         flood = self.query_one("#flood", Label)
