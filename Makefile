@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint format screenshots bench bench-quick soak clean help
+.PHONY: demo test sysdeps fuzz lint format screenshots bench bench-quick soak clean help
 
 help:
 	@echo "make demo         run the console against the built-in simulated cluster"
@@ -24,8 +24,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/factory-console --demo
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(PY) -m pytest -q -n 4 --dist loadfile
+
+# System packages the tests' real peers need (the MQTT broker for Sparkplug B): installed with apt-get when missing
+# and we are root (CI, a fresh machine); otherwise say what to install.
+sysdeps:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto) >/dev/null; \
+	  else echo "make test needs mosquitto (Debian: sudo apt-get install mosquitto)" >&2; exit 1; fi; }
 
 # The fuzz (tests/demo/test_server_fuzz.py): bounded and seeded by default, as CI runs it (about a minute);
 # FUZZ_EXAMPLES=200 FUZZ_SEED=1 make fuzz hunts longer, with another seed.
