@@ -36,7 +36,8 @@ How the work is split (one job per module; each is free functions whose first ar
 * :mod:`console.store.registry`: the sources' statuses, connection logs, malformed events and ``whoami``;
 * :mod:`console.store.ingest`: snapshots and events (the hot path);
 * :mod:`console.store.views`: the read views the screens ask for;
-* :mod:`console.store.journal`: the alert journal, a row per transition of each alert (fed by the ingest).
+* :mod:`console.store.journal`: the alert journal, a row per transition of each alert (fed by the ingest);
+* :mod:`console.store.timeline`: what happened to each machine, node and job (fed by the table writers).
 
 This module holds the state (every attribute, declared in :meth:`Store.__init__`) and binds those functions as the
 store's methods. Why bind rather than wrap: ``Store.apply_events = ingest.apply_events`` makes the method *be* the
@@ -65,6 +66,9 @@ from console.store.merge import NodeSelections
 from console.store.replicas import Replica
 from console.store.status import SourceStatus
 from console.store.tables import RESOLVED, QualityKey
+from console.store.timeline import PER_SUBJECT as TIMELINE_PER_SUBJECT
+from console.store.timeline import TOTAL as TIMELINE_TOTAL
+from console.store.timeline import Timeline
 from console.store.views import alert_sort_key, backlog_key, job_queue_key
 
 __all__ = [
@@ -89,6 +93,8 @@ class Store:
         history_len: int = 60,
         machine_events_len: int = 20,
         journal_limit: int = JOURNAL_CAPACITY,
+        timeline_per_subject: int = TIMELINE_PER_SUBJECT,
+        timeline_limit: int = TIMELINE_TOTAL,
     ) -> None:
         self.clock: Callable[[], datetime] = utc_now
         """When the store stamps what it hears (connection log, malformed events, machine events): the session
@@ -119,6 +125,8 @@ class Store:
         self.machine_events = MachineEvents(machine_events_len)
         self.journal = AlertJournal(journal_limit)
         """Every transition of every alert, resolved ones included (:mod:`console.store.journal`)."""
+        self.timeline = Timeline(timeline_per_subject, timeline_limit)
+        """What happened to each machine, node and job (:mod:`console.store.timeline`), fed by the table writers."""
 
         # --- the merge's state (console.store.merge) ---
         # Which source each shown object comes from, per table.

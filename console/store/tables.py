@@ -56,8 +56,11 @@ def is_backlog(job: Job) -> bool:
 
 
 def put_node(store: Store, source_id: str, node: Node) -> None:
-    if node.id not in store.nodes:
+    old = store.nodes.get(node.id)
+    if old is None:
         mark_structure(store, "nodes")
+    elif old.state != node.state:
+        store.timeline.node(old, node, store.clock)
     store.nodes[node.id] = node
     store._owners["nodes"][node.id] = source_id
     store._pending.nodes.add(node.id)
@@ -89,12 +92,10 @@ def put_machine(store: Store, source_id: str, machine: Machine) -> None:
         if old.state != machine.state:
             store.machines_by_state_index.move(old.state, machine.state, machine_id)
             mark_structure(store, "machines")
-            summary = f"{old.state} → {machine.state}"
-            if machine.fault_code:
-                summary += f" [{machine.fault_code}]"
-            if machine.state_reason:
-                summary += f": {machine.state_reason}"
+            summary = store.timeline.machine(old, machine, store.clock) or ""
             store.machine_events.add(machine_id, MachineEvent(machine.state_since or store.clock(), "state", summary))
+        elif old.draining != machine.draining:
+            store.timeline.machine(old, machine, store.clock)
         if old.kind != machine.kind:
             store.machines_by_kind_index.move(old.kind, machine.kind, machine_id)
             mark_structure(store, "machines")
@@ -133,6 +134,13 @@ def put_job(store: Store, source_id: str, job: Job) -> None:
             store.jobs_by_node_index.add(job.node_id, job_id)
         mark_structure(store, "jobs")
     else:
+        if (
+            old.status != job.status
+            or old.machine_id != job.machine_id
+            or old.node_id != job.node_id
+            or old.scrap_qty != job.scrap_qty
+        ):
+            store.timeline.job(old, job, store.clock, store.machines)  # history: where it runs, its status, scrap
         if old.machine_id != job.machine_id:
             if old.machine_id is not None:
                 store.jobs_by_machine_index.discard(old.machine_id, job_id)

@@ -73,6 +73,7 @@ PUBLIC_ATTRIBUTES = {
     "quality",
     "sources",
     "telemetry_history",
+    "timeline",
     "whoami",
 }
 
