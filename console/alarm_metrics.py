@@ -16,7 +16,7 @@ from a :class:`~console.server_clock.ServerClock`), never this machine's time. T
 * **stale**: an alert whose last known state is active (acked or not) and has been since more than
   :data:`STALE_AFTER` (since its last annunciation in the journal, else its ``raised_at``);
 * **priority mix** of the window's annunciations against the guideline: low and medium together at least
-  :data:`LOW_MEDIUM_MIN`, critical under :data:`CRITICAL_MAX`;
+  :data:`LOW_MEDIUM_MIN`, critical under :data:`CRITICAL_MAX` (judged from :data:`MIX_MIN_ALARMS` annunciations on);
 * **top codes**: the :data:`TOP_CODES` codes with the most occurrences; **repeats**: occurrences grouped by source
   and code, one row each with its count, most first.
 """
@@ -41,6 +41,7 @@ __all__ = [
     "FLOOD_COUNT",
     "FLOOD_WINDOW",
     "LOW_MEDIUM_MIN",
+    "MIX_MIN_ALARMS",
     "STALE_AFTER",
     "TOP_CODES",
     "AlarmFigures",
@@ -63,6 +64,9 @@ CHATTER_COUNT = 3
 STALE_AFTER = timedelta(hours=24)
 LOW_MEDIUM_MIN = 0.80
 CRITICAL_MAX = 0.05
+MIX_MIN_ALARMS = 20
+"""Fewer annunciations than this are too few to judge the mix by (three alarms, one of them high, is not a badly
+designed alarm system): the shares are given, the verdict is not."""
 TOP_CODES = 10
 PRIORITIES = ("critical", "high", "medium", "low")
 
@@ -118,8 +122,8 @@ class PriorityMix:
 
     @property
     def within_guideline(self) -> bool | None:
-        """Low and medium at least 80 %, critical under 5 % (``None``: no annunciation to judge)."""
-        if not self.total:
+        """Low and medium at least 80 %, critical under 5 % (``None``: fewer than :data:`MIX_MIN_ALARMS` to judge)."""
+        if self.total < MIX_MIN_ALARMS:
             return None
         return self.low_medium >= LOW_MEDIUM_MIN and self.critical < CRITICAL_MAX
 

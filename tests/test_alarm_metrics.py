@@ -116,14 +116,17 @@ def test_the_priority_mix_against_the_guideline() -> None:
         rows = [row(i, priority=p, source=f"{p}{i}") for p, n in counts.items() for i in range(n)]
         return figures(rows).mix
 
-    bad = mix(low=6, medium=2, high=1, critical=1)
+    bad = mix(low=12, medium=4, high=2, critical=2)
     assert (bad.low_medium, bad.critical, bad.within_guideline) == (0.8, 0.1, False)
     good = mix(low=14, medium=3, high=3)
     assert good.low_medium == 0.85 and good.critical == 0.0 and good.within_guideline is True
-    too_few_low = mix(low=7, medium=0, high=3)
+    too_few_low = mix(low=14, medium=0, high=6)
     assert too_few_low.within_guideline is False
-    odd = mix(low=8, odd=2)
-    assert odd.counts == {"low": 8, "other": 2} and odd.within_guideline is True
+    odd = mix(low=16, odd=4)
+    assert odd.counts == {"low": 16, "other": 4} and odd.within_guideline is True
+    # three alarms, one high: shares, but no verdict on so few
+    few = mix(low=1, medium=1, high=1)
+    assert few.total == 3 and round(few.low_medium, 2) == 0.67 and few.within_guideline is None
     assert figures([]).mix.within_guideline is None and figures([]).mix.total == 0
 
 

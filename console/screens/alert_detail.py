@@ -31,6 +31,8 @@ from widgets.safe_text import clean
 __all__ = ["AlertDetail", "detail_lines"]
 
 LABEL_WIDTH = 9
+FIXED_LINES = 13
+"""The dialog's lines other than its life: border, title, six fields, a blank, the life's title, the hint."""
 
 
 class AlertDetail(ModalScreen[None]):
@@ -39,13 +41,13 @@ class AlertDetail(ModalScreen[None]):
     DEFAULT_CSS = """
     AlertDetail { align: center middle; }
     AlertDetail > #alert-detail {
-        width: 110; max-width: 96%; height: 90%;
+        width: 110; max-width: 96%; height: auto; max-height: 90%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     AlertDetail .title { text-style: bold; width: 1fr; }
     AlertDetail #fields { height: auto; margin: 0 0 1 0; }
     AlertDetail .subtitle { color: $text-muted; text-style: bold; }
-    AlertDetail #life { height: 1fr; }
+    AlertDetail #life { height: 3; }
     AlertDetail .hint { color: $text-muted; }
     """
 
@@ -103,7 +105,18 @@ class AlertDetail(ModalScreen[None]):
         if journal.dropped and (not rows or rows[0].transition != "raised"):
             life_title += f": earlier rows dropped (the journal keeps the last {journal.capacity:,})"
         self.query_one("#life-title", Label).update(life_title)
-        self.query_one("#life", DataGrid).set_rows([life_row(row, now) for row in rows])
+        life = self.query_one("#life", DataGrid)
+        life.set_rows([life_row(row, now) for row in rows])
+        self._size_life()
+
+    def _size_life(self) -> None:
+        """As tall as its rows (and the header), within 90 % of the screen less the rest of the dialog."""
+        life = self.query_one("#life", DataGrid)
+        room = int(self.size.height * 0.9) - FIXED_LINES
+        life.styles.height = max(3, min(life.row_count + 1, room))
+
+    def on_resize(self) -> None:
+        self._size_life()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,7 +1,13 @@
 """Alerts (key 3): active alerts by priority then age, unacknowledged first; shelved alerts in their own list.
 
 A flood banner shows when more than ten alerts were raised in the last ten minutes (ISA-18.2 calls this an alarm
-flood: the operator should know the list is longer than one person can work through).
+flood: the operator should know the list is longer than one person can work through). Under it one line gives the
+alarm system's ISA-18.2 figures from the alert journal (``console.alarm_metrics``): alarms raised in the last hour and
+10 minutes, floods, chattering and stale alarms, the priority mix against the guideline.
+
+``i`` opens the detail of the alert under the cursor (its fields and its whole life: who acked it and why, when it
+was shelved, cleared, resolved); ``H`` the alert history (``console.screens.alert_history``), where acked and
+resolved alerts stay findable. ``enter`` still jumps to the alert's source.
 
 Working the standing pile: filter it (``/node:york state:clr``), mark rows (``space`` marks and moves down, ``*``
 marks every row the filter shows) and act on them, or ``A`` acknowledges every cleared-unacknowledged alert the
@@ -16,14 +22,19 @@ from typing import Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
+from console.alarm_metrics import figures_now
 from console.api.models import Alert, Node
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
+from console.screens.alert_detail import AlertDetail
+from console.screens.alert_history import AlertHistoryScreen
 from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row, source_name, source_text
 from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
+from console.screens.journal_rows import isa_summary
 from console.screens.list_screen import ListScreen
 from console.screens.runbook import open_runbook
 from console.store.query import alert_node_id
@@ -31,6 +42,8 @@ from widgets.charset import pick
 from widgets.data_grid import DataGrid, RowData
 
 FLOOD_THRESHOLD = 10
+ISA_REFRESH_S = 15.0
+"""How often the ISA-18.2 line is worked out again while no alert changes."""
 
 
 class AlertsScreen(ListScreen):
@@ -44,6 +57,8 @@ class AlertsScreen(ListScreen):
     DEFAULT_CSS = """
     AlertsScreen #flood { display: none; background: $error; color: $text; text-style: bold; padding: 0 1; width: 1fr; }
     AlertsScreen #flood.-shown { display: block; }
+    AlertsScreen #isa { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    AlertsScreen #isa.-alarm { color: $warning; text-style: bold; }
     AlertsScreen #shelved-title { color: $text-muted; text-style: bold; padding: 0 1; }
     AlertsScreen #shelved { height: 2; max-height: 8; }
     """
@@ -54,11 +69,18 @@ class AlertsScreen(ListScreen):
         Binding("S", "unshelve", "Unshelve", id="alert.unshelve"),
         Binding("A", "ack_cleared", "Ack all cleared", show=False, id="alert.ack_cleared"),
         Binding("b", "runbook", "Runbook", tooltip="Runbook: what the alert means and what to do", id="runbook.open"),
+        Binding("i", "detail", "Detail", tooltip="Detail: the alert's fields and its whole life", id="alert.detail"),
+        Binding("H", "history", "History", tooltip="History: every transition of every alert", id="alert.history"),
         Binding("tab", "focus_next", "Next list", show=False, id="alerts.next_list"),
     ]
 
     def compose_above(self) -> ComposeResult:
         yield Label("", id="flood")
+        yield Static("", id="isa")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(ISA_REFRESH_S, self._isa_tick, name="isa")  # "the last hour" moves on without events
 
     def compose_below(self) -> ComposeResult:
         yield Label("Shelved", id="shelved-title")
@@ -104,6 +126,27 @@ class AlertsScreen(ListScreen):
             flood.add_class("-shown")
         else:
             flood.remove_class("-shown")
+        self.soon(self.update_isa)
+
+    def update_isa(self) -> None:
+        """The ISA-18.2 line: figures over the journal's last 24 h, on the server's clock, in words that fit."""
+        figures = figures_now(self.store.journal, self.console.server_clock)
+        line = self.query_one("#isa", Static)
+        if figures is None:
+            line.update(Content("ISA-18.2: waiting for the server's time"))
+            line.remove_class("-alarm")
+            return
+        text, abnormal = isa_summary(figures, self.size.width)
+        line.update(Content(text))
+        line.set_class(abnormal, "-alarm")
+
+    def _isa_tick(self) -> None:
+        if self.is_current and not self.console.frozen:
+            self.soon(self.update_isa)
+
+    def on_resize(self) -> None:
+        if self.ready:
+            self.soon(self.update_isa)
 
     def sort_column(self) -> str | None:
         return {"priority": "priority", "age": "age", "source": "source", "count": "count"}.get(self.sort_key)
@@ -133,6 +176,24 @@ class AlertsScreen(ListScreen):
             self.notify(f"No cleared alert waiting for acknowledgement {where}", timeout=2)
             return
         ActionFlows(self.console).ack_alerts(ids)
+
+    def _cursor_alert_id(self) -> str | None:
+        """The alert under the cursor of the focused list (active or shelved)."""
+        focused = self.focused
+        grid = focused if isinstance(focused, DataGrid) and focused.id == "shelved" else self.grid
+        return grid.cursor_key
+
+    def action_detail(self) -> None:
+        """``i``: the alert's detail, with its whole life from the journal."""
+        alert_id = self._cursor_alert_id()
+        if alert_id is None:
+            self.notify("No alert under the cursor", timeout=2)
+            return
+        self.app.push_screen(AlertDetail(alert_id))
+
+    def action_history(self) -> None:
+        """``H``: every transition of every alert, newest first."""
+        self.app.push_screen(AlertHistoryScreen())
 
     def action_shelve(self) -> None:
         ActionFlows(self.console).shelve_alerts(self._targets_here())
