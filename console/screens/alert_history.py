@@ -60,8 +60,10 @@ class AlertHistoryScreen(ListScreen):
         yield Label("", id="history-title")
 
     def apply_changes(self, changes: ChangeSet) -> None:
-        if self.needs_rebuild or self.store.journal.version != self._version:
+        if self.needs_rebuild:
             self.rebuild()
+        elif self.store.journal.version != self._version:
+            self.soon(self.rebuild)  # an alarm flood adds rows every flush: at most once per panel interval
 
     def fill_grid(self, grid: DataGrid) -> None:
         """The journal's rows newest first, as keys; only rows added since the last fill are tested again."""

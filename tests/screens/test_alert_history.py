@@ -290,6 +290,10 @@ async def test_every_new_key_has_words_in_the_footer_help_and_palette(make_app) 
         await wait_for(pilot, lambda: {"i Detail", "H History"} <= footer_words(app), what="the footer's keys")
         palette = [command.title for command in app.get_system_commands(app.screen)]
         assert "Alerts: History" in palette and "Alerts: Detail" in palette
+        from console.palette import HISTORY_TITLE, EntityProvider
+
+        hits = [hit async for hit in EntityProvider(app.screen).search("alert history")]
+        assert hits and str(hits[0].match_display) == HISTORY_TITLE  # from any screen, not only Alerts
         app.simulate_key("H")
         await history_shown(pilot)
         await settle(pilot)
