@@ -20,6 +20,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from console.app_recording import RecordingKeys
 from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
 from console.outcome_report import outcome_toast
 from console.palette import EntityProvider
@@ -60,7 +61,7 @@ SCREEN_KEYS = (
 )
 
 
-class FactoryConsoleApp(App[int]):
+class FactoryConsoleApp(RecordingKeys, App[int]):
     """factory-console: the operator console, as Textual glue around a :class:`~console.session.Session`.
 
     The session owns the store, the sources, the command service and the reads; the app runs the sources as workers,
@@ -199,6 +200,7 @@ class FactoryConsoleApp(App[int]):
 
     def on_mount(self) -> None:
         self.store.add_listener(self._on_store_dirty)
+        self.start_recording()  # console.app_recording: before the sources, so it hears them from the start
         for adapter in self.session.build_sources():
             self.run_worker(adapter.run(), name=f"source:{adapter.source_id}", group="sources", exit_on_error=False)
         if self._install_signal_handlers:

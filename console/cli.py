@@ -68,6 +68,11 @@ def build_run_parser() -> argparse.ArgumentParser:
     auth.add_argument("--ca-file", metavar="PATH", help="CA bundle for a private certificate authority")
     auth.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (dangerous)")
     auth.add_argument("--read-only", action="store_true", help="show no actions at all")
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record what the console receives to FILE, kept whole (else to the ring: record_retention_h)",
+    )
     look = parser.add_argument_group("appearance")
     look.add_argument("--theme", help="factory-dark, factory-light, isa101 or mono")
     look.add_argument(

@@ -11,13 +11,16 @@ import os
 import sys
 import warnings
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.settings import Settings, SourceSpec
 from console.theme_names import THEME_NAMES, describe_themes
 
 if TYPE_CHECKING:
+    from console.config import Config
     from console.demo.sim import SimConfig
+    from console.recording.ring import RecordingSpec
     from console.terminal_guard import TerminalGuard
 
 
@@ -63,6 +66,23 @@ def _verify(ca_file: str | None, insecure: bool) -> bool | str:
     return True
 
 
+def recording_spec(record: str | None, config: Config, environ: dict[str, str]) -> RecordingSpec | None:
+    """What to record to: ``--record FILE`` (kept whole), else the ring (``record_retention_h`` hours; 0: none)."""
+    from console.recording.ring import RecordingSpec, ring_dir
+
+    checkpoint_s = float(config.record_checkpoint_min) * 60.0
+    if record:
+        path = Path(record).expanduser()
+        if path.is_dir():
+            raise LaunchError(f"--record {_shown(record)}: a folder; name a file")
+        return RecordingSpec(file=path, checkpoint_s=checkpoint_s)
+    if config.record_retention_h <= 0:
+        return None
+    return RecordingSpec(
+        ring_dir=ring_dir(environ), retention_h=float(config.record_retention_h), checkpoint_s=checkpoint_s
+    )
+
+
 def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
     """Resolve settings: command-line flags win over the profile, the profile over the config's defaults."""
     from console.config import ConfigError, load_config, resolve_profile
@@ -93,6 +113,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     )
     if settings.no_color and not args.theme:
         settings.theme = "mono"
+    settings.recording = recording_spec(getattr(args, "record", None), config, environ)
 
     api: str | None = args.api
     agents: list[str] = list(args.agent)

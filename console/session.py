@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from console.store.store import Store
 
 if TYPE_CHECKING:
     from console.audit_log import AuditLog
+    from console.recording.recorder import Recorder
     from console.settings import Settings
 
 __all__ = ["NotConnected", "Session"]
@@ -77,6 +78,29 @@ class Session:
             read_only=settings.read_only,
             is_connected=self._source_live,
         )
+        self.recorder: Recorder | None = None
+        """Records what the console receives once :meth:`start_recording` has started it."""
+
+    # --- recording and replay ---------------------------------------------------------------------------------
+
+    def start_recording(self, on_problem: Callable[[str], None] | None = None) -> str | None:
+        """Record what the store receives and the commands' outcomes, as the settings say (``console.recording``).
+        Returns why it cannot (one line; the console goes on without recording), else ``None``. ``on_problem`` is
+        told, from the writer thread, if recording stops later (no space left, the file gone)."""
+        spec = self.settings.recording
+        if spec is None or self.recorder is not None:
+            return None
+        from console import __version__
+        from console.recording.format import RecordingUnavailable
+        from console.recording.recorder import Recorder
+
+        recorder = Recorder(spec, self.store, self.server_now, app_version=__version__, on_problem=on_problem)
+        try:
+            recorder.start()
+        except RecordingUnavailable as error:
+            return f"{error}; the console goes on without recording"
+        self.recorder = recorder
+        return None
 
     def server_now(self) -> datetime:
         """The server's time as the console estimates it (its own UTC time before any server has spoken).
@@ -103,11 +127,15 @@ class Session:
         return list(self.adapters.values())
 
     async def aclose(self) -> None:
-        """Stop every source and close its connections."""
+        """Stop every source and close its connections; then the recording (what is queued is written)."""
         for adapter in self.adapters.values():
             adapter.stop()
         for adapter in self.adapters.values():
             await adapter.aclose()
+        if self.recorder is not None:
+            recorder, self.recorder = self.recorder, None
+            recorder.detach()
+            await asyncio.to_thread(recorder.stop)
 
     def _source_live(self, source_id: str) -> bool:
         status = self.store.sources.get(source_id)
@@ -180,8 +208,13 @@ class Session:
     async def send(self, commands: Sequence[Command]) -> list[CommandOutcome]:
         """Send one command or a bulk of them; raises ``PermissionDenied`` when the role does not allow it."""
         if len(commands) == 1:
-            return [await self.commands.run(commands[0])]
-        return await self.commands.run_bulk(commands)
+            outcomes = [await self.commands.run(commands[0])]
+        else:
+            outcomes = await self.commands.run_bulk(commands)
+        if self.recorder is not None:
+            for outcome in outcomes:
+                self.recorder.command(outcome)
+        return outcomes
 
     def is_pending(self, command: Command) -> bool:
         """This intent is already on its way (a second press joins it)."""

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from console.recording.ring import RecordingSpec
 
 SourceKind = Literal["cluster", "agent", "octoprint"]
 
@@ -55,6 +58,9 @@ class Settings:
     demo: bool = False
     save_theme: bool = True
     """Save the operator's theme choice to the config file (off in tests)."""
+    recording: RecordingSpec | None = None
+    """Record what the console receives (``console.recording``): to a chosen file (``--record FILE``) or the ring in
+    the user data dir (config ``record_retention_h``); ``None``: nothing is recorded (tests, a replay)."""
     config_file: str | None = None
     """Where the theme choice is saved (``None``: the default location)."""
     no_color: bool = False

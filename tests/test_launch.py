@@ -161,6 +161,7 @@ def test_a_dropped_ssh_session_ends_the_process_and_restores_the_terminal(tmp_pa
     env.pop("COLORTERM", None)
     env["FACTORY_CONSOLE_CONFIG"] = str(tmp_path / "config.toml")
     env["FACTORY_CONSOLE_LOG_DIR"] = str(tmp_path / "log")
+    env["FACTORY_CONSOLE_RECORDINGS_DIR"] = str(tmp_path / "recordings")  # the ring, not the user's own
     main_fd, child_fd = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "console", "--demo", "--nodes", "2", "--machines-per-node", "4"],

@@ -163,6 +163,8 @@ class Profile(_Model):
             raise ConfigError(f"config error: profile {self._name}: ca_file {self.ca_file}: {reason}") from None
 
 
+MAX_RETENTION_H = 24 * 366
+"""``record_retention_h`` above a year is a typo: the ring would fill the disk first."""
 MAX_RESPONSE_MB_LIMIT = 4096
 """``max_response_mb`` above 4 GiB is a typo, not a cluster: the console would hold the whole body in memory."""
 MAX_EVENT_KB_LIMIT = 64 * 1024
@@ -179,6 +181,10 @@ class Config(_Model):
     read_only: StrictBool = False
     ascii: StrictBool | None = None
     """ASCII-only glyphs: ``true`` always, ``false`` never, unset: only on the Linux console (``TERM=linux``)."""
+    record_retention_h: Annotated[float, Field(strict=True, ge=0, le=MAX_RETENTION_H)] = 24.0
+    """Hours of what the console received kept in the recording ring (``docs/recording.md``); 0: no ring."""
+    record_checkpoint_min: Annotated[float, Field(strict=True, gt=0, le=24 * 60)] = 5.0
+    """Minutes between full checkpoints of a recording (a seek replays at most this much)."""
     max_response_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_RESPONSE_MB_LIMIT)] = 512
     """The largest HTTP response body the console reads, in MiB (``Settings.max_response_bytes``)."""
     max_event_kb: Annotated[int, Field(strict=True, ge=1, le=MAX_EVENT_KB_LIMIT)] = 1024

@@ -55,7 +55,7 @@ from typing import Any
 
 from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI
 from console.api.wire import utc_now
-from console.store import changes, ingest, registry, serving, views
+from console.store import changes, ingest, registry, serving, taps, views
 from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
@@ -66,6 +66,7 @@ from console.store.merge import NodeSelections
 from console.store.replicas import Replica
 from console.store.status import SourceStatus
 from console.store.tables import RESOLVED, QualityKey
+from console.store.taps import StoreTap
 from console.store.timeline import PER_SUBJECT as TIMELINE_PER_SUBJECT
 from console.store.timeline import TOTAL as TIMELINE_TOTAL
 from console.store.timeline import Timeline
@@ -153,6 +154,8 @@ class Store:
         self._pending = ChangeSet()
         self._dirty = False
         self._listeners: list[Listener] = []
+        self.taps: list[StoreTap] = []
+        """Observers of what enters the store (:meth:`add_tap`, :mod:`console.store.taps`; the recorder is one)."""
 
     # --- change notices ---------------------------------------------------------------------------------------------
 
@@ -186,6 +189,12 @@ class Store:
     apply_snapshot = ingest.apply_snapshot
     apply_event = ingest.apply_event
     apply_events = ingest.apply_events
+
+    # --- taps (observers of the inputs) and starting again ------------------------------------------------------
+
+    add_tap = taps.add_tap
+    remove_tap = taps.remove_tap
+    clear = taps.clear
 
     # --- queries for screens ----------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from console.store.changes import add_listener, take_changes
 PUBLIC_METHODS = {
     "active_alerts": "(self, *, include_shelved: 'bool' = False)",
     "add_listener": "(self, callback: 'Listener')",
+    "add_tap": "(self, tap: 'StoreTap')",
     "alert_counts_by_priority": "(self)",
     "alerts_for": "(self, kind: 'str', object_id: 'str')",
     "any_live": "(self)",
@@ -22,6 +23,7 @@ PUBLIC_METHODS = {
     "apply_events": "(self, source_id: 'str', items: 'list[Any]', start: 'int' = 0)",
     "apply_snapshot": "(self, source_id: 'str', snapshot: 'Snapshot')",
     "backlog": "(self)",
+    "clear": "(self, audit: 'Iterable[AuditEntry]' = ())",
     "command_source": "(self, kind: 'str', target_id: 'str')",
     "counts_by_state": "(self, node_id: 'str | None' = None)",
     "current_machine": "(self, machine_id: 'str')",
@@ -40,6 +42,7 @@ PUBLIC_METHODS = {
     "recent_machine_events": "(self, machine_id: 'str')",
     "record_malformed": "(self, source_id: 'str', item: 'MalformedEvent')",
     "register_source": "(self, source_id: 'str', *, kind: 'str' = 'cluster', url: 'str' = '')",
+    "remove_tap": "(self, tap: 'StoreTap')",
     "replica": "(self, source_id: 'str')",
     "set_source_state": (
         "(self, source_id: 'str', state: 'str', reason: 'str | None' = None, retry_at: 'float | None' = None)"
@@ -50,7 +53,8 @@ PUBLIC_METHODS = {
     "take_changes": "(self)",
     "telemetry_series": "(self, machine_id: 'str', name: 'str')",
 }
-"""Every public method of ``Store`` before the split, with its parameters (the first one is now named ``store``)."""
+"""Every public method of ``Store`` before the split, with its parameters (the first one is now named ``store``);
+since, the taps (``add_tap``, ``remove_tap``) and ``clear`` (``console.store.taps``)."""
 
 PUBLIC_ATTRIBUTES = {
     "alerts",
@@ -72,6 +76,7 @@ PUBLIC_ATTRIBUTES = {
     "nodes",
     "quality",
     "sources",
+    "taps",
     "telemetry_history",
     "timeline",
     "whoami",
