@@ -111,14 +111,9 @@ class EntityProvider(Provider):
         jump_to_source(self.app.screen, "node", node_id)
 
     def _job(self, job_id: str) -> None:
-        job = self.console.store.jobs.get(job_id)
-        if job is not None and job.machine_id and job.machine_id in self.console.store.machines:
-            self._machine(job.machine_id)
-            return
-        self.app.switch_mode("jobs")
-        screen = self.app.screen
-        if isinstance(screen, ConsoleScreen):
-            screen.set_filter(job_id)
+        from console.screens.job_detail import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(job_id))
 
     def _history(self) -> None:
         from console.screens.alert_history import AlertHistoryScreen

@@ -2,7 +2,8 @@
 overdue (due time passed on the server's clock, not done), ``AT RISK`` when its ETA is past its due time. An ETA that
 cannot be met is shown as ``late`` or ``?``, never as a time already past (``console.rules.job_eta``).
 
-The cluster backlog (jobs no node has taken yet) comes first by default: it is the work nobody is doing.
+The cluster backlog (jobs no node has taken yet) comes first by default: it is the work nobody is doing. ``enter``
+opens the job's detail (``console.screens.job_detail``).
 
 The list can hold 100,000 jobs, so it costs what changes and what is on screen: the filtered jobs are kept in a
 sorted list of ``(sort value, id)``, a flush moves only the changed jobs in it (``bisect``), and the grid formats a
@@ -176,11 +177,10 @@ class JobsScreen(ListScreen):
         ActionFlows(self.console).reroute_job(self.grid.cursor_key)
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
+        """Enter opens the job's detail (its machine is one key further: ``m`` there)."""
         event.stop()
         if event.key is None:
             return
-        job = self.store.jobs.get(event.key)
-        if job is not None and job.machine_id and job.machine_id in self.store.machines:
-            from console.screens.machine_detail import MachineDetailScreen
+        from console.screens.job_detail import JobDetailScreen
 
-            self.app.push_screen(MachineDetailScreen(job.machine_id))
+        self.app.push_screen(JobDetailScreen(event.key))

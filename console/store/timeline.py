@@ -94,9 +94,10 @@ class TimelineEntry:
     """One thing that happened to a subject.
 
     ``event`` says what (:data:`STATE`, :data:`DRAINING` or one of :data:`JOB_EVENTS`), ``value`` the new state or
-    status where there is one, ``summary`` the words, ``ref`` the other subject it concerns (a machine's entry about
-    a job names the job; a job's entry about a machine names the machine), ``was`` the machine or node it left (a
-    reroute), ``who`` the operator where the object names one (``paused_by``)."""
+    status where there is one (the new node of a placement or reroute), ``summary`` the words, ``ref`` the other
+    subject it concerns (a machine's entry about a job names the job; a job's entry about a machine names the
+    machine), ``was`` the machine or node it left (a reroute), ``who`` the operator where the object names one
+    (``paused_by``)."""
 
     __slots__ = ("at", "event", "kept", "ref", "subject", "summary", "value", "was", "who")
 
@@ -218,11 +219,12 @@ class Timeline:
         if not placed and old.status == status and new.scrap_qty <= old.scrap_qty:
             return  # progress, an ETA, a queue position: not history
         at = _when(now, machines, new.machine_id or old.machine_id)
+        if new.scrap_qty > old.scrap_qty:  # before a move: a restart scraps the part on the machine it leaves
+            extra = new.scrap_qty - old.scrap_qty
+            words = f"scrapped {extra} (scrap {new.scrap_qty}, done {new.done_qty})"
+            self._job_event(new, at, SCRAPPED, words, on=old if placed else new)
         if placed:
             self._placed(old, new, at)
-        if new.scrap_qty > old.scrap_qty:
-            extra = new.scrap_qty - old.scrap_qty
-            self._job_event(new, at, SCRAPPED, f"scrapped {extra} (scrap {new.scrap_qty}, done {new.done_qty})")
         if old.status != status and not (placed and status in _WAITING):
             self._status(old, new, at)  # (waiting where it was placed: the placement says so)
 
@@ -233,13 +235,16 @@ class Timeline:
         ref = _ref(new)
         was = _ref(old)
         before, after = _place(old.machine_id, old.node_id), _place(new.machine_id, new.node_id)
+        if old.machine_id and new.machine_id and old.node_id == new.node_id:
+            before = old.machine_id  # on the same node: say the node once (``M-1 → M-2 (node N-1)``)
+        node = new.node_id
         if was is None:
-            self.add(TimelineEntry(subject, at, ASSIGNED, f"placed on {after}", ref=ref))
+            self.add(TimelineEntry(subject, at, ASSIGNED, f"placed on {after}", value=node, ref=ref))
             return
         if ref is None:
             self.add(TimelineEntry(subject, at, UNASSIGNED, f"taken off {before} (back to the backlog)", was=was))
             return
-        self.add(TimelineEntry(subject, at, REROUTED, f"rerouted {before} → {after}", ref=ref, was=was))
+        self.add(TimelineEntry(subject, at, REROUTED, f"rerouted {before} → {after}", value=node, ref=ref, was=was))
         if old.machine_id and old.machine_id != new.machine_id:
             summary = f"job {new.id} rerouted away to {after}"
             self.add(TimelineEntry(("machine", old.machine_id), at, REROUTED, summary, ref=("job", new.id)))
@@ -268,11 +273,16 @@ class Timeline:
             words = event
         self._job_event(new, at, event, words, value=status)
 
-    def _job_event(self, job: Job, at: datetime, event: str, words: str, *, value: str | None = None) -> None:
-        self.add(TimelineEntry(("job", job.id), at, event, words, value=value, ref=_ref(job)))
-        if event in _ON_MACHINE and job.machine_id:
+    def _job_event(
+        self, job: Job, at: datetime, event: str, words: str, *, value: str | None = None, on: Job | None = None
+    ) -> None:
+        """An entry for the job, and for the machine it is ``on`` (``on``: the job as it was there; default ``job``)."""
+        where = job if on is None else on
+        self.add(TimelineEntry(("job", job.id), at, event, words, value=value, ref=_ref(where)))
+        machine_id = where.machine_id
+        if event in _ON_MACHINE and machine_id:
             summary = f"job {job.id} {words}"
-            self.add(TimelineEntry(("machine", job.machine_id), at, event, summary, value=value, ref=("job", job.id)))
+            self.add(TimelineEntry(("machine", machine_id), at, event, summary, value=value, ref=("job", job.id)))
 
 
 def _ref(job: Job) -> Subject | None:

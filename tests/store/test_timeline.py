@@ -115,15 +115,23 @@ def test_a_reroute_with_restart_records_where_it_ran_and_the_scrapped_part() -> 
     assert "rerouted" in kinds and "scrapped" in kinds
     reroute = next(e for e in story if e.event == "rerouted")
     assert reroute.was == ("machine", old_machine) and reroute.ref == ("machine", target.machine_id)
-    assert f"{old_machine} (node " in reroute.summary and f"→ {target.machine_id} (node {target.node_id})" in (
-        reroute.summary
-    )
+    old_node = store.machines[old_machine].node_id
+    if old_node == target.node_id:
+        assert reroute.summary == f"rerouted {old_machine} → {target.machine_id} (node {target.node_id})"
+    else:
+        assert reroute.summary == (
+            f"rerouted {old_machine} (node {old_node}) → {target.machine_id} (node {target.node_id})"
+        )
     scrapped = next(e for e in story if e.event == "scrapped")
-    assert scrapped.summary.startswith("scrapped 1 (scrap ")
+    assert scrapped.summary.startswith("scrapped 1 (scrap ") and scrapped.ref == ("machine", old_machine)
+    assert kinds.index("scrapped") < kinds.index("rerouted")  # the part in progress went on the machine it left
+    on_old = [e for e in store.timeline.entries(("machine", old_machine)) if e.event == "scrapped"]
+    assert [e.ref for e in on_old] == [("job", job.id)]
     away = [e.summary for e in store.timeline.entries(("machine", old_machine)) if e.event == "rerouted"]
     here = [e.summary for e in store.timeline.entries(("machine", target.machine_id)) if e.event == "rerouted"]
     assert away == [f"job {job.id} rerouted away to {target.machine_id} (node {target.node_id})"]
     assert here and here[0].startswith(f"job {job.id} rerouted here from {old_machine}")
+    assert not [e for e in store.timeline.entries(("machine", target.machine_id)) if e.event == "scrapped"]
     times = [e.at for e in story]
     assert times == sorted(times)
 
