@@ -73,6 +73,16 @@ def build_run_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="record what the console receives to FILE, kept whole (else to the ring: record_retention_h)",
     )
+    spb = parser.add_argument_group("Sparkplug B (MQTT)")
+    spb.add_argument(
+        "--sparkplug", metavar="URL", help="follow a Sparkplug B broker: mqtt://HOST:PORT or mqtts://HOST:PORT"
+    )
+    spb.add_argument(
+        "--sparkplug-group", metavar="GROUP", action="append", default=[], help="a group to follow (default: all)"
+    )
+    spb.add_argument("--sparkplug-host-id", metavar="ID", help="this console's Sparkplug host id (STATE topic)")
+    spb.add_argument("--sparkplug-user-env", metavar="VAR", help="environment variable holding the broker user name")
+    spb.add_argument("--sparkplug-password-env", metavar="VAR", help="environment variable holding the broker password")
     look = parser.add_argument_group("appearance")
     look.add_argument("--theme", help="factory-dark, factory-light, isa101 or mono")
     look.add_argument(

@@ -121,6 +121,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     token: str | None = None
     ca_file: str | None = args.ca_file
     insecure: bool = args.insecure
+    sparkplug_table: dict[str, Any] | None = None
 
     profile_name = args.profile or (None if (args.demo or args.api or args.agent) else config.default_profile)
     if profile_name:
@@ -134,6 +135,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         ca_file = ca_file or (str(profile.ca_file) if profile.ca_file else None)
         insecure = insecure or profile.insecure
         settings.read_only = settings.read_only or profile.read_only
+        sparkplug_table = profile.sparkplug.options() if profile.sparkplug is not None else None
         if not args.token_env:
             if profile.token_env and not environ.get(profile.token_env) and profile.token_secret is None:
                 # Named in the profile, not there, and no token in the file to fall back on (Profile.token).
@@ -158,9 +160,38 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         per_printer = {name: environ.get(f"OCTOPRINT_API_KEY_{name.upper().replace('-', '_')}", "")}
         key = resolve_api_key(name, per_printer, environ)
         settings.sources.append(SourceSpec(f"octoprint:{name}", "octoprint", url.rstrip("/"), token=key, name=name))
+    settings.sources.extend(sparkplug_sources(args, sparkplug_table, environ, verify))
     if not settings.sources and not args.demo:
         raise LaunchError("nothing to connect to: use --demo, --api URL, --agent URL or --profile NAME")
     return settings
+
+
+def sparkplug_sources(
+    args: argparse.Namespace, table: dict[str, Any] | None, environ: dict[str, str], verify: bool | str
+) -> list[SourceSpec]:
+    """``--sparkplug URL`` and its flags, else the profile's ``sparkplug`` table, as a source; the credentials from
+    the environment variables they name (``docs/sparkplug.md``)."""
+    names = ("sparkplug", "sparkplug_group", "sparkplug_host_id", "sparkplug_user_env", "sparkplug_password_env")
+    given = {name: getattr(args, name, None) for name in names}
+    if not table and not any(given.values()):
+        return []
+    from console.sources.sparkplug.spec import SparkplugFlags, resolve
+
+    flags = SparkplugFlags(
+        given["sparkplug"],
+        tuple(given["sparkplug_group"] or ()),
+        given["sparkplug_host_id"],
+        given["sparkplug_user_env"],
+        given["sparkplug_password_env"],
+    )
+    try:
+        setup = resolve(flags, table, environ)
+    except ValueError as error:
+        raise LaunchError(str(error)) from None
+    if setup is None:
+        return []
+    spec = SourceSpec("sparkplug", "sparkplug", setup.url, token=setup.password, verify=verify, options=setup.options)
+    return [spec]
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:

@@ -183,6 +183,9 @@ class Session:
         adapter = self.adapters.get(owner) if owner else None
         if adapter is None or adapter.supported_actions is None:
             return True
+        allows = getattr(adapter, "allows", None)  # the adapter's targets differ: it decides per target
+        if allows is not None:
+            return bool(allows(action, kind, target_id))
         return action in adapter.supported_actions or action == "alert.ack"
 
     def route(self, command: Command) -> tuple[str, CommandCarrier] | None:

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from console.recording.ring import RecordingSpec
 
-SourceKind = Literal["cluster", "agent", "octoprint"]
+SourceKind = Literal["cluster", "agent", "octoprint", "sparkplug"]
 
 MIB = 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 512 * MIB
@@ -36,6 +38,9 @@ class SourceSpec:
     verify: bool | str = True
     name: str | None = None
     """For OctoPrint: the printer's name; for others a display label."""
+    options: Mapping[str, object] = field(default_factory=dict, compare=False)
+    """What a kind needs beyond a URL and a secret, as plain values (a Sparkplug broker's groups, host id and metric
+    mapping; an OPC UA server's security policy, user, node and machines); each adapter reads its own keys."""
 
     def __repr__(self) -> str:  # the token never appears in a repr, a log or a traceback
         return f"SourceSpec({self.source_id!r}, {self.kind!r}, {self.url!r})"

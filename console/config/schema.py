@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError
 
 from console.config.errors import ConfigError, dotted, error_line
 from console.config.layout import TomlLayout
+from console.config.sparkplug import SparkplugProfile
 from console.theme_names import THEME_NAMES, describe_themes
 
 __all__ = ["MAX_EVENT_KB_LIMIT", "MAX_RESPONSE_MB_LIMIT", "Config", "Profile"]
@@ -116,13 +117,15 @@ class Profile(_Model):
     insecure: StrictBool = False
     read_only: StrictBool = False
     octoprint: dict[str, HttpUrlStr] = Field(default_factory=dict)
+    sparkplug: SparkplugProfile | None = None
+    """A Sparkplug B broker to follow, and its metric mapping (``docs/sparkplug.md``)."""
 
     _name: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _needs_a_source(self) -> Profile:
-        if self.api is None and not self.agents:
-            raise PydanticCustomError("no_source", "a profile needs `api` or `agents` (or both)")
+        if self.api is None and not self.agents and self.sparkplug is None:
+            raise PydanticCustomError("no_source", "a profile needs `api`, `agents` or `sparkplug`")
         if self.ca_file is not None:
             self.ca_file = self.ca_file.expanduser()
         return self

@@ -45,6 +45,10 @@ class SourceAdapter(Protocol):
     ``supported_actions`` is ``None`` when the server takes every contract command, else the ones it can do (an
     OctoPrint printer cannot reroute or be made ready). ``grants_role`` is the role its credentials stand for when the
     server has no ``whoami`` (a printer's API key is the permission), else ``None``.
+
+    An adapter whose targets differ in what they can do may also have ``allows(action, kind, target_id) -> bool``
+    (not part of the protocol: optional); the session then asks it per target, within ``supported_actions`` (a
+    Sparkplug device offers only the commands its DBIRTH declared).
     """
 
     source_id: str
