@@ -28,7 +28,10 @@ from console.sources.registry import SourceRegistry, default_registry
 from console.store.store import Store
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from console.audit_log import AuditLog
+    from console.recording.playback import Playback
     from console.recording.recorder import Recorder
     from console.settings import Settings
 
@@ -94,12 +97,27 @@ class Session:
         from console.recording.format import RecordingUnavailable
         from console.recording.recorder import Recorder
 
-        recorder = Recorder(spec, self.store, self.server_now, app_version=__version__, on_problem=on_problem)
+        recorder = Recorder(
+            spec,
+            self.store,
+            lambda: self.server_clock.now(),  # None until a server has spoken: the recorder dates those later
+            app_version=__version__,
+            on_problem=on_problem,
+        )
         try:
             recorder.start()
         except RecordingUnavailable as error:
             return f"{error}; the console goes on without recording"
         self.recorder = recorder
+        return None
+
+    @property
+    def playback(self) -> Playback | None:
+        """The controls of a replay, when a source replays a recording (``replay FILE``); else ``None``."""
+        for adapter in self.adapters.values():
+            playback: Playback | None = getattr(adapter, "playback", None)
+            if playback is not None:
+                return playback
         return None
 
     def server_now(self) -> datetime:
@@ -237,6 +255,13 @@ class Session:
     async def local_audit(self, limit: int = 200) -> list[dict[str, Any]]:
         """The newest records of the local audit log, newest last, read in a thread (the file may be large)."""
         return await asyncio.to_thread(self.audit_log.recent, limit)
+
+    async def export_markdown(self, stem: str, text: str) -> Path:
+        """Write a Markdown export (a timeline, a handover: ``console.exports``) to a new file named with the server's
+        time, in a thread; returns its path, raises ``OSError``."""
+        from console.exports import write_export
+
+        return await asyncio.to_thread(write_export, stem, text, self.server_now())
 
     def _carrier(self, command: Command, what: str) -> CommandCarrier:
         routed = self.route(command)

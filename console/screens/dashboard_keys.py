@@ -31,6 +31,10 @@ class DashboardKeys(ConsoleScreen):
         Binding("s", "shelve", "Shelve", id="alert.shelve"),
         Binding("S", "unshelve", "Unshelve", show=False, id="alert.unshelve"),
         Binding("t", "toggle_layout", "Tiles/table", id="view.layout"),
+        # Not in the footer: the dashboard's line is full at 160 columns and would lose the screen keys (? lists it).
+        Binding(
+            "T", "timeline", "Timeline", tooltip="Timeline of what is under the cursor", show=False, id="timeline.open"
+        ),
         Binding("tab", "focus_next", "Next panel", show=False, id="view.next_panel"),
         Binding("shift+tab", "focus_previous", "Previous panel", show=False, id="view.previous_panel"),
     ]
@@ -123,6 +127,30 @@ class DashboardKeys(ConsoleScreen):
             machine_id = self.grid.cursor_id
             if machine_id:
                 self.flows.ack_alerts([a.id for a in self.store.alerts_for("machine", machine_id)])
+
+    def action_timeline(self) -> None:
+        """``T``: the timeline of what the focused panel points at: the machine under the grid's cursor, the job
+        under the queue's, the subject of the alert under the alerts' (a machine, job or node); with no machine
+        under the cursor, the node the grid shows."""
+        from console.screens.timeline import open_timeline
+
+        where = self._focused_list()
+        if where == "queue":
+            open_timeline(self, "job", self.queue.cursor_key)
+            return
+        if where == "alerts":
+            focused = self.focused
+            alert = self.store.alerts.get(focused.cursor_key or "") if isinstance(focused, DataGrid) else None
+            if alert is not None and alert.source.kind in ("machine", "job", "node"):
+                open_timeline(self, alert.source.kind, alert.source.id)
+            else:
+                self.notify("This alert is about no machine, job or node", timeout=2)
+            return
+        machine_id = self.grid.cursor_id
+        if machine_id:
+            open_timeline(self, "machine", machine_id)
+        else:
+            open_timeline(self, "node", self.selected_node)
 
     def action_shelve(self) -> None:
         assert self.flows is not None

@@ -2,7 +2,7 @@
 sha256, process, material, size, quantity with done and scrapped counts, priority, due time, ETA and risk, status,
 where it runs, where it ran and was rerouted (from the store's history), and its timeline below, newest first.
 
-``m`` opens the detail of its machine; ``p``, ``x`` and
+``T`` opens the timeline on a screen of its own (filter, export); ``m`` the detail of its machine; ``p``, ``x`` and
 ``r`` pause or resume, cancel and reroute it as on the Jobs screen; ``enter`` on a timeline row opens what it is
 about. The ETA follows the console's rule (``console.rules.job_eta``): never a time already past on the server's
 clock; unknown while its machine or the job is stopped. A job that has left the store (removed after it finished)
@@ -98,6 +98,13 @@ class JobDetailScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="job-detail.back"),
+        Binding(
+            "T",
+            "timeline",
+            "Timeline",
+            tooltip="The job's timeline on a screen of its own: filter, export",
+            id="timeline.open",
+        ),
         Binding("m", "machine", "Its machine", id="job-detail.machine"),
         Binding("p", "pause", "Pause/Resume", id="job.pause"),
         Binding("x", "cancel_job", "Cancel", id="job.cancel"),
@@ -162,6 +169,11 @@ class JobDetailScreen(ConsoleScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_timeline(self) -> None:
+        from console.screens.timeline import open_timeline
+
+        open_timeline(self, "job", self.job_id)
 
     def action_machine(self) -> None:
         job = self.store.jobs.get(self.job_id)

@@ -39,6 +39,7 @@ class JobsScreen(ListScreen):
         Binding("p", "pause", "Pause/Resume", id="job.pause"),
         Binding("x", "cancel_job", "Cancel", id="job.cancel"),
         Binding("r", "reroute", "Reroute", id="job.reroute"),
+        Binding("T", "timeline", "Timeline", tooltip="Timeline: what happened to the job", id="timeline.open"),
     ]
 
     _order: list[tuple[Any, str]]
@@ -175,6 +176,11 @@ class JobsScreen(ListScreen):
 
     def action_reroute(self) -> None:
         ActionFlows(self.console).reroute_job(self.grid.cursor_key)
+
+    def action_timeline(self) -> None:
+        from console.screens.timeline import open_timeline
+
+        open_timeline(self, "job", self.grid.cursor_key)
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter opens the job's detail (its machine is one key further: ``m`` there)."""

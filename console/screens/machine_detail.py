@@ -1,5 +1,6 @@
 """Machine detail (enter on a machine): state and reason, telemetry with sparklines, current job, queue, alerts, SPC
-series and the recent events that touched it. ``escape`` goes back; ``b`` opens the runbook of its fault or alert.
+series and the recent events that touched it. ``escape`` goes back; ``b`` opens the runbook of its fault or alert;
+``T`` its whole timeline (``console.screens.timeline``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class MachineDetailScreen(ConsoleScreen):
             tooltip="Runbook: what the machine's fault or alert means and what to do",
             id="runbook.open",
         ),
+        Binding("T", "timeline", "Timeline", tooltip="Timeline: what happened to the machine", id="timeline.open"),
         Binding("tab", "focus_next", "Next", show=False, id="detail.next"),
     ]
 
@@ -246,6 +248,11 @@ class MachineDetailScreen(ConsoleScreen):
 
     def action_ack(self) -> None:
         ActionFlows(self.console).ack_alerts([a.id for a in self.store.alerts_for("machine", self.machine_id)])
+
+    def action_timeline(self) -> None:
+        from console.screens.timeline import open_timeline
+
+        open_timeline(self, "machine", self.machine_id)
 
     def action_runbook(self) -> None:
         """``b``: a runbook for what is wrong here: the alert under the cursor of the alert list if it has focus,

@@ -56,6 +56,13 @@ class NodeDetailScreen(ConsoleScreen):
         Binding("escape", "back", "Back", id="node-detail.back"),
         Binding("g", "show_machines", "Its machines", id="node-detail.machines"),
         Binding("n", "node", "Drain/Resume node", id="node.pause"),
+        Binding(
+            "T",
+            "timeline",
+            "Timeline",
+            tooltip="Timeline: what happened to the node and its machines",
+            id="timeline.open",
+        ),
         Binding("tab", "focus_next", "Next", show=False, id="node-detail.next"),
     ]
 
@@ -177,6 +184,11 @@ class NodeDetailScreen(ConsoleScreen):
 
     def action_node(self) -> None:
         ActionFlows(self.console).drain_or_resume_node(self.node_id)
+
+    def action_timeline(self) -> None:
+        from console.screens.timeline import open_timeline
+
+        open_timeline(self, "node", self.node_id)
 
     def action_show_machines(self) -> None:
         from console.screens.alerts import jump_to_source

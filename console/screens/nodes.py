@@ -23,6 +23,13 @@ class NodesScreen(ListScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "node", "Drain/Resume node", id="node.pause"),
+        Binding(
+            "T",
+            "timeline",
+            "Timeline",
+            tooltip="Timeline: what happened to the node and its machines",
+            id="timeline.open",
+        ),
     ]
 
     def build_rows(self) -> list[RowData]:
@@ -67,6 +74,11 @@ class NodesScreen(ListScreen):
 
     def action_node(self) -> None:
         ActionFlows(self.console).drain_or_resume_node(self.grid.cursor_key)
+
+    def action_timeline(self) -> None:
+        from console.screens.timeline import open_timeline
+
+        open_timeline(self, "node", self.grid.cursor_key)
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter opens the node: its sources, their ages and disagreements, its alerts."""

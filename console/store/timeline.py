@@ -195,7 +195,7 @@ class Timeline:
             if new.state_reason:
                 said += f": {new.state_reason}"
             who = new.paused_by if new.state == "paused" else None
-            summary = said if who is None else f"{said} (by {who})"
+            summary = said if who is None or who in said else f"{said} (by {who})"  # the reason may name them
             self.add(TimelineEntry(subject, new.state_since, STATE, summary, value=new.state, who=who))
         if old.draining != new.draining:
             at = max(now(), new.last_seen)

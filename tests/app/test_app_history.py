@@ -3,6 +3,7 @@ detail with its facts and where it ran; a reroute made on the server shows in th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from console.screens.job_detail import JobDetailScreen
@@ -65,3 +66,67 @@ async def test_a_reroute_shows_where_the_job_ran(make_app) -> None:
         assert f"Ran on: {old} until " in text and f"→ {target} (node " in text
         assert f"rerouted {old}" in text and f"→ {target} (node " in text and "scrapped 1 (scrap" in text
         assert "job.reroute: applied, reason: spindle noise" in text and "bob" in text
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*["space" if c == " " else c for c in text])
+
+
+async def test_pause_a_machine_with_a_reason_then_its_timeline_shows_who_and_why_and_exports(
+    make_app, monkeypatch, tmp_path
+) -> None:
+    """``p`` with a reason on the dashboard, then ``T``: the command with who, the reason and the outcome, the state
+    change with who paused it; ``/`` narrows the list; ``e`` writes the Markdown file the toast names, 0600 in a
+    0700 folder under the user data dir, the reason in it; ``enter`` on the job's row opens the job."""
+    from console.screens.modals import ConfirmAction
+    from console.screens.timeline import TimelineScreen
+    from widgets.machine_grid import MachineGrid
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_ready(pilot)
+        machine = next(m for m in sorted(app.store.machines.values(), key=lambda m: m.id) if m.state == "running")
+        grid = app.screen.query_one("#grid", MachineGrid)
+        grid.focus()
+        assert grid.move_cursor_to(machine.id)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmAction), what="the pause dialog")
+        await type_text(pilot, "nozzle check")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.store.machines[machine.id].state == "paused", what="the pause")
+        await wait_for(pilot, lambda: bool(app.store.audit), what="the server's audit entry")
+        await settle(pilot)
+        await pilot.press("T")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="the timeline")
+        await settle(pilot)
+        screen = app.screen
+        assert (screen.kind, screen.subject_id) == ("machine", machine.id)
+        text = visible_text(app)
+        assert "machine.pause: applied, reason: nozzle check" in text
+        assert "running → paused: paused by demo: nozzle check" in text and f"job {machine.job_id} paused" in text
+        command = next(e for e in screen.entries if e.kind == "command")
+        assert command.who == "demo" and command.ref == ("machine", machine.id)
+        await pilot.press("slash")
+        await type_text(pilot, "pause applied")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [e.kind for e in screen.entries] == ["command"]
+        app.clear_notifications()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: any("exported to" in str(n.message) for n in app._notifications), what="toast")
+        message = next(str(n.message) for n in app._notifications if "exported to" in str(n.message))
+        path = Path(message.split("exported to ", 1)[1].strip())
+        folder = tmp_path / "data" / "factory-console" / "exports"
+        assert path.parent == folder and path.name.startswith(f"timeline-machine-{machine.id}-2026")
+        assert path.stat().st_mode & 0o777 == 0o600 and folder.stat().st_mode & 0o777 == 0o700
+        markdown = path.read_text(encoding="utf-8")
+        assert markdown.startswith(f"# Timeline: Machine {machine.name} ({machine.id})")
+        assert "machine.pause: applied, reason: nozzle check" in markdown and "filter `pause applied`" in markdown
+        await pilot.press("escape")  # clears the filter
+        await settle(pilot)
+        job_key = next(e.key for e in screen.entries if e.ref == ("job", machine.job_id))
+        screen.grid.move_cursor_to(job_key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), what="the job's detail")
+        assert app.screen.job_id == machine.job_id

@@ -81,3 +81,39 @@ def test_job_detail(snap_compare, make_app, size: tuple[int, int]) -> None:
         quiet,
     )
     assert snap_compare(make_app(), terminal_size=size, run_before=scene(*steps))
+
+
+async def cursor_on_new_machine(pilot: Any) -> None:
+    """The dashboard grid's cursor on the machine the story job was rerouted to."""
+    from widgets.machine_grid import MachineGrid
+
+    app = pilot.app
+    grid = app.screen.query_one("#grid", MachineGrid)
+    grid.focus()
+    assert grid.move_cursor_to(app.store.jobs[app.story_job].machine_id)
+    await pilot.pause()
+
+
+def new_machine_paused(app: Any) -> bool:
+    return app.store.machines[app.store.jobs[app.story_job].machine_id].state == "paused"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_machine_timeline(snap_compare, make_app, size: tuple[int, int]) -> None:
+    """``T`` on the dashboard: the timeline of the machine the story job was rerouted to, paused from this console a
+    minute later with a reason: the command (who, reason, outcome), the state change, its jobs paused, the job that
+    came to it."""
+    from console.screens.modals import ConfirmAction
+    from console.screens.timeline import TimelineScreen
+
+    steps = (
+        rerouted_by_bob,
+        cursor_on_new_machine,
+        opens("p", ConfirmAction),
+        type_into("coolant top-up, 10 min"),
+        key("enter", new_machine_paused, "the pause"),
+        local_audit_pinned,
+        opens("T", TimelineScreen),
+        quiet,
+    )
+    assert snap_compare(make_app(), terminal_size=size, run_before=scene(*steps))
