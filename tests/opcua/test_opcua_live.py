@@ -98,6 +98,7 @@ async def test_alarm_raised_acked_from_the_console_and_cleared(
     assert (raised.priority, raised.state, raised.source.kind) == ("critical", "active_unacked", "machine")
     assert raised.source.id == "UA-plant-Press-1"
     assert raised.message == "Hydraulic oil over temperature" and raised.acked_by is None
+    assert source.allows("alert.ack", "alert", raised.id) and not source.allows("machine.pause", "machine", "x")
     result = await source.carrier.command(f"/v1/alerts/{raised.id}/ack", {"note": "valve checked"}, "key-1")
     assert result.status == "applied"
     assert plant.condition is not None and plant.condition.acked and plant.condition.acks == ["valve checked"]
@@ -108,6 +109,7 @@ async def test_alarm_raised_acked_from_the_console_and_cleared(
     await plant.clear_alarm()
     await until(lambda: raised.id not in store.alerts, what="resolved")
     assert store.replica(SID) is not None and not store.replica(SID).alerts
+    assert not source.allows("alert.ack", "alert", raised.id)
 
 
 async def test_severity_maps_to_priority_and_a_cleared_alarm_waits_for_its_ack(

@@ -90,7 +90,7 @@ def slug(text: str, limit: int = 48) -> str:
 
 def snake(text: str, limit: int = 40) -> str:
     """``SpindleSpeed`` or ``Oil temperature`` as ``spindle_speed``, ``oil_temperature``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", text)
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")[:limit] or "value"
 
 

@@ -142,6 +142,18 @@ class OpcUaSource:
     async def audit(self, cursor: str | None = None, limit: int = 100) -> Page[AuditEntry]:
         raise not_found("an OPC UA server keeps no audit trail of the contract's kind")
 
+    def allows(self, action: str, kind: str, target_id: str) -> bool:
+        """Per target, within :data:`~.commands.SUPPORTED_ACTIONS` (the session asks): Acknowledge is offered for an
+        open alert whose condition is acknowledgeable (and for a machine's alerts: the flow picks the unacknowledged
+        ones, which only an acknowledgeable condition can be), and nothing else is."""
+        if action != "alert.ack":
+            return False
+        if kind != "alert":
+            return True
+        conditions = self.translator.conditions
+        condition_id = conditions.condition_of(target_id)
+        return condition_id is not None and conditions.acknowledgeable(condition_id)
+
     @property
     def connection(self) -> Connection | None:
         """The current session, if connected."""

@@ -86,7 +86,12 @@ class Translator:
 
     @property
     def machines(self) -> list[Machine]:
-        return [m.sent for m in self._machines.values() if m.sent is not None]
+        """The machines as last sent, with their telemetry as it is now (what a snapshot carries)."""
+        return [
+            m.sent.model_copy(update={"telemetry": dict(m.values)})
+            for m in self._machines.values()
+            if m.sent is not None
+        ]
 
     @property
     def alerts(self) -> list[Alert]:
