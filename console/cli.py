@@ -62,6 +62,13 @@ def build_run_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--octoprint", metavar="NAME=URL", action="append", default=[], help="an OctoPrint printer (repeatable)"
     )
+    target.add_argument(
+        "--opcua",
+        metavar="[NAME=]URL",
+        action="append",
+        default=[],
+        help="an OPC UA server, e.g. press=opc.tcp://10.0.5.10:4840 (repeatable; security and user: the profile)",
+    )
     target.add_argument("--profile", metavar="NAME", help="a profile from the configuration file")
     auth = parser.add_argument_group("security")
     auth.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token")

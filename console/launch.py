@@ -118,6 +118,8 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     api: str | None = args.api
     agents: list[str] = list(args.agent)
     octoprint: list[str] = list(args.octoprint)
+    opcua: list[str] = list(getattr(args, "opcua", None) or [])
+    opcua_servers: dict[str, dict[str, Any]] = {}
     token: str | None = None
     ca_file: str | None = args.ca_file
     insecure: bool = args.insecure
@@ -132,6 +134,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         api = api or (str(profile.api) if profile.api else None)
         agents = agents or [str(a) for a in profile.agents]
         octoprint = octoprint or [f"{name}={url}" for name, url in profile.octoprint.items()]
+        opcua_servers = {name: server.settings() for name, server in profile.opcua.items()}
         ca_file = ca_file or (str(profile.ca_file) if profile.ca_file else None)
         insecure = insecure or profile.insecure
         settings.read_only = settings.read_only or profile.read_only
@@ -160,6 +163,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         per_printer = {name: environ.get(f"OCTOPRINT_API_KEY_{name.upper().replace('-', '_')}", "")}
         key = resolve_api_key(name, per_printer, environ)
         settings.sources.append(SourceSpec(f"octoprint:{name}", "octoprint", url.rstrip("/"), token=key, name=name))
+    settings.sources.extend(opcua_sources(opcua, opcua_servers, environ))
     settings.sources.extend(sparkplug_sources(args, sparkplug_table, environ, verify))
     if not settings.sources and not args.demo:
         raise LaunchError("nothing to connect to: use --demo, --api URL, --agent URL or --profile NAME")
@@ -192,6 +196,23 @@ def sparkplug_sources(
         return []
     spec = SourceSpec("sparkplug", "sparkplug", setup.url, token=setup.password, verify=verify, options=setup.options)
     return [spec]
+
+
+def opcua_sources(items: list[str], servers: dict[str, dict[str, Any]], environ: dict[str, str]) -> list[SourceSpec]:
+    """``--opcua [NAME=]URL`` (else the profile's ``opcua`` tables) as sources; a password only from the variable
+    the profile names (``password_env``), never from the command line (``docs/opcua.md``)."""
+    if not items and not servers:
+        return []
+    from console.sources.opcua.spec import resolve_servers
+
+    try:
+        resolved = resolve_servers(items, servers, environ)
+    except ValueError as error:
+        raise LaunchError(f"--opcua: {error}") from None
+    return [
+        SourceSpec(f"opcua:{s.name}", "opcua", s.url, token=s.password, name=s.name, options=s.options.as_mapping())
+        for s in resolved
+    ]
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:

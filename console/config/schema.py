@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError
 
 from console.config.errors import ConfigError, dotted, error_line
 from console.config.layout import TomlLayout
+from console.config.opcua import OpcUaEntry
 from console.config.sparkplug import SparkplugProfile
 from console.theme_names import THEME_NAMES, describe_themes
 
@@ -117,6 +118,8 @@ class Profile(_Model):
     insecure: StrictBool = False
     read_only: StrictBool = False
     octoprint: dict[str, HttpUrlStr] = Field(default_factory=dict)
+    opcua: dict[str, OpcUaEntry] = Field(default_factory=dict)
+    """OPC UA servers by name: a URL, or a table with security, user and node (``docs/opcua.md``)."""
     sparkplug: SparkplugProfile | None = None
     """A Sparkplug B broker to follow, and its metric mapping (``docs/sparkplug.md``)."""
 
@@ -124,8 +127,8 @@ class Profile(_Model):
 
     @model_validator(mode="after")
     def _needs_a_source(self) -> Profile:
-        if self.api is None and not self.agents and self.sparkplug is None:
-            raise PydanticCustomError("no_source", "a profile needs `api`, `agents` or `sparkplug`")
+        if self.api is None and not self.agents and not self.opcua and self.sparkplug is None:
+            raise PydanticCustomError("no_source", "a profile needs `api`, `agents`, `opcua` or `sparkplug`")
         if self.ca_file is not None:
             self.ca_file = self.ca_file.expanduser()
         return self

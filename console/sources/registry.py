@@ -90,10 +90,17 @@ def _sparkplug_factory(spec: object, context: AdapterContext) -> SourceAdapter:
     return SparkplugSource.from_spec(spec, context)  # type: ignore[arg-type]
 
 
+def _opcua_factory(spec: object, context: AdapterContext) -> SourceAdapter:
+    from console.sources.opcua.source import OpcUaSource
+
+    return OpcUaSource.from_spec(spec, context)  # type: ignore[arg-type]
+
+
 def default_registry(*, plugins: bool = True) -> SourceRegistry:
     """The built-in kinds, and (with ``plugins``) those installed packages add."""
     registry = SourceRegistry({"cluster": _cluster_factory, "agent": _cluster_factory, "octoprint": _octoprint_factory})
     registry.register("sparkplug", _sparkplug_factory)  # an MQTT broker's Sparkplug B edge nodes (docs/sparkplug.md)
+    registry.register("opcua", _opcua_factory)
     if plugins:
         registry.load_entry_points()
     return registry

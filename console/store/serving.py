@@ -13,7 +13,15 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from console.store.replicas import Disagreement, NodeSource, Replica, differing_fields, node_of, select
+from console.store.replicas import (
+    INDEPENDENT_KINDS,
+    Disagreement,
+    NodeSource,
+    Replica,
+    differing_fields,
+    node_of,
+    select,
+)
 
 if TYPE_CHECKING:
     from console.store.store import Store
@@ -98,7 +106,7 @@ def command_source(store: Store, kind: str, target_id: str) -> str | None:
         return None
     replica = store._replicas.get(owner)
     obj = getattr(store, table)[target_id]
-    node_id = None if replica is None or replica.kind == "octoprint" else node_of(replica, table, obj)
+    node_id = None if replica is None or replica.kind in INDEPENDENT_KINDS else node_of(replica, table, obj)
     selection = None if node_id is None else select(node_id, store._replica_list)
     if selection is not None:
         if not selection.live:
