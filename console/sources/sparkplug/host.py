@@ -318,8 +318,9 @@ class Host:
         for metric in payload.metrics:
             entry = by_alias.get(metric.alias) if metric.HasField("alias") else by_name.get(text_of(metric.name))
             if entry is None:
-                self._bad(kind, "a metric its birth did not declare", topic_name)
-                self._rebirth(node)
+                if kind != "DBIRTH":  # a birth's unusable metric was counted when it was declared
+                    self._bad(kind, "a metric its birth did not declare", topic_name)
+                    self._rebirth(node)
                 continue
             if metric.is_historical:
                 continue  # back-filled history: not the current value
