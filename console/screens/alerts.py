@@ -177,6 +177,14 @@ class AlertsScreen(ListScreen):
             return
         ActionFlows(self.console).ack_alerts(ids)
 
+    def current_target(self) -> tuple[str, str | None]:
+        """The alert under the cursor: its source decides which actions are offered (an OPC UA server's alerts can be
+        acknowledged, not shelved; the keys it cannot carry are not shown, rather than refused after the fact)."""
+        return ("alert", self._cursor_alert_id())
+
+    def on_data_grid_highlighted(self, event: DataGrid.Highlighted) -> None:
+        self.target_changed()
+
     def _cursor_alert_id(self) -> str | None:
         """The alert under the cursor of the focused list (active or shelved)."""
         focused = self.focused
