@@ -20,7 +20,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from console.app_recording import RecordingKeys
+from console.app_recording import REPLAY_ACTIONS, REPLAY_BINDINGS, RecordingKeys
 from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
 from console.outcome_report import outcome_toast
 from console.palette import EntityProvider
@@ -95,6 +95,7 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         Binding("q", "quit_console", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit_console", "Quit", show=False, priority=True, id="app.quit_now"),
         Binding("D", "toggle_cluster_api", "Cluster API down/up (demo)", id="demo.cluster_api"),
+        *REPLAY_BINDINGS,  # only while replaying a recording (console.app_recording)
     ]
 
     frozen: reactive[bool] = reactive(False)
@@ -293,6 +294,8 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
     # --- global actions -----------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS:
+            return self.session.playback is not None
         if action == "toggle_cluster_api":
             # Only in the demo with node agents: there is something to fail over to.
             return bool(self.demo is not None and getattr(self.demo, "agent_urls", None))

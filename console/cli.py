@@ -16,13 +16,14 @@ from collections.abc import Mapping, Sequence
 
 from console import __version__
 
-SUBCOMMANDS = ("run", "demo-server", "status", "config")
+SUBCOMMANDS = ("run", "demo-server", "status", "replay", "config")
 
 EPILOG = """\
 subcommands:
   run (default)   start the console: factory-console --demo | --api URL | --profile NAME
   demo-server     serve the simulated cluster over HTTP (see: factory-console demo-server --help)
   status          read the cluster once and print a summary; exit 2 on a critical alert (see: status --help)
+  replay FILE     replay a recording (--record FILE, or the ring: replay --last HOURS; see: replay --help)
   config path     print where the configuration file lives
 
 examples:
@@ -30,6 +31,7 @@ examples:
   factory-console --api https://cluster.example:8443 --token-env FACTORY_TOKEN
   factory-console demo-server --port 8700 --nodes 200 --machines-per-node 100 --telemetry-hz 0.25
   factory-console status --api http://127.0.0.1:8700 --json
+  factory-console replay --last 2
 """
 
 
@@ -226,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo_server_main(rest)
         if command == "config":
             return config_main(rest)
+        if command == "replay":
+            from console.replay_launch import replay_main
+
+            return replay_main(rest)
         if command == "status":
             from console.status_command import status_main  # no Textual, no server stack: a monitor starts fast
 

@@ -15,8 +15,9 @@ that runs a different action answers the same key. A context is one screen class
 
 * its own bindings and those it inherits (``DashboardScreen`` has ``ConsoleScreen``'s ``/``, ``o``, ``space`` ...);
 * the app-level bindings (``1``-``7``, ``?``, ``f``, ``q``, ``ctrl+q``, ``ctrl+c``, the palette's ``ctrl+p``) on
-  every main screen; on a modal screen only the app's priority bindings (``ctrl+q``, ``ctrl+p``), because Textual
-  stops the search for a key at a modal screen;
+  every main screen; the replay's keys (``console.app_recording``) only in a "(replay)" context of each main
+  screen, which has no command key (a replay is read-only); on a modal screen only the app's priority bindings
+  (``ctrl+q``, ``ctrl+p``), because Textual stops the search for a key at a modal screen;
 * on the main screens (``ConsoleScreen`` and its subclasses), the bindings of the project's focusable widgets (the
   lists' and the grid's ``j``/``k``/``enter``/``space`` ...), since the focused widget sees a key first. Text inputs
   are left out: typing into the filter is not shadowing.
@@ -278,6 +279,13 @@ def _bounds(cls: Any, *, app_level: bool = False) -> list[Bound]:
     return out
 
 
+def _commands(bound: Bound) -> bool:
+    """A binding that sends a command (its id is one: ``machine.pause``, ``alert.ack`` ...): absent when read-only."""
+    from console.command_service import PATHS
+
+    return bool(bound.id) and str(bound.id).split(".")[0] in {action.split(".")[0] for action in PATHS}
+
+
 def binding_table() -> BindingTable:
     """The bindings of the app, its screens and widgets, read from the classes (imports Textual and the app)."""
     from textual.dom import DOMNode
@@ -285,6 +293,7 @@ def binding_table() -> BindingTable:
     from textual.widgets import Input
 
     from console.app import FactoryConsoleApp
+    from console.app_recording import REPLAY_ACTIONS
     from console.screens.base import ConsoleScreen
 
     app_bounds = _bounds(FactoryConsoleApp, app_level=True)
@@ -302,6 +311,8 @@ def binding_table() -> BindingTable:
 
     ids = {b.id for b in app_bounds if b.id}
     ids |= {b.id for c in widgets for b in _bounds(c) if b.id}
+    # The replay's keys exist only in a replay, which is read-only: there, and only there, no command key is.
+    live_app = [b for b in app_bounds if b.action.split("(")[0] not in REPLAY_ACTIONS]
     contexts: list[Context] = []
     for screen in sorted({*screens, *FactoryConsoleApp.MODES.values()}, key=lambda c: c.__name__):
         own = _bounds(screen)
@@ -309,8 +320,10 @@ def binding_table() -> BindingTable:
         if issubclass(screen, ModalScreen):
             active = [*own, *app_priority]
         elif issubclass(screen, ConsoleScreen):
-            active = [*own, *app_bounds, *widget_bounds]
+            active = [*own, *live_app, *widget_bounds]
+            replay = [b for b in own if not _commands(b)]
+            contexts.append(Context(f"{screen.__name__} (replay)", (*replay, *app_bounds, *widget_bounds)))
         else:
-            active = [*own, *app_bounds]
+            active = [*own, *live_app]
         contexts.append(Context(screen.__name__, tuple(active)))
     return BindingTable(frozenset(ids), tuple(contexts), _canonical_key)

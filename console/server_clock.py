@@ -24,14 +24,24 @@ class ServerClock:
         self._base_mono = 0.0
         self._extrapolate = extrapolate
         self._monotonic = monotonic
+        self._driver: Callable[[], datetime] | None = None
+
+    def drive(self, driver: Callable[[], datetime] | None) -> None:
+        """Let ``driver`` tell the time (a replay's clock: the recorded time, at the replay's speed); while it does,
+        :meth:`reset` and :meth:`observe` change nothing. ``None`` gives the clock back to the server's times."""
+        self._driver = driver
 
     def reset(self, server_time: datetime) -> None:
         """Believe ``server_time`` (from a snapshot's cluster): it replaces the estimate, forwards or back."""
+        if self._driver is not None:
+            return
         self._base = server_time
         self._base_mono = self._monotonic()
 
     def observe(self, at: datetime) -> None:
         """A time seen in an event: move forward to it if it is plausible."""
+        if self._driver is not None:
+            return
         current = self.now()
         if current is None:
             self.reset(at)
@@ -42,6 +52,8 @@ class ServerClock:
 
     def now(self) -> datetime | None:
         """The estimated server time, or ``None`` before anything was seen."""
+        if self._driver is not None:
+            return self._driver()
         if self._base is None:
             return None
         if not self._extrapolate:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from console.audit_log import AuditLog
+    from console.recording.playback import Playback
     from console.recording.recorder import Recorder
     from console.settings import Settings
 
@@ -96,12 +97,27 @@ class Session:
         from console.recording.format import RecordingUnavailable
         from console.recording.recorder import Recorder
 
-        recorder = Recorder(spec, self.store, self.server_now, app_version=__version__, on_problem=on_problem)
+        recorder = Recorder(
+            spec,
+            self.store,
+            lambda: self.server_clock.now(),  # None until a server has spoken: the recorder dates those later
+            app_version=__version__,
+            on_problem=on_problem,
+        )
         try:
             recorder.start()
         except RecordingUnavailable as error:
             return f"{error}; the console goes on without recording"
         self.recorder = recorder
+        return None
+
+    @property
+    def playback(self) -> Playback | None:
+        """The controls of a replay, when a source replays a recording (``replay FILE``); else ``None``."""
+        for adapter in self.adapters.values():
+            playback: Playback | None = getattr(adapter, "playback", None)
+            if playback is not None:
+                return playback
         return None
 
     def server_now(self) -> datetime:

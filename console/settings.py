@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from console.recording.ring import RecordingSpec
 
-SourceKind = Literal["cluster", "agent", "octoprint", "opcua", "sparkplug"]
+SourceKind = Literal["cluster", "agent", "octoprint", "opcua", "sparkplug", "replay"]
 
 MIB = 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 512 * MIB
@@ -66,6 +66,8 @@ class Settings:
     recording: RecordingSpec | None = None
     """Record what the console receives (``console.recording``): to a chosen file (``--record FILE``) or the ring in
     the user data dir (config ``record_retention_h``); ``None``: nothing is recorded (tests, a replay)."""
+    replay_last_h: float | None = None
+    """A replay (a source of kind ``replay``) starts this many hours before the recording's end (``--last``)."""
     config_file: str | None = None
     """Where the theme choice is saved (``None``: the default location)."""
     no_color: bool = False

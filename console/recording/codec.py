@@ -22,6 +22,7 @@ or damaged file) raises :class:`~console.recording.format.RecordingError` with o
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Sequence
 from datetime import datetime
@@ -150,7 +151,7 @@ class SegmentEncoder:
         tel: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
         events = 0
         for record in records:
-            kind, t = record.kind, round(record.t, 3)
+            kind, t = record.kind, math.floor(record.t * 1000) / 1000  # to the ms, never later than it was
             if kind == EVENTS:
                 events += self._events(record, t, idx, obj, tel)
             elif kind == SNAPSHOT:

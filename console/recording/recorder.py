@@ -16,6 +16,7 @@ telemetry values, the one table changed in place), at the start, every ``checkpo
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -40,13 +41,14 @@ log = logging.getLogger(__name__)
 
 class Recorder:
     """Records what ``store`` receives, per ``spec``; see the module docstring. ``clock`` is the server's time (the
-    session's estimate); ``monotonic`` and ``wall`` are injectable for tests and benchmarks."""
+    session's estimate; ``None`` before any server has spoken); ``monotonic`` and ``wall`` are injectable for tests
+    and benchmarks."""
 
     def __init__(
         self,
         spec: RecordingSpec,
         store: Store,
-        clock: Callable[[], datetime],
+        clock: Callable[[], datetime | None],
         *,
         app_version: str = "",
         on_problem: Callable[[str], None] | None = None,
@@ -119,7 +121,9 @@ class Recorder:
     # --- the taps (the store's thread) ----------------------------------------------------------------------------
 
     def _now(self) -> float:
-        return to_epoch(self._clock())
+        """The server's time now, or ``nan`` before the console knows it (the writer dates it then)."""
+        now = self._clock()
+        return math.nan if now is None else to_epoch(now)
 
     def _room(self, size: int) -> bool:
         """Whether ``size`` more fit the queue (a drop is counted and makes the next record a checkpoint's)."""
@@ -140,7 +144,8 @@ class Recorder:
     def snapshot(self, source_id: str, snapshot: Snapshot) -> None:
         size = 1 + len(snapshot.machines) + len(snapshot.jobs)
         if self._room(size):
-            self._queue.append(Record(SNAPSHOT, source_id, self._now(), snapshot.seq, snapshot))
+            t = to_epoch(snapshot.cluster.server_time)  # the server's own time: the clock follows it only later
+            self._queue.append(Record(SNAPSHOT, source_id, t, snapshot.seq, snapshot))
 
     def events(self, source_id: str, items: list[Any], start: int, end: int) -> None:
         size = end - start

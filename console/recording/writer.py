@@ -7,12 +7,15 @@ than the retention. Any failure (no space left, the file made read-only or delet
 good: the problem is reported once, through ``on_failure``, and the console goes on.
 
 Server times are kept from going back within a recording (a snapshot's clock may be a little behind the estimate it
-replaces), so batches and checkpoints are ordered by time as they are by id.
+replaces), so batches and checkpoints are ordered by time as they are by id. What was taken before the console knew
+the server's time (its first connection states, the first checkpoint) is dated with the first server time that
+follows, never with this machine's clock, which may be days away from a server's (a simulator, a wrong NTP).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -82,6 +85,8 @@ class Writer:
         self._next_batch = 1
         self._last_t = float("-inf")
         self._last_prune = 0.0
+        self._waiting: list[Record | Capture] = []
+        """Items taken before any server time was known (see :meth:`_stamp`)."""
         self._machine_states: dict[str, str] = {}
         self._node_states: dict[str, str] = {}
 
@@ -125,7 +130,7 @@ class Writer:
                 self._drain()
                 self._maybe_prune()
                 self.rounds += 1
-            self._drain()
+            self._drain(final=True)
         except Exception as error:  # no space, no permission, the file gone: stop recording, keep the console
             self._fail(error)
         finally:
@@ -135,6 +140,7 @@ class Writer:
     def _fail(self, error: BaseException) -> None:
         self.failed = f"recording stopped: {self.connection.path}: {describe_error(error)}"
         log.warning("%s; the console goes on without recording", self.failed)
+        self._waiting = []
         while self.queue:  # what will never be written no longer counts as waiting
             item = self.queue.popleft()
             self.dequeued += item.objects if isinstance(item, Capture) else _size(item)
@@ -145,34 +151,57 @@ class Writer:
             except Exception:
                 log.exception("recording failure callback failed")
 
-    def _drain(self) -> None:
+    def _drain(self, final: bool = False) -> None:
         queue = self.queue
-        records: list[Record] = []
-        count = 0
+        items = self._waiting
         while queue:
             item = queue.popleft()
+            self.dequeued += item.objects if isinstance(item, Capture) else _size(item)
+            items.append(item)
+        if not self._stamp(items, final):
+            return  # no server time known yet: they wait for one
+        self._waiting = []
+        records: list[Record] = []
+        count = 0
+        for item in items:
             if isinstance(item, Capture):
                 self._write(records, item)
                 records, count = [], 0
-                self.dequeued += item.objects
                 continue
             records.append(item)
-            size = _size(item)
-            self.dequeued += size
-            count += size
+            count += _size(item)
             if count >= MAX_BATCH_EVENTS:
                 self._write(records, None)
                 records, count = [], 0
         if records:
             self._write(records, None)
 
+    def _stamp(self, items: list[Record | Capture], final: bool) -> bool:
+        """Give every item a server time that never goes back. An item taken before the console knew the server's
+        time (``nan``: the first states, the first checkpoint) gets the next known one (else the last, else, at the
+        very end, this machine's clock); ``False`` while none is known yet."""
+        known = [item.t for item in items if not math.isnan(item.t)]
+        if not known and math.isinf(self._last_t):
+            if not final or not items:
+                return False
+            known = [self.wall()]
+        later = known[0] if known else self._last_t
+        for item in reversed(items):  # a nan takes the next known time after it
+            if math.isnan(item.t):
+                item.t = later
+            else:
+                later = item.t
+        last = self._last_t
+        for item in items:
+            item.t = last = max(item.t, last)
+        return True
+
     def _write(self, records: list[Record], capture: Capture | None) -> None:
         wall = self.wall()
         batches: list[tuple[int, int, float, float, float, int, int, bytes]] = []
         marks: list[tuple[float, int, str, str]] = []
         if records:
-            for record in records:
-                record.t = self._last_t = max(record.t, self._last_t)
+            self._last_t = max(self._last_t, records[-1].t)
             batch_id = self._next_batch
             blob, events = self._encoder.encode(records)
             batches.append((batch_id, self._segment, records[0].t, records[-1].t, wall, len(records), events, blob))
@@ -183,7 +212,7 @@ class Writer:
         checkpoint = None
         raw = b""
         if capture is not None:
-            capture.t = self._last_t = max(capture.t, self._last_t)
+            self._last_t = max(self._last_t, capture.t)
             raw = encode_checkpoint(capture.t, [_with_telemetry(s) for s in capture.sources], capture.audit)
             blob = compress_checkpoint(raw)
             checkpoint = (capture.t, wall, self._next_batch, capture.after_gap, len(raw), blob)

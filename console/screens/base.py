@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label
 
 from console.formatting import duration
-from console.screens.header import SourceView, StatusHeader
+from console.screens.header import SourceView, StatusHeader, replay_badge
 from console.store.query import Kind, Query, parse, placeholder
 from widgets.charset import pick
 from widgets.footer import ConsoleFooter
@@ -222,10 +222,11 @@ class ConsoleScreen(Screen[Any]):
                 )
             )
             views.append(SourceView(source_id=self._nodes_served(now), state="summary"))
-        badges: list[str] = []
+        playback = app.session.playback  # a replay is read-only by nature: REPLAY says so
+        badges: list[str] = [] if playback is None else [replay_badge(playback)]
         if app.frozen:
             badges.append("FROZEN")
-        if app.read_only:
+        if app.read_only and playback is None:
             badges.append("READ-ONLY")
         if app.settings.insecure:
             badges.append("INSECURE")

@@ -1,4 +1,5 @@
-"""The header bar: cluster name, each source's connection state, events per second, operator and role, server time.
+"""The header bar: cluster name, each source's connection state, events per second, operator and role, server time,
+and badges (FROZEN, READ-ONLY, DEMO, and while a recording is replayed, REPLAY with the replayed time).
 
 It is told what to show (``show``); it repaints only when the text it would show has changed, so a quiet cluster
 costs nothing.
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 from textual.widgets import Static
 
-from console.formatting import clock, duration
-from widgets.charset import ascii_only, ellipsis
+from console.formatting import clock, clock_s, duration
+from widgets.charset import ascii_only, ellipsis, pick
 from widgets.safe_text import clean
+
+if TYPE_CHECKING:
+    from console.recording.playback import Playback
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,13 @@ class SourceView:
     reason: str | None = None
     retry_in_s: float | None = None
     silent_for_s: float | None = None
+
+
+def replay_badge(playback: Playback) -> str:
+    """The header's badge while a recording is replayed: ``REPLAY 14:05:09 ▶ 5x`` (the replayed time, UTC)."""
+    if playback.playing:
+        return f"REPLAY {clock_s(playback.position)} {pick('▶', '>')} {playback.speed}x"
+    return f"REPLAY {clock_s(playback.position)} {'end' if playback.at_end else pick('‖', '||') + ' paused'}"
 
 
 # The mark before each source state: Unicode, and ASCII for the Linux console (``--ascii``).

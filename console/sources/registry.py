@@ -1,8 +1,9 @@
 """Source kinds by name: how the session turns a configured source into a running adapter.
 
-The built-in kinds are ``cluster`` and ``agent`` (the contract's API, :mod:`console.sources.cluster`) and
-``octoprint``. Another package adds a kind the way Harlequin adds database adapters: an entry point in the group
-:data:`ENTRY_POINT_GROUP` naming a :data:`~console.sources.adapter.SourceFactory`::
+The built-in kinds are ``cluster`` and ``agent`` (the contract's API, :mod:`console.sources.cluster`),
+``octoprint``, and ``replay`` (a recording, :mod:`console.sources.replay`). Another package adds a kind the way
+Harlequin adds database adapters: an entry point in the group :data:`ENTRY_POINT_GROUP` naming a
+:data:`~console.sources.adapter.SourceFactory`::
 
     [project.entry-points."factory_console.sources"]
     moonraker = "factory_moonraker:make_source"
@@ -90,6 +91,12 @@ def _sparkplug_factory(spec: object, context: AdapterContext) -> SourceAdapter:
     return SparkplugSource.from_spec(spec, context)  # type: ignore[arg-type]
 
 
+def _replay_factory(spec: object, context: AdapterContext) -> SourceAdapter:
+    from console.sources.replay import ReplaySource
+
+    return ReplaySource.from_spec(spec, context)  # type: ignore[arg-type]
+
+
 def _opcua_factory(spec: object, context: AdapterContext) -> SourceAdapter:
     from console.sources.opcua.source import OpcUaSource
 
@@ -99,6 +106,7 @@ def _opcua_factory(spec: object, context: AdapterContext) -> SourceAdapter:
 def default_registry(*, plugins: bool = True) -> SourceRegistry:
     """The built-in kinds, and (with ``plugins``) those installed packages add."""
     registry = SourceRegistry({"cluster": _cluster_factory, "agent": _cluster_factory, "octoprint": _octoprint_factory})
+    registry.register("replay", _replay_factory)  # a recording (python -m console replay FILE; docs/recording.md)
     registry.register("sparkplug", _sparkplug_factory)  # an MQTT broker's Sparkplug B edge nodes (docs/sparkplug.md)
     registry.register("opcua", _opcua_factory)
     if plugins:
