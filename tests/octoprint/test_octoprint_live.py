@@ -3,15 +3,23 @@
 A G-code file of dwell commands (``G4 P100``: the virtual printer really waits 0.1 s for each) prints for about two
 minutes, far longer than the test needs, so pause, resume and cancel always land on a running print; each command
 goes through the console's own command service, and each is checked twice: in OctoPrint's own ``/api/job`` state
-and in the store after the source's next poll.
+and in the store after the source's next pushed state.
+
+The push socket: while it is up nothing is polled (every REST request the source makes is counted), and a print's
+start, progress, pause, resume and cancel all arrive by push. When the socket is refused or dropped (a TCP relay in
+front of it, which the test stops and starts; or a path that 404s), polling takes over, and the socket takes back
+over when it returns. The push tests are in this file so they share its server (``make test`` hands whole files to
+its workers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,6 +28,7 @@ from console.command_service import Command, CommandService
 from console.sources.octoprint import OctoPrintSource
 from console.store import Store
 from tests.octoprint.octoprint_server import OctoPrintServer
+from tests.octoprint.relay import CountingClient, Relay
 
 pytestmark = [pytest.mark.octoprint, pytest.mark.timeout(900)]  # the first test may install OctoPrint
 
@@ -162,3 +171,126 @@ async def test_a_wrong_api_key_fails_the_source(octoprint_server: OctoPrintServe
     await asyncio.wait_for(source.run(), 15)
     assert store.source_state("octoprint:bad") == "failed"
     assert store.machines["OP-bad"].state == "offline"
+
+
+# --- the push socket -------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def running(server: OctoPrintServer, **options: Any) -> AsyncIterator[tuple[OctoPrintSource, Store]]:
+    await asyncio.to_thread(server.wait_operational)
+    store = Store()
+    source = OctoPrintSource(SOURCE_ID, "virtual", server.url, server.api_key, store, **options)
+    task = asyncio.create_task(source.run())
+    try:
+        yield source, store
+    finally:
+        source.stop()
+        await asyncio.wait_for(task, 10)
+
+
+async def no_print_left(server: OctoPrintServer) -> None:
+    """Cancel a print a failed test left running, so the next test starts on an idle printer."""
+    if await asyncio.to_thread(server.job_state) != "Operational":
+        await asyncio.to_thread(server.request, "POST", "/api/job", {"command": "cancel"})
+        await octoprint_state(server, "Operational")
+
+
+async def set_nozzle_target(server: OctoPrintServer, celsius: float) -> None:
+    body = {"command": "target", "targets": {"tool0": celsius}}
+    status, answer = await asyncio.to_thread(server.request, "POST", "/api/printer/tool", body)
+    assert status == 204, answer
+
+
+def settled(store: Store, state: str) -> bool:
+    machine = store.machines[MID]
+    return machine.state == state and machine.state_reason is None
+
+
+def target_is(store: Store, celsius: float) -> Callable[[], bool]:
+    return lambda: store.machine_telemetry(MID).get("nozzle_target_c") == celsius
+
+
+async def test_a_print_and_its_commands_arrive_by_push_without_polling(octoprint_server: OctoPrintServer) -> None:
+    client = CountingClient()
+    try:
+        async with running(octoprint_server, http_client=client.http) as (source, store):
+            await until(lambda: source.transport == "push", "the push socket")
+            assert (
+                store.sources[SOURCE_ID].reason == f"push ws://{urlsplit(octoprint_server.url).netloc}/sockjs/websocket"
+            )
+            assert store.machines[MID].state == "idle" and store.machines[MID].model.startswith("OctoPrint ")
+            service = CommandService(lambda command: (SOURCE_ID, source.command_client), role=lambda: "operator")
+
+            await asyncio.to_thread(octoprint_server.upload, "push-test.gcode", GCODE, start=True)
+            job_id = await until(lambda: store.machines[MID].state == "running" and store.machines[MID].job_id, "run")
+            first = store.jobs[job_id].progress
+            await until(lambda: store.jobs[job_id].progress > first, "the progress to move on")
+
+            # Each step waits for the settled state (the push shows "pausing" first, and OctoPrint ignores a resume
+            # until it has paused).
+            assert (await service.run(Command("job.pause", job_id, {"reason": "look"}))).ok
+            await until(lambda: settled(store, "paused") and store.jobs[job_id].status == "paused", "the pause")
+            assert (await service.run(Command("job.resume", job_id, {}))).ok
+            await until(lambda: settled(store, "running"), "the print to resume")
+            assert (await service.run(Command("job.cancel", job_id, {}))).ok
+            await until(lambda: store.machines[MID].state == "idle", "the machine to be idle")
+            assert store.jobs[job_id].status == "cancelled" and store.machines[MID].job_id is None
+
+            assert client.polls == 0 and source.polls == 0, client.counts
+            assert client.counts["POST /api/job"] == 3 and client.counts["POST /api/login"] == 1
+            assert source.push.states > 0 and store.sources[SOURCE_ID].malformed_total == 0
+    finally:
+        await client.http.aclose()
+        await no_print_left(octoprint_server)
+
+
+async def test_polling_takes_over_while_the_socket_is_refused_or_dropped(octoprint_server: OctoPrintServer) -> None:
+    relay = Relay(urlsplit(octoprint_server.url).port or 80)
+    options = {
+        "push_url": f"ws://127.0.0.1:{relay.port}/sockjs/websocket",
+        "push_retry_base": 0.2,
+        "push_retry_max": 0.4,
+    }
+    try:
+        async with running(octoprint_server, **options) as (source, store):
+            # Refused: nothing listens there. Polling feeds the store and says why.
+            await until(lambda: source.transport == "poll", "polling")
+            assert "push socket: cannot open the socket" in (store.sources[SOURCE_ID].reason or "")
+            await set_nozzle_target(octoprint_server, 41.0)
+            await until(target_is(store, 41.0), "a change seen by polling")
+
+            # The socket comes: polling stops, changes arrive by push.
+            await relay.start()
+            await until(lambda: source.transport == "push", "the socket", within=10)
+            polls = source.polls
+            await set_nozzle_target(octoprint_server, 42.0)
+            await until(target_is(store, 42.0), "a change seen by push")
+            await asyncio.sleep(1.5)
+            assert source.polls == polls
+
+            # Dropped: polling again at once, then the socket again.
+            await relay.stop()
+            await until(lambda: source.transport == "poll", "polling after the drop", within=5)
+            log = [line.message for line in store.sources[SOURCE_ID].log]
+            assert any(line.startswith("push socket closed:") for line in log), log
+            await set_nozzle_target(octoprint_server, 43.0)
+            await until(target_is(store, 43.0), "a change seen by polling after the drop")
+            await relay.start()
+            await until(lambda: source.transport == "push", "the socket back", within=10)
+            await set_nozzle_target(octoprint_server, 44.0)
+            await until(target_is(store, 44.0), "a change by push after the drop")
+    finally:
+        await relay.stop()
+        await set_nozzle_target(octoprint_server, 0.0)
+
+
+async def test_a_socket_path_that_404s_means_polling(octoprint_server: OctoPrintServer) -> None:
+    url = octoprint_server.url.replace("http://", "ws://")
+    async with running(octoprint_server, push_url=f"{url}/sockjs/nothere", push_retry_base=0.2) as (source, store):
+        await until(lambda: source.transport == "poll", "polling")
+        assert store.sources[SOURCE_ID].reason == (
+            f"polling {octoprint_server.url} (push socket: the socket was refused (HTTP 404))"
+        )
+        source.push_url = f"{url}/sockjs/websocket"
+        await until(lambda: source.transport == "push", "the socket at the right path", within=10)

@@ -1,4 +1,7 @@
-"""The OctoPrint source against a scripted OctoPrint: what it puts in the store, when, and how commands map."""
+"""The OctoPrint source against a scripted OctoPrint: what it puts in the store, when, and how commands map.
+
+These tests poll (``push=False`` where the loop runs: no socket is opened); the push socket has its own,
+``test_octoprint_push.py``."""
 
 from __future__ import annotations
 
@@ -337,7 +340,7 @@ async def test_a_command_to_an_unreachable_printer_was_not_sent(source: OctoPrin
 async def test_unreachable_printer_goes_offline_and_the_source_retries(fake: FakeOctoPrint, store: Store) -> None:
     fake.down = True
     async with fake.client() as http:
-        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http)
+        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http, push=False)
         task = asyncio.create_task(src.run())
         for _ in range(100):
             await asyncio.sleep(0.01)
@@ -364,7 +367,7 @@ async def test_a_refused_api_key_fails_the_source(fake: FakeOctoPrint, store: St
 
 async def test_the_loop_polls_and_goes_live(fake: FakeOctoPrint, store: Store) -> None:
     async with fake.client() as http:
-        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http, poll_interval=0.01)
+        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http, poll_interval=0.01, push=False)
         assert src.poll_interval == 1.0  # never faster than once a second
         task = asyncio.create_task(src.run())
         for _ in range(200):
@@ -414,7 +417,7 @@ def test_ids_and_keys() -> None:
 
 async def test_a_command_brings_the_next_poll_forward(fake: FakeOctoPrint, store: Store) -> None:
     async with fake.client() as http:
-        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http, poll_interval=60.0)
+        src = OctoPrintSource("s", "mk3", "http://p", "KEY", store, http_client=http, poll_interval=60.0, push=False)
         task = asyncio.create_task(src.run())
         try:
             for _ in range(200):

@@ -6,8 +6,9 @@ OctoPrint can pause, resume and cancel the current print; nothing else the conso
 of being faked. The app hides them for OctoPrint machines using :data:`SUPPORTED_ACTIONS`.
 
 A command changes nothing in the store. :class:`PrinterCommands` sends it (or, for an acknowledgement, hands it to
-the translation as an input), then wakes the poller; the next poll sees OctoPrint paused (or cancelled ...) and the
-translation turns that into events, so the screen shows what the printer did, not what the console asked for.
+the translation as an input), then wakes the source (the next poll now, or a translation now on the push socket);
+the next state OctoPrint pushes (or the next poll) shows it paused (or cancelled ...) and the translation turns that
+into events, so the screen shows what the printer did, not what the console asked for.
 """
 
 from __future__ import annotations

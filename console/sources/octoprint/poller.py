@@ -1,7 +1,7 @@
 """Polling OctoPrint's REST API: what to ask, and when.
 
-OctoPrint has no event stream the console could follow without a user session (its push API is a SockJS socket
-tied to a login), so the source asks. What it asks:
+Polling is the fallback: while OctoPrint's push socket is up (:mod:`.push`) nothing is polled; when the socket
+cannot be opened or drops, the source asks, until the socket is back. What it asks:
 
 * once per connection, ``GET /api/version`` (it checks the API key, and its text is the machine's model) and
   ``GET /api/printerprofiles`` (the build volume; a key without the *Connection* permission gets a 403 there and
@@ -84,22 +84,22 @@ class Poller:
         change (an acknowledgement) waits to be translated."""
         self._wake.set()
 
-    async def wait_next(self, started: float) -> None:
+    async def wait_next(self, started: float, until: float | None = None) -> None:
         """After a good poll begun at ``started`` (``time.monotonic()``): sleep until the next is due, or until
-        :meth:`wake` (never within a second of ``started``)."""
-        await self._nap(started + self.poll_interval, started)
+        :meth:`wake` (never within a second of ``started``), or until ``until`` (the push socket's next try)."""
+        await self._nap(_earliest(started + self.poll_interval, until), started)
 
     def retry_delay(self) -> float:
         """After a failed poll: the backoff's next delay (exponential, full jitter), at least a second."""
         return max(MIN_POLL_INTERVAL, self.backoff.next_delay())
 
-    async def sleep_retry(self, started: float, delay: float) -> None:
+    async def sleep_retry(self, started: float, delay: float, until: float | None = None) -> None:
         """After a failed poll begun at ``started``: sleep ``delay`` (:meth:`retry_delay`), or until :meth:`wake`.
 
         Why a wake cuts a retry short too: what woke it (an acknowledgement) reaches the store only through a poll's
         translation, even a failing poll's; the retry still comes at least a second after ``started``.
         """
-        await self._nap(time.monotonic() + delay, started)
+        await self._nap(_earliest(time.monotonic() + delay, until), started)
 
     async def _nap(self, deadline: float, started: float) -> None:
         delay = deadline - time.monotonic()
@@ -112,3 +112,7 @@ class Poller:
         # Woken early: still keep to at most one poll a second.
         if (rest := started + MIN_POLL_INTERVAL - time.monotonic()) > 0:
             await asyncio.sleep(rest)
+
+
+def _earliest(deadline: float, until: float | None) -> float:
+    return deadline if until is None else min(deadline, until)

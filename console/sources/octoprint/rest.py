@@ -1,6 +1,7 @@
-"""Talking HTTP to one OctoPrint server: the API key, the two kinds of request the source makes, and errors.
+"""Talking HTTP to one OctoPrint server: the API key, the kinds of request the source makes, and errors.
 
-Both the poller (``GET``) and the commands (``POST /api/job``) go through :class:`PrinterRest`, so the key is put on
+The poller (``GET``), the commands (``POST /api/job``) and the push socket's login (``POST /api/login``, passive,
+which trades the API key for a session key: :mod:`.push`) go through :class:`PrinterRest`, so the key is put on
 requests in one place (and only as the ``X-Api-Key`` header, never in a URL, a log line or an error), and OctoPrint's
 error answers become the same typed problems (:mod:`console.api.errors`) a contract server's would.
 
@@ -86,6 +87,28 @@ class PrinterRest:
             return response.json()
         except ValueError:
             raise ProtocolError(f"GET {path}: the answer is not JSON") from None
+
+    async def login(self) -> tuple[str, str]:
+        """``POST /api/login {"passive": true}`` with the API key: the key's user name and a session key, which
+        authenticate the push socket (``{"auth": "<name>:<session>"}``). Raises what :meth:`get` raises, and
+        ``ProtocolError`` when the answer has no user name or session (an anonymous answer: the key has no user)."""
+        try:
+            response = await self._http.post(
+                self.url + "/api/login", json={"passive": True}, headers=self._headers, timeout=self.timeout
+            )
+        except httpx.HTTPError as error:
+            raise ConnectionFailed(f"cannot reach {self.display_url}: {type(error).__name__}") from None
+        if response.status_code >= 400:
+            raise self.error(response)
+        try:
+            body: Any = response.json()
+        except ValueError:
+            raise ProtocolError("POST /api/login: the answer is not JSON") from None
+        name = body.get("name") if isinstance(body, Mapping) else None
+        session = body.get("session") if isinstance(body, Mapping) else None
+        if not isinstance(name, str) or not isinstance(session, str) or not name or not session or ":" in session:
+            raise ProtocolError("POST /api/login: no user session in the answer")
+        return name, session
 
     async def post_job(self, payload: Mapping[str, str], *, target: str) -> None:
         """``POST /api/job`` with ``payload``. Raises ``ConnectionFailed`` when it was certainly not sent,

@@ -158,8 +158,15 @@ class Translator:
             self._set_machine(PrinterView("offline", offline_reason))
         return self._take()
 
+    def pending_events(self) -> list[Event]:
+        """The console's own pending changes (acknowledgements) as events, without a new answer: what a push
+        session translates when it is woken between two pushed states."""
+        self._apply_acks()
+        return self._take()
+
     def cancel_sent(self) -> None:
-        """The console sent a cancel: the print that ends next was cancelled, even if no poll sees it cancelling."""
+        """The console sent a cancel (or OctoPrint pushed a cancel event): the print that ends next was cancelled,
+        even if no answer shows it cancelling."""
         self._job_cancel_seen = True
 
     def acknowledge(self, alert_id: str, note: str | None) -> None:
