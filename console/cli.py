@@ -65,6 +65,13 @@ def build_run_parser() -> argparse.ArgumentParser:
         "--octoprint", metavar="NAME=URL", action="append", default=[], help="an OctoPrint printer (repeatable)"
     )
     target.add_argument(
+        "--moonraker",
+        metavar="NAME=URL",
+        action="append",
+        default=[],
+        help="a Klipper printer's Moonraker, e.g. k1=http://10.0.4.30:7125 (repeatable; key: $MOONRAKER_API_KEY)",
+    )
+    target.add_argument(
         "--opcua",
         metavar="[NAME=]URL",
         action="append",

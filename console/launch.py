@@ -118,6 +118,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     api: str | None = args.api
     agents: list[str] = list(args.agent)
     octoprint: list[str] = list(args.octoprint)
+    moonraker: list[str] = list(getattr(args, "moonraker", []))
     opcua: list[str] = list(getattr(args, "opcua", None) or [])
     opcua_servers: dict[str, dict[str, Any]] = {}
     token: str | None = None
@@ -134,6 +135,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         api = api or (str(profile.api) if profile.api else None)
         agents = agents or [str(a) for a in profile.agents]
         octoprint = octoprint or [f"{name}={url}" for name, url in profile.octoprint.items()]
+        moonraker = moonraker or [f"{name}={url}" for name, url in profile.moonraker.items()]
         opcua_servers = {name: server.settings() for name, server in profile.opcua.items()}
         ca_file = ca_file or (str(profile.ca_file) if profile.ca_file else None)
         insecure = insecure or profile.insecure
@@ -163,6 +165,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         per_printer = {name: environ.get(f"OCTOPRINT_API_KEY_{name.upper().replace('-', '_')}", "")}
         key = resolve_api_key(name, per_printer, environ)
         settings.sources.append(SourceSpec(f"octoprint:{name}", "octoprint", url.rstrip("/"), token=key, name=name))
+    settings.sources.extend(moonraker_sources(moonraker, environ))
     settings.sources.extend(opcua_sources(opcua, opcua_servers, environ))
     settings.sources.extend(sparkplug_sources(args, sparkplug_table, environ, verify))
     if not settings.sources and not args.demo:
@@ -213,6 +216,24 @@ def opcua_sources(items: list[str], servers: dict[str, dict[str, Any]], environ:
         SourceSpec(f"opcua:{s.name}", "opcua", s.url, token=s.password, name=s.name, options=s.options.as_mapping())
         for s in resolved
     ]
+
+
+def moonraker_sources(items: list[str], environ: dict[str, str]) -> list[SourceSpec]:
+    """``--moonraker NAME=URL`` (or the profile's ``moonraker`` table) as sources; the API key of each from
+    ``$MOONRAKER_API_KEY_<NAME>``, else ``$MOONRAKER_API_KEY`` (``docs/moonraker.md``)."""
+    if not items:
+        return []
+    from console.sources.moonraker import parse_spec, resolve_api_key
+
+    specs: list[SourceSpec] = []
+    for item in items:
+        try:
+            name, url = parse_spec(item)
+        except ValueError as error:
+            raise LaunchError(f"--moonraker: {error}") from None
+        key = resolve_api_key(name, environ)
+        specs.append(SourceSpec(f"moonraker:{name}", "moonraker", url, token=key, name=name))
+    return specs
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:

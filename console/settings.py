@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from console.recording.ring import RecordingSpec
 
-SourceKind = Literal["cluster", "agent", "octoprint", "opcua", "sparkplug", "replay"]
+SourceKind = Literal["cluster", "agent", "octoprint", "opcua", "sparkplug", "replay", "moonraker"]
 
 MIB = 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 512 * MIB

@@ -118,6 +118,8 @@ class Profile(_Model):
     insecure: StrictBool = False
     read_only: StrictBool = False
     octoprint: dict[str, HttpUrlStr] = Field(default_factory=dict)
+    moonraker: dict[str, HttpUrlStr] = Field(default_factory=dict)
+    """Klipper printers by name: their Moonraker's base URL (``docs/moonraker.md``)."""
     opcua: dict[str, OpcUaEntry] = Field(default_factory=dict)
     """OPC UA servers by name: a URL, or a table with security, user and node (``docs/opcua.md``)."""
     sparkplug: SparkplugProfile | None = None

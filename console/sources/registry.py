@@ -85,6 +85,12 @@ def _octoprint_factory(spec: object, context: AdapterContext) -> SourceAdapter:
     return OctoPrintSource.from_spec(spec, context)  # type: ignore[arg-type]
 
 
+def _moonraker_factory(spec: object, context: AdapterContext) -> SourceAdapter:
+    from console.sources.moonraker import MoonrakerSource
+
+    return MoonrakerSource.from_spec(spec, context)  # type: ignore[arg-type]
+
+
 def _sparkplug_factory(spec: object, context: AdapterContext) -> SourceAdapter:
     from console.sources.sparkplug import SparkplugSource
 
@@ -107,6 +113,7 @@ def default_registry(*, plugins: bool = True) -> SourceRegistry:
     """The built-in kinds, and (with ``plugins``) those installed packages add."""
     registry = SourceRegistry({"cluster": _cluster_factory, "agent": _cluster_factory, "octoprint": _octoprint_factory})
     registry.register("replay", _replay_factory)  # a recording (python -m console replay FILE; docs/recording.md)
+    registry.register("moonraker", _moonraker_factory)
     registry.register("sparkplug", _sparkplug_factory)  # an MQTT broker's Sparkplug B edge nodes (docs/sparkplug.md)
     registry.register("opcua", _opcua_factory)
     if plugins:

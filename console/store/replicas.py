@@ -48,10 +48,10 @@ NODE_TABLES = frozenset({"nodes", "machines"})
 
 CLUSTER = "cluster"
 AGENT = "agent"
-INDEPENDENT_KINDS = frozenset({"octoprint", "opcua"})
-"""Sources that own what they hold alone (OctoPrint printers: each its machine, sharing one synthetic node object;
-OPC UA servers: their machines, on a node of their own or one a cluster serves): they take no part in a node's
-selection, and their objects are always shown."""
+INDEPENDENT_KINDS = frozenset({"octoprint", "opcua", "moonraker"})
+"""Sources that own what they hold alone (OctoPrint and Moonraker printers: each its machine, sharing one synthetic
+node object; OPC UA servers: their machines, on a node of their own or one a cluster serves): they take no part in a
+node's selection, and their objects are always shown."""
 
 
 @dataclass(slots=True, eq=False)
