@@ -22,9 +22,11 @@ from __future__ import annotations
 import logging
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from asyncua import Node, Server, ua
+from asyncua.crypto.permission_rules import User, UserRole
 
 DI_URI = "http://opcfoundation.org/UA/DI/"
 MACHINERY_URI = "http://opcfoundation.org/UA/Machinery/"
@@ -34,6 +36,20 @@ ITEM_STATES = ("NotAvailable", "OutOfService", "Executing", "NotExecuting")
 OPERATION_MODES = ("None", "Maintenance", "Setup", "Processing")
 
 logging.getLogger("asyncua").setLevel(logging.ERROR)
+
+
+class _Users:
+    """Users by name and password (asyncua's user manager protocol): anyone else is refused."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+
+    def get_user(
+        self, iserver: Any, username: str | None = None, password: str | None = None, certificate: Any = None
+    ) -> User | None:
+        if username is not None and self.users.get(username) == password:
+            return User(role=UserRole.User, name=username)
+        return None
 
 
 def free_port() -> int:
@@ -79,7 +95,13 @@ class PlantServer:
         ("Lathe-3", "Okuma", "LB3000", "SN-3003", "OutOfService", "Maintenance"),
     )
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, *, secure: tuple[Path, Path] | None = None, users: dict[str, str] | None = None
+    ) -> None:
+        self.secure = secure
+        """The server's certificate (DER) and private key (PEM): only Basic256Sha256 SignAndEncrypt is offered."""
+        self.users = users
+        """User names and passwords: only user name identity tokens are accepted."""
         self.port = port or free_port()
         self.url = f"opc.tcp://127.0.0.1:{self.port}/plant/"
         self.server: Server | None = None
@@ -93,11 +115,18 @@ class PlantServer:
     # --- life ---------------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        server = Server()
+        server = Server(user_manager=_Users(self.users) if self.users is not None else None)
         await server.init()
         server.set_endpoint(self.url)
         server.set_server_name("factory-console test plant")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.secure is not None:
+            server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+            await server.load_certificate(str(self.secure[0]))
+            await server.load_private_key(str(self.secure[1]))
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.users is not None:
+            server.set_identity_tokens([ua.UserNameIdentityToken])
         self.server = server
         await self._build(server)
         await server.start()
