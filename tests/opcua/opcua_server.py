@@ -320,3 +320,38 @@ class PlantServer:
             await self._fire(subscription_id=sub)
         await end.trigger(subscription_id=sub)
         return []
+
+
+class SimpleServer:
+    """A server without the Machinery model: objects with a ``State`` or ``Status`` text and numeric values, and one
+    object without a state (not a machine)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"opc.tcp://127.0.0.1:{self.port}"
+        self.server: Server | None = None
+        self.nodes: dict[str, Node] = {}
+
+    async def start(self) -> None:
+        server = Server()
+        await server.init()
+        server.set_endpoint(self.url)
+        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        ns = await server.register_namespace("urn:factory-console:simple-line")
+        objects = server.nodes.objects
+        oven = await objects.add_object(ua.NodeId("Oven-1", ns), ua.QualifiedName("Oven-1", ns))
+        self.nodes["oven"] = await oven.add_variable(ua.NodeId("Oven-1.State", ns), "State", "Running")
+        temp = await oven.add_variable(ns, "Temperature", 180.0, ua.VariantType.Double)
+        eu = ua.EUInformation(DisplayName=ua.LocalizedText("°C"))
+        await temp.add_property(ua.NodeId("Oven-1.EU", ns), ua.QualifiedName("EngineeringUnits", 0), eu)
+        robot = await objects.add_object(ua.NodeId("Robot-2", ns), ua.QualifiedName("Robot-2", ns))
+        self.nodes["robot"] = await robot.add_variable(ua.NodeId("Robot-2.Status", ns), "Status", "Idle")
+        docs = await objects.add_object(ns, "Documentation")
+        await docs.add_variable(ns, "Pages", 12, ua.VariantType.Int32)
+        self.server = server
+        await server.start()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
