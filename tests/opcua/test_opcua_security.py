@@ -72,3 +72,33 @@ async def test_a_refused_password_fails_and_stops(secure: tuple[PlantServer, Pat
     status = store.sources["opcua:s"]
     assert status.state == SourceState.FAILED and status.reason == "BadUserAccessDenied"
     assert "wrong" not in str(status.reason) and all("wrong" not in line.message for line in status.log)
+
+
+async def test_a_certificate_that_cannot_be_loaded_fails_at_once(
+    secure: tuple[PlantServer, Path, Path], tmp_path: Path
+) -> None:
+    plant, _, key = secure
+    store = Store()
+    bad = options(tmp_path / "missing.der", key)
+    source = OpcUaSource("opcua:s", "s", plant.url, store, options=bad, password="s3cret", timeout=2.0)
+    await asyncio.wait_for(source.run(), 10)
+    status = store.sources["opcua:s"]
+    assert status.state == SourceState.FAILED and "cannot load the certificate" in (status.reason or "")
+
+
+async def test_a_security_mode_the_server_does_not_offer_is_retried_with_the_reason(
+    secure: tuple[PlantServer, Path, Path],
+) -> None:
+    plant, cert, key = secure
+    store = Store()
+    sign_only = OpcUaOptions(
+        security_policy="Basic256Sha256", security_mode="Sign", certificate=str(cert), private_key=str(key)
+    )
+    source = OpcUaSource("opcua:s", "s", plant.url, store, options=sign_only, timeout=2.0, backoff_base=0.1)
+    task = asyncio.create_task(source.run())
+    try:
+        await until(lambda: store.sources["opcua:s"].state == SourceState.RECONNECTING, what="reconnecting")
+        assert "endpoint" in (store.sources["opcua:s"].reason or "").lower()
+    finally:
+        source.stop()
+        await asyncio.wait_for(task, 5)

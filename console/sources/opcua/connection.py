@@ -34,7 +34,7 @@ from console.sources.opcua.browse import browse_plant
 from console.sources.opcua.model import Plant
 from console.sources.opcua.spec import OpcUaOptions
 
-__all__ = ["Connection", "Notification"]
+__all__ = ["Connection", "Notification", "SetupError"]
 
 if logging.getLogger("asyncua").level == logging.NOTSET:
     # asyncua logs every reconnect attempt and server quirk as a warning; the source's status and connection log
@@ -46,6 +46,11 @@ _POLICIES: dict[str, type[security_policies.SecurityPolicy]] = {
     "Aes128_Sha256_RsaOaep": security_policies.SecurityPolicyAes128Sha256RsaOaep,
     "Aes256_Sha256_RsaPss": security_policies.SecurityPolicyAes256Sha256RsaPss,
 }
+
+
+class SetupError(Exception):
+    """The configuration cannot work (a certificate that cannot be loaded): the source fails instead of retrying."""
+
 
 Notification = tuple[str, Any, Any]
 """``("data", node_id, (value, good))``, ``("event", None, fields)`` or ``("status", None, good)``."""
@@ -97,15 +102,20 @@ class Connection:
         """Connect (with the configured security and user), then browse for machines."""
         options = self.options
         if options.security_policy != "None":
-            policy = _POLICIES[options.security_policy]
+            policy = _POLICIES.get(options.security_policy)
+            if policy is None:
+                raise SetupError(f"unknown security policy {options.security_policy}")
             mode = getattr(ua.MessageSecurityMode, options.security_mode)
-            await self._client.set_security(
-                policy,
-                certificate=options.certificate or "",
-                private_key=options.private_key or "",
-                server_certificate=options.server_certificate,
-                mode=mode,
-            )
+            try:
+                await self._client.set_security(
+                    policy,
+                    certificate=options.certificate or "",
+                    private_key=options.private_key or "",
+                    server_certificate=options.server_certificate,
+                    mode=mode,
+                )
+            except (OSError, ValueError, TypeError) as error:  # a file missing or unreadable: trying again won't help
+                raise SetupError(f"cannot load the certificate or key: {type(error).__name__}") from None
         await asyncio.wait_for(self._client.connect(auto_reconnect=False), self.timeout * 2)
         return await asyncio.wait_for(browse_plant(self._client, configured=options.machines), self.timeout * 15)
 

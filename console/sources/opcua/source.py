@@ -36,7 +36,7 @@ from console.api.wire import utc_now
 from console.sources.base import Backoff
 from console.sources.opcua.alarms import read_event
 from console.sources.opcua.commands import SUPPORTED_ACTIONS, OpcUaCommands, not_found
-from console.sources.opcua.connection import Connection, Notification
+from console.sources.opcua.connection import Connection, Notification, SetupError
 from console.sources.opcua.mapping import NAME_RE, clean_text
 from console.sources.opcua.spec import OpcUaOptions
 from console.sources.opcua.translation import Translator
@@ -201,8 +201,14 @@ class OpcUaSource:
                     self.store.set_source_state(self.source_id, SourceState.FAILED, reason=type(error).__name__)
                     return
                 reason = f"the server answered {type(error).__name__}"
-            except (OSError, TimeoutError, ConnectionError, UaError) as error:
+            except SetupError as error:
+                self._feed(self.translator.unreachable(str(error)))
+                self.store.set_source_state(self.source_id, SourceState.FAILED, reason=str(error))
+                return
+            except (OSError, TimeoutError, ConnectionError) as error:
                 reason = f"cannot reach {self.display_url}: {type(error).__name__}"
+            except UaError as error:  # asyncua's own (no matching endpoint for the security policy ...): its text
+                reason = f"{type(error).__name__}: {clean_text(str(error), 100) or 'no detail'}"
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # a bug or an odd answer must not kill the source silently
