@@ -265,6 +265,12 @@ class PlantServer:
             cond.message = message
         await self._fire()
 
+    async def acknowledge_here(self, comment: str = "at the machine") -> None:
+        """Acknowledged at the machine's own panel (not through the console)."""
+        cond = self._cond()
+        cond.acked, cond.comment, cond.retain = True, comment, cond.active
+        await self._fire()
+
     async def clear_alarm(self) -> None:
         cond = self._cond()
         cond.active = False

@@ -155,6 +155,15 @@ async def test_hostile_values_are_counted_malformed_and_the_source_goes_on(
     await until(lambda: store.machine_telemetry(press.id).get("spindle_speed_rpm") == 900.0, what="good telemetry")
     await plant.set_state("Press-1", "Executing", "Processing")
     await plant.write_raw("Press-1", "OilTemperature", ua.Variant(41.5, ua.VariantType.Double))
+    counted = store.sources[SID].malformed_total
+    await plant.raise_alarm(severity=5000)  # outside 1..1000: no alert, counted
+    await until(lambda: store.sources[SID].malformed_total > counted, what="the bad severity counted")
+    assert alarm(store) is None and store.sources[SID].state == SourceState.LIVE
+    await plant.raise_alarm(severity=100)
+    await until(lambda: alarm(store) is not None and alarm(store).priority == "low", what="a good alarm after it")
+    await plant.acknowledge_here()
+    await plant.clear_alarm()
+    await until(lambda: alarm(store) is None, what="resolved")
 
 
 async def test_server_restart_reconnects_and_resubscribes(plant: PlantServer) -> None:
