@@ -26,7 +26,7 @@ def debug() -> str:
     return "; ".join(str(list(s.sources[SID].malformed)) for s in STORES if SID in s.sources)
 
 
-async def until(check: Callable[[], Any], within: float = 5.0, what: str = "condition") -> Any:
+async def until(check: Callable[[], Any], within: float = 10.0, what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy (at most ``within`` seconds)."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
