@@ -152,6 +152,7 @@ def test_the_session_asks_the_source_per_target_and_routes_commands_to_it(tmp_pa
     job = session.store.machines[MID].job_id
     assert session.target_allows("machine.pause", "machine", MID)
     assert session.target_allows("job.cancel", "job", job)
+    assert session.target_allows("job.cancel", "machine", MID)  # the dashboard's cancel on a tile: its running job
     assert not session.target_allows("machine.pause", "machine", MID2)
     assert not session.target_allows("machine.ready", "machine", MID)
     assert not session.target_allows("job.reroute", "job", job)

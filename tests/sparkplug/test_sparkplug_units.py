@@ -104,6 +104,8 @@ def test_topics() -> None:
     for bad in ("spBv1.0/G/DDATA/E", "spBv1.0/G/NDATA/E/D", "spBv1.0/G/NOPE/E", "spAv1.0/G/NDATA/E", "spBv1.0"):
         assert parse_topic(bad) is None
     assert parse_topic("spBv1.0/G/NDATA/E\x1b[2J") is None
+    assert parse_topic("spBv1.0/G/DDATA/E/\u202emill") is None  # a bidi override
+    assert parse_topic("spBv1.0/G/DDATA/E/\x9bmill") is None  # a C1 control
     assert state_topic("h") == "spBv1.0/STATE/h"
     assert command_topic("G", "E") == "spBv1.0/G/NCMD/E" and command_topic("G", "E", "D") == "spBv1.0/G/DCMD/E/D"
     assert subscriptions(()) == ["spBv1.0/#"] and subscriptions(("A", "B")) == ["spBv1.0/A/#", "spBv1.0/B/#"]
@@ -251,6 +253,13 @@ def test_births_of_a_hostile_edge_node_are_bounded(monkeypatch) -> None:
     too_long = spb.build_metric("x" * 300, 1.0, spb.DOUBLE)
     h.handle("spBv1.0/G/DBIRTH/E/A", spb.build_payload([too_long], seq=6))
     assert "without a usable name" in h.malformed[-1].reason
+
+
+def test_a_malformed_topic_is_kept_as_plain_text() -> None:
+    h, _ = host()
+    h.handle("spBv1.0/G/DDATA/E/\x1b]0;owned\x07/x", b"")
+    (bad,) = h.malformed
+    assert bad.excerpt.isprintable() and "\x1b" not in bad.excerpt
 
 
 def test_our_own_state_read_back_offline_is_noted() -> None:

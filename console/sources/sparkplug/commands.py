@@ -75,10 +75,13 @@ class DeviceCommands:
     def allows(self, action: str, kind: str, target_id: str) -> bool:
         """Whether ``action`` is offered on this target: its device is online and declared the command's metric."""
         verb = VERBS.get(action)
-        if verb is None or not action.startswith(kind + "."):
+        if verb is None:
             return False
         device = self._device_of(kind, target_id)
-        return device is not None and device.online and verb in device.commands
+        if device is None or not device.online or verb not in device.commands:
+            return False
+        # A job action on a machine (the dashboard's cancel on a tile) is about the job the machine is running.
+        return not (kind == "machine" and action.startswith("job.")) or self._translator.live_job(target_id) is not None
 
     def _device_of(self, kind: str, target_id: str) -> Device | None:
         if kind == "machine":

@@ -369,4 +369,4 @@ class Host:
 
     def _bad(self, kind: str, reason: str, topic_name: str) -> None:
         if len(self.malformed) < 10_000:
-            self.malformed.append(MalformedEvent(None, kind, reason, excerpt(topic_name)))
+            self.malformed.append(MalformedEvent(None, kind, reason, excerpt(clean_text(topic_name, 160))))

@@ -43,6 +43,8 @@ class Topic:
 
 def parse_topic(topic: str) -> Topic | None:
     """``spBv1.0/G/DDATA/E/D`` as ``Topic("G", "DDATA", "E", "D")``; ``None`` for anything else."""
+    if not topic.isprintable():
+        return None  # control or format characters (a bidi override ...) never become a name on the console
     parts = topic.split("/")
     if len(parts) < 3 or parts[0] != NAMESPACE:
         return None
