@@ -11,6 +11,7 @@ import os
 import sys
 import warnings
 from contextlib import ExitStack
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         max_response_bytes=config.max_response_mb * 1024 * 1024,
         max_event_bytes=config.max_event_kb * 1024,
         runbooks_dir=config.runbooks_dir,
+        shift_start=tuple(time.fromisoformat(start) for start in config.shift_start or ()),
     )
     if settings.no_color and not args.theme:
         settings.theme = "mono"

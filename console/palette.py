@@ -1,5 +1,5 @@
 """The command palette's entity search: any machine, job, node or alert by id or name, jumping straight to it;
-and the alert history, and resolved alerts (their detail), from anywhere.
+and the alert history, the shift handover, and resolved alerts (their detail), from anywhere.
 
 Actions, screens and themes come from ``App.get_system_commands``; this provider adds the cluster's objects. It reads
 the store (in memory) and caps the work per keystroke, so it stays quick with 20,000 machines.
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 MAX_HITS = 40
 HISTORY_TITLE = "Alert history: every transition of every alert (H on Alerts)"
 HISTORY_TEXT = "alert history journal transitions acked shelved cleared resolved who"
+HANDOVER_TITLE = "Handover: what went wrong, what was done, what is still open (h on Audit)"
+HANDOVER_TEXT = "handover shift report summary what went wrong done open since"
 
 
 def highlight(matcher: Matcher, shown: str) -> Content:
@@ -51,6 +53,7 @@ class EntityProvider(Provider):
         """``(text to match, display, jump)`` for every object."""
         store = self.console.store
         yield HISTORY_TEXT, HISTORY_TITLE, self._history
+        yield HANDOVER_TEXT, HANDOVER_TITLE, self._handover
         for node in store.nodes.values():
             yield f"{node.id} {node.name} {node.city}", f"Node {node.name} ({node.id})", partial(self._node, node.id)
         for machine in store.machines.values():
@@ -94,6 +97,7 @@ class EntityProvider(Provider):
     async def discover(self) -> Hits:
         store = self.console.store
         yield DiscoveryHit(Content(HISTORY_TITLE), self._history, text=HISTORY_TITLE)
+        yield DiscoveryHit(Content(HANDOVER_TITLE), self._handover, text=HANDOVER_TITLE)
         for node in sorted(store.nodes.values(), key=lambda n: n.name):
             shown = clean(f"Node {node.name} ({node.id})", 120)
             yield DiscoveryHit(Content(shown), partial(self._node, node.id), text=shown)
@@ -120,6 +124,11 @@ class EntityProvider(Provider):
 
         if not isinstance(self.app.screen, AlertHistoryScreen):
             self.app.push_screen(AlertHistoryScreen())
+
+    def _handover(self) -> None:
+        from console.screens.handover import open_handover
+
+        open_handover(self.app.screen)
 
     def _alert_detail(self, alert_id: str) -> None:
         from console.screens.alert_detail import AlertDetail

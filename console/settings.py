@@ -7,6 +7,7 @@ builds one directly and a half-configured console cannot start.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -81,6 +82,8 @@ class Settings:
     runbooks_dir: Path | None = None
     """The site's runbooks, one ``<code>.md`` per alert code, shown before the built-in ones (config:
     ``runbooks_dir``, already expanded and absolute; ``None``: the built-in runbooks only)."""
+    shift_start: tuple[time, ...] = ()
+    """When shifts start, UTC times of day (config: ``shift_start``): the handover looks back to the last one."""
 
     def __post_init__(self) -> None:
         for name in ("max_response_bytes", "max_event_bytes"):

@@ -440,3 +440,41 @@ def test_runbooks_dir_reaches_the_settings(tmp_path: Path, monkeypatch: pytest.M
     assert settings.runbooks_dir == tmp_path / "site-runbooks"
     monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "none.toml"))
     assert build_settings(build_run_parser().parse_args(["--demo"]), {}).runbooks_dir is None
+
+
+def test_shift_start_is_optional_a_time_or_a_list_of_them(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "nope.toml").shift_start is None
+    assert load_config(write(tmp_path, 'shift_start = "06:00"\n')).shift_start == ["06:00"]
+    starts = load_config(write(tmp_path, 'shift_start = ["06:00", " 14:00", "22:00"]\n')).shift_start
+    assert starts == ["06:00", "14:00", "22:00"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"6am"', "HH:MM in UTC"),
+        ('"24:00"', "HH:MM in UTC"),
+        ('"06:60"', "HH:MM in UTC"),
+        ("600", 'like "06:00", or a list'),
+        ("[]", 'like "06:00", or a list'),
+        ('["06:00", 14]', 'like "06:00", or a list'),
+        ('"\\u001b[31m06:00"', "HH:MM in UTC"),
+    ],
+)
+def test_a_bad_shift_start_is_one_line_naming_it(tmp_path: Path, value: str, message: str) -> None:
+    error = error_of(write(tmp_path, f'theme = "mono"\nshift_start = {value}\n'))
+    assert "line 2: shift_start:" in error and message in error
+    assert "\x1b" not in error
+
+
+def test_shift_start_reaches_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import time
+
+    from console.cli import build_run_parser
+    from console.launch import build_settings
+
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(write(tmp_path, 'shift_start = ["22:00", "06:00"]\n')))
+    settings = build_settings(build_run_parser().parse_args(["--demo"]), {})
+    assert settings.shift_start == (time(22, 0), time(6, 0))
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "none.toml"))
+    assert build_settings(build_run_parser().parse_args(["--demo"]), {}).shift_start == ()

@@ -80,6 +80,18 @@ def _check_theme(value: str) -> str:
     return value
 
 
+def _check_shift_start(value: object) -> object:
+    """``"06:00"`` or ``["06:00", "14:00", "22:00"]``: shift starts as UTC times of day (``HH:MM``). Not quoted back
+    in an error (text from a file, and the line goes to a terminal)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
+        raise PydanticCustomError("shift_start", 'should be a time of day like "06:00", or a list of them')
+    for item in items:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", item.strip()):
+            raise PydanticCustomError("shift_start", 'should be a time of day as HH:MM in UTC, like "06:00"')
+    return [item.strip() for item in items]
+
+
 def _check_folder(value: object) -> object:
     """A folder's path as written: a non-empty string without NUL (which no file system accepts). ``~`` is expanded
     after; a relative path is taken from the config file's folder (``console.config.loading``)."""
@@ -98,6 +110,7 @@ NonBlank = Annotated[str, Field(strict=True), AfterValidator(_check_not_blank)]
 ThemeName = Annotated[str, Field(strict=True), AfterValidator(_check_theme)]
 StrictBool = Annotated[bool, Field(strict=True)]
 FolderPath = Annotated[Path, BeforeValidator(_check_folder), AfterValidator(Path.expanduser)]
+ShiftStarts = Annotated[list[str], BeforeValidator(_check_shift_start)]
 
 
 class _Model(BaseModel):
@@ -202,6 +215,9 @@ class Config(_Model):
     over the runbook built into the console for that code (``console.runbooks``, ``docs/runbooks.md``). ``~`` is
     expanded; a relative path is taken from the config file's folder. Not checked at load: a folder that is missing
     or unreadable only means the built-in runbooks are shown, and the runbook screen says why."""
+    shift_start: ShiftStarts | None = None
+    """When shifts start, UTC times of day (``"06:00"``, or ``["06:00", "14:00", "22:00"]``): the handover looks
+    back to the last of them (``docs/timeline-and-handover.md``); unset, 8 hours back."""
     keys: dict[str, NonBlank] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
 

@@ -1,7 +1,8 @@
 """Audit (key 7): the server's audit trail (``/v1/audit`` plus ``audit.appended`` as it happens) and this console's
 own local log of command attempts and outcomes.
 
-The server's page is fetched by the app (a worker) when the screen opens or on ``g``; the screen only renders.
+The server's page is fetched by the app (a worker) when the screen opens or on ``g``; the screen only renders. ``h``
+opens the shift handover (``console.screens.handover``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,13 @@ class AuditScreen(ListScreen):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "fetch", "Fetch server audit", id="audit.fetch"),
+        Binding(
+            "h",
+            "handover",
+            "Handover",
+            tooltip="Handover: what went wrong, what was done, what is open",
+            id="handover.open",
+        ),
         Binding("tab", "focus_next", "Next list", show=False, id="audit.next"),
     ]
 
@@ -112,6 +120,11 @@ class AuditScreen(ListScreen):
 
     def action_fetch(self) -> None:
         self.console.fetch_audit(self._fetched)
+
+    def action_handover(self) -> None:
+        from console.screens.handover import open_handover
+
+        open_handover(self)
 
     def _fetched(self, entries: list[AuditEntry]) -> None:
         self.fetched.update((e.id, e) for e in entries)

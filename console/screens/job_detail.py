@@ -98,17 +98,11 @@ class JobDetailScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="job-detail.back"),
-        Binding(
-            "T",
-            "timeline",
-            "Timeline",
-            tooltip="The job's timeline on a screen of its own: filter, export",
-            id="timeline.open",
-        ),
         Binding("m", "machine", "Its machine", id="job-detail.machine"),
         Binding("p", "pause", "Pause/Resume", id="job.pause"),
         Binding("x", "cancel_job", "Cancel", id="job.cancel"),
         Binding("r", "reroute", "Reroute", id="job.reroute"),
+        Binding("T", "timeline", "Timeline", tooltip="Its timeline, to filter and export", id="timeline.open"),
     ]
 
     def __init__(self, job_id: str) -> None:

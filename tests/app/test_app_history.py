@@ -3,6 +3,7 @@ detail with its facts and where it ran; a reroute made on the server shows in th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,14 @@ async def test_a_reroute_shows_where_the_job_ran(make_app) -> None:
         assert "job.reroute: applied, reason: spindle noise" in text and "bob" in text
 
 
+def exported(app: Any) -> tuple[Path, tuple[int, int], str]:
+    """The file the export toast names: its path, its and its folder's modes, its text."""
+    message = next(str(n.message) for n in app._notifications if "exported to" in str(n.message))
+    path = Path(message.split("exported to ", 1)[1].strip())
+    modes = (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777)
+    return path, modes, path.read_text(encoding="utf-8")
+
+
 async def type_text(pilot: Any, text: str) -> None:
     await pilot.press(*["space" if c == " " else c for c in text])
 
@@ -115,12 +124,9 @@ async def test_pause_a_machine_with_a_reason_then_its_timeline_shows_who_and_why
         app.clear_notifications()
         await pilot.press("e")
         await wait_for(pilot, lambda: any("exported to" in str(n.message) for n in app._notifications), what="toast")
-        message = next(str(n.message) for n in app._notifications if "exported to" in str(n.message))
-        path = Path(message.split("exported to ", 1)[1].strip())
-        folder = tmp_path / "data" / "factory-console" / "exports"
-        assert path.parent == folder and path.name.startswith(f"timeline-machine-{machine.id}-2026")
-        assert path.stat().st_mode & 0o777 == 0o600 and folder.stat().st_mode & 0o777 == 0o700
-        markdown = path.read_text(encoding="utf-8")
+        path, modes, markdown = exported(app)
+        assert path.parent == tmp_path / "data" / "factory-console" / "exports"
+        assert path.name.startswith(f"timeline-machine-{machine.id}-2026") and modes == (0o600, 0o700)
         assert markdown.startswith(f"# Timeline: Machine {machine.name} ({machine.id})")
         assert "machine.pause: applied, reason: nozzle check" in markdown and "filter `pause applied`" in markdown
         await pilot.press("escape")  # clears the filter
@@ -130,3 +136,56 @@ async def test_pause_a_machine_with_a_reason_then_its_timeline_shows_who_and_why
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), what="the job's detail")
         assert app.screen.job_id == machine.job_id
+
+
+async def test_the_handover_from_the_audit_screen_with_a_since_and_its_markdown(
+    make_app, monkeypatch, tmp_path
+) -> None:
+    """``h`` on the Audit screen: the handover lists this console's pause with who and why, the blocked machines,
+    the active alerts; ``s`` with ``-30m`` moves its start; ``e`` writes the Markdown file the toast names."""
+    from console.screens.handover import HandoverScreen, SinceInput
+    from console.screens.modals import ConfirmAction
+    from widgets.machine_grid import MachineGrid
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_ready(pilot)
+        machine = next(m for m in sorted(app.store.machines.values(), key=lambda m: m.id) if m.state == "running")
+        grid = app.screen.query_one("#grid", MachineGrid)
+        grid.focus()
+        assert grid.move_cursor_to(machine.id)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmAction), what="the pause dialog")
+        await type_text(pilot, "handover check")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.store.machines[machine.id].state == "paused", what="the pause")
+        await wait_for(pilot, lambda: bool(app.store.audit), what="the server's audit entry")
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HandoverScreen), what="the handover")
+        await settle(pilot)
+        screen = app.screen
+        text = visible_text(app)
+        assert "What went wrong" in text and "What was done" in text and "What is still open" in text
+        assert f"machine.pause machine {machine.id}: applied, reason: handover check (demo)" in text
+        assert "the last 8 hours (no shift_start in the config file)" in text
+        now = app.server_clock.now()
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.focused, SinceInput), what="the since input")
+        await type_text(pilot, "-30m")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.handover.since == now - timedelta(minutes=30)
+        assert "since " in visible_text(app) and "(-30m)" in visible_text(app)
+        app.clear_notifications()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: any("exported to" in str(n.message) for n in app._notifications), what="toast")
+        path, modes, markdown = exported(app)
+        assert path.parent == tmp_path / "data" / "factory-console" / "exports" and path.name.startswith("handover-")
+        assert modes == (0o600, 0o700)
+        assert markdown.startswith("# Handover: North of England micro")
+        assert f"machine.pause machine {machine.id}: applied, reason: handover check (demo)" in markdown
+        assert "## ISA-18.2 alarm figures" in markdown and "Written by demo" in markdown

@@ -117,3 +117,34 @@ def test_machine_timeline(snap_compare, make_app, size: tuple[int, int]) -> None
         quiet,
     )
     assert snap_compare(make_app(), terminal_size=size, run_before=scene(*steps))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_handover(snap_compare, make_app, size: tuple[int, int]) -> None:
+    """``h`` on the Audit screen with ``shift_start = "06:00"``: since the shift began, what went wrong (alerts
+    raised, the scrapped part), what was done (bob's reroute, this console's pause, each with its reason), what is
+    still open (alerts by priority, machines blocked or paused, late jobs) and the ISA-18.2 figures."""
+    from datetime import time
+
+    from console.screens.audit import AuditScreen
+    from console.screens.handover import HandoverScreen
+    from console.screens.modals import ConfirmAction
+
+    app = make_app()
+    app.settings.shift_start = (time(6, 0),)
+
+    def audit_fetched(app: Any) -> bool:
+        return isinstance(app.screen, AuditScreen) and bool(app.screen.fetched)
+
+    steps = (
+        rerouted_by_bob,
+        cursor_on_new_machine,
+        opens("p", ConfirmAction),
+        type_into("coolant top-up, 10 min"),
+        key("enter", new_machine_paused, "the pause"),
+        local_audit_pinned,
+        key("7", audit_fetched, "the audit screen"),
+        opens("h", HandoverScreen),
+        quiet,
+    )
+    assert snap_compare(app, terminal_size=size, run_before=scene(*steps))

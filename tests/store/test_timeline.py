@@ -87,7 +87,8 @@ def test_a_pause_with_a_reason_then_a_resume() -> None:
     store = feed.store
     state = next(e for e in store.timeline.entries(("machine", machine_id)) if e.event == "state")
     assert state.value == "paused" and state.who == "alice" and "running → paused" in state.summary
-    assert "(by alice)" in state.summary and state.at == store.machines[machine_id].state_since
+    assert state.summary == "running → paused: paused by alice: bed not clear"  # the reason names them: once
+    assert state.at == store.machines[machine_id].state_since
     assert events(store, "job", job.id) == ["paused"]
     paused = last(store, "job", job.id)
     assert paused.ref == ("machine", machine_id) and paused.value == "paused"
@@ -226,6 +227,9 @@ def test_draining_and_a_fault_with_its_code_and_reason_and_the_recent_events_pan
     assert entry.at == f.at(800)  # its state_since: the server's time of the change
     assert [e.summary for e in store.recent_machine_events("M-1")] == ["idle → fault [E7]: jam"]
     assert store.machines_in_state("fault") == [store.machines["M-1"]]
+    held = f.machine("M-1", "N-1", state="paused", paused_by="dave", state_reason="maintenance window", draining=True)
+    send("machine.updated", held)
+    assert last(store, "machine", "M-1").summary == "fault → paused: maintenance window (by dave)"
 
 
 def test_the_caps_per_subject_and_in_all() -> None:
