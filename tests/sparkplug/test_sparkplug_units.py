@@ -282,3 +282,26 @@ def test_the_translation_numbers_its_events_without_gaps() -> None:
     types = [e.type for e in events]
     assert types[:2] == ["node.updated", "job.updated"] and "machine.telemetry" in types
     assert h.translator.seq == len(events)
+
+
+def test_a_bug_in_handling_one_message_costs_that_message_only(monkeypatch) -> None:
+    from console.sources.sparkplug import SparkplugSource
+    from console.store import Store
+
+    store = Store()
+    source = SparkplugSource("sparkplug", "mqtt://127.0.0.1:1", store, host_id="h")
+    nbirth(source.host)
+    calls = []
+
+    def broken(topic: str, data: bytes) -> None:
+        calls.append(topic)
+        raise KeyError("bug")
+
+    monkeypatch.setattr(source.host, "handle", broken)
+    source.handle("spBv1.0/G/DDATA/E/D", b"")
+    source.flush()
+    assert calls and store.sources["sparkplug"].malformed[-1].reason == "internal error: KeyError"
+    monkeypatch.undo()
+    dbirth(source.host, 1)
+    source.flush()
+    assert "G/E/D" in store.machines

@@ -32,6 +32,7 @@ import aiomqtt
 from console.api.command_bodies import CommandResult
 from console.api.errors import ConnectionFailed
 from console.api.models import AuditEntry, Cluster, Event, Page, RerouteCandidate, Snapshot
+from console.api.sse import MalformedEvent, excerpt
 from console.api.wire import utc_now
 from console.sources.base import Backoff
 from console.sources.sparkplug.commands import SUPPORTED_ACTIONS, DeviceCommands, not_found
@@ -44,7 +45,7 @@ from console.sources.sparkplug.connection import (
     state_payload,
 )
 from console.sources.sparkplug.host import Host
-from console.sources.sparkplug.mapping import MetricMapping
+from console.sources.sparkplug.mapping import MetricMapping, clean_text
 from console.sources.sparkplug.payload import BOOLEAN, build_metric, build_payload, now_ms
 from console.sources.sparkplug.topics import command_topic, state_topic, subscriptions
 from console.sources.sparkplug.translation import Translator
@@ -216,6 +217,9 @@ class SparkplugSource:
                     reason = f"MQTT: {error}"
                 except (OSError, ValueError) as error:
                     reason = f"{type(error).__name__}: {error}"
+                except Exception as error:  # a bug or an odd broker must not end the source silently
+                    log.exception("sparkplug source %s failed", self.source_id)
+                    reason = f"unexpected error: {type(error).__name__}"
                 now = time.monotonic()
                 if self._down_since is None:
                     self._down_since = now
@@ -296,7 +300,8 @@ class SparkplugSource:
             await asyncio.sleep(0.25)
             self.host.tick()
             self.flush()
-            await self._send_pending(client)
+            with contextlib.suppress(aiomqtt.MqttError):  # the connection is going: the session ends on its own
+                await self._send_pending(client)
 
     # --- messages in, events out ----------------------------------------------------------------------------------
 
@@ -304,7 +309,14 @@ class SparkplugSource:
         """One received message (the loop calls it; the benchmark and tests may too). Call :meth:`flush` after."""
         if not isinstance(payload, bytes | bytearray):
             payload = b"" if payload is None else str(payload).encode()
-        self.host.handle(topic, payload)
+        try:
+            self.host.handle(topic, payload)
+        except Exception as error:  # a bug must cost one message, never the source
+            log.exception("sparkplug source %s: a message could not be handled", self.source_id)
+            self.store.record_malformed(
+                self.source_id,
+                MalformedEvent(None, "?", f"internal error: {type(error).__name__}", excerpt(clean_text(topic, 160))),
+            )
 
     def flush(self) -> None:
         """Hand the store what the messages handled since the last call made: events, malformed counts, log lines."""
