@@ -134,8 +134,8 @@ def remove_tap(store: Store, tap: StoreTap) -> None:
 
 def clear(store: Store, audit: Iterable[AuditEntry] = ()) -> None:
     """Forget every source, its replica and status, and what was heard (audit trail, telemetry history, machine
-    events, the alert journal); then keep ``audit`` as the audit trail. The sources' registration order is kept (the
-    merge's last tie-break), so a source registered again ranks as before."""
+    events, the alert journal, the timeline); then keep ``audit`` as the audit trail. The sources' registration order
+    is kept (the merge's last tie-break), so a source registered again ranks as before."""
     for source_id in list(store.sources):
         store.forget_source(source_id)
     store.audit.clear()
@@ -149,6 +149,9 @@ def clear(store: Store, audit: Iterable[AuditEntry] = ()) -> None:
     old_journal = store.journal
     store.journal = type(old_journal)(old_journal.capacity)
     store.journal.version = old_journal.version + 1  # a screen comparing versions must see a change
+    old_timeline = store.timeline
+    store.timeline = type(old_timeline)(old_timeline.per_subject, old_timeline.total)
+    store.timeline.version = old_timeline.version + 1
     store._pending.audit.update(e.id for e in store.audit)
     store._pending.structure = True
     touch(store)

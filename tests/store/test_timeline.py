@@ -283,3 +283,14 @@ def test_any_sequence_the_models_accept_never_crashes_it_nor_grows_it_past_its_c
 
 def _fixed(now: datetime) -> Callable[[], datetime]:
     return lambda: now
+
+
+def test_clearing_the_store_forgets_the_history_and_a_screen_sees_the_change() -> None:
+    """A replay's seek starts the store again (``Store.clear``): the history goes with what was heard."""
+    store = hand_store(timeline_per_subject=7, timeline_limit=11)
+    Seq(store)("job.updated", f.job("J-1", status="cancelled"))
+    version = store.timeline.version
+    assert len(store.timeline) == 1
+    store.clear()
+    assert len(store.timeline) == 0 and store.timeline.version > version
+    assert (store.timeline.per_subject, store.timeline.total) == (7, 11)
