@@ -4,8 +4,8 @@ done about it and by whom, what is still open, and the ISA-18.2 alarm figures of
 What it says is :mod:`console.handover`'s (pure). ``s`` asks from when (``06:00``, ``-8h``, ``-90m``, ``2d``,
 ``shift``, an ISO time; all UTC on the server's clock); it starts at the last ``shift_start`` of the config file,
 else 8 hours back. ``e`` exports it as Markdown (``console.exports``; the toast names the file); ``g`` fetches the
-server's audit page again. It follows the store at most once a ``panel_interval_s``; the local audit log is read off
-the UI thread. Server text is plain ``Content``, never markup.
+server's audit page again and gathers it at once. It follows the store at most every 10 seconds; the local audit log
+is read off the UI thread. Server text is plain ``Content``, never markup.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from widgets.safe_text import clean
 
 __all__ = ["HandoverScreen", "SinceInput"]
 
+REFRESH_S = 10.0
+"""At most this often the handover is gathered again while the store changes (``g`` does it at once)."""
 GROUPS = (("wrong", "What went wrong", 4), ("done", "What was done", 1), ("open", "What is still open", 4))
 _TONE_STYLE = {
     "critical": "bold $alarm-critical",
@@ -112,6 +114,7 @@ class HandoverScreen(ConsoleScreen):
         self.local: list[dict[str, Any]] = []
         self.fetched: list[Any] = []
         self.handover: Handover | None = None
+        self._stale = False
 
     def compose_body(self) -> ComposeResult:
         yield Label("", id="handover-title")
@@ -130,9 +133,10 @@ class HandoverScreen(ConsoleScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.rebuild()
+        self.set_interval(REFRESH_S, self._follow, name="handover-follow")
         self.query_one("#handover-body", VerticalScroll).focus()
         self.run_worker(self._read_local(), group="handover-local-audit", exclusive=True, exit_on_error=False)
-        self.action_fetch()
+        self.console.fetch_audit(self._fetched)
 
     async def _read_local(self) -> None:
         self.local = await self.console.session.local_audit(1000)
@@ -141,6 +145,7 @@ class HandoverScreen(ConsoleScreen):
 
     def action_fetch(self) -> None:
         self.console.fetch_audit(self._fetched)
+        self.rebuild()
 
     def _fetched(self, entries: list[Any]) -> None:
         self.fetched = entries
@@ -148,8 +153,17 @@ class HandoverScreen(ConsoleScreen):
             self.rebuild()
 
     def apply_changes(self, changes: ChangeSet) -> None:
-        if self.needs_rebuild or not changes.empty:
-            self.soon(self.rebuild)
+        """A report need not follow every flush: what changed is gathered at most every :data:`REFRESH_S` (a big
+        cluster's journal and history take tens of milliseconds to go through)."""
+        if self.needs_rebuild:
+            self.rebuild()
+        elif not changes.empty:
+            self._stale = True
+
+    def _follow(self) -> None:
+        if self._stale and self.is_current and not self.console.frozen:
+            self._stale = False
+            self.rebuild()
 
     # --- since ----------------------------------------------------------------------------------------------------
 

@@ -189,3 +189,53 @@ async def test_the_handover_from_the_audit_screen_with_a_since_and_its_markdown(
         assert markdown.startswith("# Handover: North of England micro")
         assert f"machine.pause machine {machine.id}: applied, reason: handover check (demo)" in markdown
         assert "## ISA-18.2 alarm figures" in markdown and "Written by demo" in markdown
+
+
+async def test_t_reaches_the_timeline_from_the_dashboard_panels_and_the_nodes_and_enter_opens_an_alert(
+    make_app,
+) -> None:
+    """``T`` on the dashboard: the machine under the grid's cursor (a faulted one: ``enter`` on its alert's row opens
+    the alert's detail), the job under the queue's; ``T`` on the Nodes screen: the node."""
+    from console.screens.alert_detail import AlertDetail
+    from console.screens.dashboard import DashboardScreen
+    from console.screens.timeline import TimelineScreen
+    from widgets.machine_grid import MachineGrid
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        faulted = next(m for m in sorted(app.store.machines.values(), key=lambda m: m.id) if m.state == "fault")
+        grid = app.screen.query_one("#grid", MachineGrid)
+        grid.focus()
+        assert grid.move_cursor_to(faulted.id)
+        await pilot.press("T")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="the machine's timeline")
+        await settle(pilot)
+        timeline = app.screen
+        assert (timeline.kind, timeline.subject_id) == ("machine", faulted.id)
+        alert_row = next(e for e in timeline.entries if e.kind == "alert")
+        assert alert_row.summary.startswith("raised ")
+        timeline.grid.move_cursor_to(alert_row.key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertDetail), what="the alert's detail")
+        assert app.screen.alert_id == alert_row.ref[1]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is timeline, what="back to the timeline")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="back to the dashboard")
+        await settle(pilot)
+        queue = app.screen.queue
+        queue.focus()
+        await settle(pilot)
+        job_id = queue.cursor_key
+        assert job_id
+        await pilot.press("T")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="the job's timeline")
+        assert (app.screen.kind, app.screen.subject_id) == ("job", job_id)
+        await pilot.press("escape")
+        await pilot.press("5")
+        await settle(pilot)
+        node_id = app.screen.grid.cursor_key
+        await pilot.press("T")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="the node's timeline")
+        assert (app.screen.kind, app.screen.subject_id) == ("node", node_id)
