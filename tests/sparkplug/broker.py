@@ -4,6 +4,7 @@ persistence, anonymous clients. ``make sysdeps`` installs Mosquitto; without it 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -64,7 +65,7 @@ class Broker:
         return ""
 
 
-def start_broker(folder: Path, *, extra: str = "") -> Broker:
+def start_broker(folder: Path, *, extra: str = "", anonymous: bool = True) -> Broker:
     """Start Mosquitto on a free port of 127.0.0.1 and wait until it accepts connections."""
     binary = mosquitto_path()
     if binary is None:
@@ -73,8 +74,8 @@ def start_broker(folder: Path, *, extra: str = "") -> Broker:
         port = _free_port()
         config = folder / f"mosquitto-{port}.conf"
         config.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            f"log_dest file {folder / 'mosquitto.log'}\nlog_type error\nlog_type warning\n{extra}"
+            f"listener {port} 127.0.0.1\nallow_anonymous {'true' if anonymous else 'false'}\npersistence false\n"
+            f"log_dest file {folder / 'mosquitto.log'}\nlog_type error\nlog_type warning\n{_keep_user()}{extra}"
         )
         process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if _wait_open(process, port):
@@ -83,6 +84,12 @@ def start_broker(folder: Path, *, extra: str = "") -> Broker:
             process.kill()
             process.wait(timeout=5)
     raise RuntimeError(f"mosquitto did not start on a free port: {Broker(process, 0, folder, config).log()}")
+
+
+def _keep_user() -> str:
+    """As root, Mosquitto drops to the user ``mosquitto``, who cannot read the test's private temporary folder (its
+    log, certificates and password file): keep the user the tests run as."""
+    return "user root\n" if os.geteuid() == 0 else ""
 
 
 def _wait_open(process: subprocess.Popen[bytes], port: int) -> bool:
