@@ -174,6 +174,7 @@ class MoonrakerSource:
     def stop(self) -> None:
         """Stop the loop (from the same event loop); ``run()`` then returns."""
         self._stopping = True
+        self._wake.set()
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
@@ -196,14 +197,17 @@ class MoonrakerSource:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            self.store.set_source_state(self.source_id, SourceState.STOPPED)
         finally:
             self._ended = True
             await self.aclose()
+        if self._stopping:
+            self.store.set_source_state(self.source_id, SourceState.STOPPED)
 
     # --- the loop ---------------------------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
+        """Connect, follow, retry; until stopped. The loops check ``_stopping`` as well as taking the cancel: an
+        ``asyncio.wait_for`` whose inner wait completes just as the cancel comes may swallow it (Python 3.11)."""
         while not self._stopping:
             try:
                 await self._follow()
@@ -256,7 +260,7 @@ class MoonrakerSource:
 
     async def _listen(self, rpc: RpcConnection, session: Session) -> None:
         period = min(0.5, self.stale_after / 4)
-        while True:
+        while not self._stopping:
             try:
                 item = await asyncio.wait_for(rpc.notifications.get(), period)
             except TimeoutError:
