@@ -142,8 +142,10 @@ class Profile(_Model):
 
     @model_validator(mode="after")
     def _needs_a_source(self) -> Profile:
-        if self.api is None and not self.agents and not self.opcua and self.sparkplug is None:
-            raise PydanticCustomError("no_source", "a profile needs `api`, `agents`, `opcua` or `sparkplug`")
+        if self.api is None and not self.agents and not self.opcua and self.sparkplug is None and not self.moonraker:
+            raise PydanticCustomError(
+                "no_source", "a profile needs `api`, `agents`, `opcua`, `sparkplug` or `moonraker`"
+            )
         if self.ca_file is not None:
             self.ca_file = self.ca_file.expanduser()
         return self

@@ -58,6 +58,14 @@ def test_the_profile_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     ]
 
 
+def test_a_profile_of_printers_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.klipper.moonraker]\nk1 = "http://10.0.4.30:7125"\n')
+    config.chmod(0o600)
+    settings = settings_for(["--profile", "klipper"], config, {"MOONRAKER_API_KEY": "k"}, monkeypatch)
+    assert [(s.source_id, s.token) for s in settings.sources] == [("moonraker:k1", "k")]
+
+
 def test_the_api_key_comes_from_the_environment() -> None:
     assert resolve_api_key("k1", {}) is None
     assert resolve_api_key("k1", {"MOONRAKER_API_KEY": "all"}) == "all"
