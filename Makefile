@@ -27,13 +27,17 @@ demo: $(STAMP)
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -q -n 4 --dist loadfile
 
-# System packages the tests' real peers need (the MQTT broker for Sparkplug B): installed with apt-get when missing
-# and we are root (CI, a fresh machine); otherwise say what to install.
+# System packages the tests' real peers need (the MQTT broker for Sparkplug B, libsodium for Moonraker's libnacl):
+# installed with apt-get when missing and we are root (CI, a fresh machine); otherwise say what to install.
 sysdeps:
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto) >/dev/null; \
 	  else echo "make test needs mosquitto (Debian: sudo apt-get install mosquitto)" >&2; exit 1; fi; }
+	@ldconfig -p 2>/dev/null | grep -q 'libsodium\.so\.23' || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libsodium23) >/dev/null; \
+	  else echo "the Moonraker tests need libsodium (Debian: sudo apt-get install libsodium23); without it they are skipped" >&2; fi; }
 
 # The fuzz (tests/demo/test_server_fuzz.py): bounded and seeded by default, as CI runs it (about a minute);
 # FUZZ_EXAMPLES=200 FUZZ_SEED=1 make fuzz hunts longer, with another seed.
