@@ -59,7 +59,7 @@ class Session:
             "client_name": CLIENT_NAME,
             "version": __version__,
             "type": "other",
-            "url": "https://github.com/factory-console/factory-console",
+            "url": "",  # the client's home page: the console has none to name
         }
         if self.api_key:
             identity["api_key"] = self.api_key
