@@ -237,9 +237,12 @@ class AlertJournal:
         if self.since is None:
             self.since = at
         seen: set[str] = set()
+        length, dropped, first_n = len(self.rows), self.dropped, self._n + 1
         for alert in sorted(alerts, key=_raised_order):  # first sights then come in the order they were raised
             self.observe(server, alert)
             seen.add(alert.id)
+        if self.dropped == dropped:
+            self._in_time_order(len(self.rows) - length, first_n)
         for alert_id in before:
             if alert_id in seen or held(alert_id):
                 continue
@@ -249,6 +252,19 @@ class AlertJournal:
             self._add(track, at, track.alert, GONE, server)
             track.ended = True
             track.condition = False
+
+    def _in_time_order(self, count: int, first_n: int) -> None:
+        """The last ``count`` rows (one snapshot's) in the order they happened, numbered afresh from ``first_n``.
+
+        A first sight makes its alert's raise and, right after it, its ack or clear hours later; without this the
+        history, newest first by number, showed an ack at 07:58 below a raise at 07:40."""
+        if count < 2:
+            return
+        rows = self.rows
+        tail = sorted((rows.pop() for _ in range(count)), key=lambda row: (row.at, row.n))
+        for offset, row in enumerate(tail):
+            row.n = first_n + offset
+        rows.extend(tail)
 
     def note_audit(self, entry: AuditEntry) -> None:
         """An applied alert command names its operator: complete the row it made (or the one it will make)."""

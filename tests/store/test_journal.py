@@ -148,14 +148,32 @@ def test_an_alert_first_seen_acked_shelved_or_cleared_gets_its_story_so_far() ->
         ),
     )
     rows = [(row.id, row.transition, row.state, row.note) for row in store.journal]
-    assert rows == [
+    assert rows == [  # in the order it happened: all three raised at T0, then each went on
         ("A-1", "raised", "active_unacked", None),
-        ("A-1", "shelved", "shelved", None),
         ("A-2", "raised", "active_unacked", None),
-        ("A-2", "cleared", "cleared_unacked", None),
         ("A-3", "raised", "active_unacked", None),
+        ("A-1", "shelved", "shelved", None),
+        ("A-2", "cleared", "cleared_unacked", None),
         ("A-3", "changed", "robot_dancing", "robot_dancing"),
     ]
+    assert [row.n for row in store.journal] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_snapshots_story_so_far_is_in_time_order_so_newest_first_reads_right() -> None:
+    """An alert raised at 07:34 and acked at 07:58 beside one raised at 07:40: the ack is the newest row."""
+    store = Store()
+    store.apply_snapshot(
+        "c",
+        f.snapshot(
+            10,
+            alerts=[
+                f.alert("A-1", state="active_acked", acked_by="omar", raised_at=f.at(0), updated_at=f.at(24 * 60)),
+                f.alert("A-2", raised_at=f.at(6 * 60), updated_at=f.at(6 * 60)),
+            ],
+        ),
+    )
+    rows = [(row.n, row.id, row.transition) for row in store.journal]
+    assert rows == [(1, "A-1", "raised"), (2, "A-2", "raised"), (3, "A-1", "acked")]
 
 
 def test_two_sources_reporting_one_alert_make_one_row_per_transition() -> None:
