@@ -164,7 +164,7 @@ def test_what_went_wrong_what_was_done_and_what_is_open() -> None:
     assert wrong["Alerts raised"] == ["critical spindle_overload on machine M-1 (M-1): M-1: overload"]  # not A-0
     assert wrong["Faults"] == ["machine M-1 (M-1): running → fault [E7]", "node N-2 (N-2): online → offline"]
     earlier = build_handover(store, since=at(4, 0), now=NOW)  # M-3 faulted before the console listened, in the span
-    assert texts(earlier, "wrong")["Faults"][0] == "machine M-3 (M-3): fault [E1] (as the console first saw it)"
+    assert texts(earlier, "wrong")["Faults"][0] == "machine M-3 (M-3): fault when first seen [E1]"
     assert wrong["Jobs failed or scrapped parts"] == [
         "job J-1: scrapped 2 (scrap 2, done 0)",
         "job J-1: scrapped 4 (scrap 6, done 0)",

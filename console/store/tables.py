@@ -85,6 +85,8 @@ def put_machine(store: Store, source_id: str, machine: Machine) -> None:
         store.machines_by_state_index.add(machine.state, machine_id)
         store.machines_by_kind_index.add(machine.kind, machine_id)
         mark_structure(store, "machines")
+        if machine.state not in ("running", "idle"):
+            store.timeline.machine(None, machine, store.clock)  # first seen in fault, paused...: since when
     else:
         if old.node_id != machine.node_id:
             store.machines_by_node_index.move(old.node_id, machine.node_id, machine_id)

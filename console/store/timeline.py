@@ -184,9 +184,14 @@ class Timeline:
 
     def machine(self, old: Machine | None, new: Machine, now: Callable[[], datetime]) -> str | None:
         """Record what changed from ``old`` to ``new``; returns the state change's words (for the recent events)."""
-        if old is None:
-            return None
         subject = ("machine", new.id)
+        if old is None:
+            if new.state not in _NORMAL_STATES:  # "since when" is the first thing on-call asks of a machine in fault
+                words = f"{new.state} when first seen" + (f" [{new.fault_code}]" if new.fault_code else "")
+                words += f": {new.state_reason}" if new.state_reason else ""
+                who = new.paused_by if new.state == "paused" else None
+                self.add(TimelineEntry(subject, new.state_since, STATE, words, value=new.state, who=who))
+            return None
         said: str | None = None
         if old.state != new.state:
             said = f"{old.state} → {new.state}"
@@ -283,6 +288,10 @@ class Timeline:
         if event in _ON_MACHINE and machine_id:
             summary = f"job {job.id} {words}"
             self.add(TimelineEntry(("machine", machine_id), at, event, summary, value=value, ref=("job", job.id)))
+
+
+_NORMAL_STATES = frozenset({"running", "idle"})
+"""States a machine's first sight does not enter: every other one says since when it has been so."""
 
 
 def _ref(job: Job) -> Subject | None:

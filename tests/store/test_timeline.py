@@ -294,3 +294,23 @@ def test_clearing_the_store_forgets_the_history_and_a_screen_sees_the_change() -
     store.clear()
     assert len(store.timeline) == 0 and store.timeline.version > version
     assert (store.timeline.per_subject, store.timeline.total) == (7, 11)
+
+
+def test_a_machine_first_seen_in_fault_or_paused_says_since_when_and_a_running_one_adds_nothing() -> None:
+    store = Store()
+    machines = [
+        f.machine("M-1", state="fault", state_since=f.at(-600), fault_code="E-THERM", state_reason="thermal runaway"),
+        f.machine("M-2", state="paused", state_since=f.at(-60), paused_by="tom.w", state_reason="first article"),
+        f.machine("M-3", state="running"),
+        f.machine("M-4", state="idle"),
+    ]
+    store.apply_snapshot("c", f.snapshot(1, machines=machines))
+    fault = last(store, "machine", "M-1")
+    assert (fault.at, fault.summary) == (f.at(-600), "fault when first seen [E-THERM]: thermal runaway")
+    assert (last(store, "machine", "M-2").who, events(store, "machine", "M-3"), events(store, "machine", "M-4")) == (
+        "tom.w",
+        [],
+        [],
+    )
+    store.apply_snapshot("c", f.snapshot(2, machines=machines))  # seen again: nothing new
+    assert len(store.timeline) == 2
