@@ -66,6 +66,19 @@ async def _cursor_on_incident(pilot: Any, server: Any) -> None:
     await pilot.pause(0.1)
 
 
+async def _cursor_on_paused(pilot: Any, server: Any) -> None:
+    """The machine an operator paused with a reason in the opening scene: its timeline tells who, why and since when."""
+    from widgets.machine_grid import MachineGrid
+
+    paused = sorted(m.id for m in pilot.app.store.machines.values() if m.state == "paused" and m.paused_by)
+    if not paused:
+        return
+    grid = pilot.app.screen.query_one("#grid", MachineGrid)
+    grid.focus()
+    grid.move_cursor_to(paused[0])
+    await pilot.pause(0.1)
+
+
 async def _cluster_down(pilot: Any, server: Any) -> None:
     """``D``: the demo takes the cluster API down; wait until every node is served by its own agent."""
     app = pilot.app
@@ -93,6 +106,9 @@ SHOTS: list[Shot] = [
     Shot("nodes", (160, 48), ("5",)),
     Shot("audit", (160, 48), ("7",)),
     Shot("help", (160, 48), ("question_mark",)),
+    Shot("timeline", (160, 48), ("T",), before=_cursor_on_paused),
+    Shot("alert-history", (160, 48), ("3", "H")),
+    Shot("handover", (160, 48), ("7", "h")),
 ]
 
 
