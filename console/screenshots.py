@@ -109,6 +109,7 @@ SHOTS: list[Shot] = [
     Shot("timeline", (160, 48), ("T",), before=_cursor_on_paused),
     Shot("alert-history", (160, 48), ("3", "H")),
     Shot("handover", (160, 48), ("7", "h")),
+    Shot("replay", (160, 48)),
 ]
 
 
@@ -117,6 +118,46 @@ async def _feed(server: Any, seconds: float) -> None:
     for _ in range(round(seconds / 0.1)):
         await asyncio.to_thread(server.advance, SPEED * 0.1)
         await asyncio.sleep(0.1)
+
+
+async def _shoot_replay(server: Any, shot: Shot, log_dir: Path) -> str:
+    """Record the demo live for a while (``--record``), then replay the recording paused half-way through it."""
+    from console.app import FactoryConsoleApp
+    from console.audit_log import AuditLog
+    from console.recording.ring import RecordingSpec
+    from console.server_clock import ServerClock
+    from console.settings import Settings, SourceSpec
+
+    path = log_dir / "replay.sqlite"
+    settings = Settings(sources=[SourceSpec("cluster", "cluster", server.url)], save_theme=False, refresh_ms=30)
+    settings.recording = RecordingSpec(file=path)
+    live = FactoryConsoleApp(
+        settings, audit_log=AuditLog(log_dir / "audit.jsonl"), server_clock=ServerClock(), install_signal_handlers=False
+    )
+    async with live.run_test(size=shot.size) as pilot:
+        for _ in range(300):
+            if live.store.source_state("cluster") == "live" and live.store.machines:
+                break
+            await pilot.pause(0.05)
+        await _feed(server, 4 * FEED_S)
+    replay_settings = Settings(
+        sources=[SourceSpec("replay", "replay", str(path))], read_only=True, save_theme=False, refresh_ms=30
+    )
+    app = FactoryConsoleApp(
+        replay_settings, audit_log=AuditLog(log_dir / "replay-audit.jsonl"), install_signal_handlers=False
+    )
+    async with app.run_test(size=shot.size) as pilot:
+        for _ in range(300):
+            if app.store.machines and getattr(app.session, "playback", None) is not None:
+                break
+            await pilot.pause(0.05)
+        playback = app.session.playback
+        playback.play(False)
+        playback.seek(playback.start + (playback.end - playback.start) / 2)
+        await pilot.pause(0.5)
+        app.flush_changes()
+        await pilot.pause(0.2)
+        return app.export_screenshot(title=f"factory-console: {shot.name}")
 
 
 async def _shoot(server: Any, shot: Shot, log_dir: Path) -> str:
@@ -173,7 +214,8 @@ def main(argv: list[str]) -> int:
             config = SimConfig(seed=7, speed=SPEED, opening_scene=True)
             server = start_demo(config, clock=SteppedClock(DEFAULT_START), with_agents=shot.agents)
             try:
-                svg = asyncio.run(_shoot(server, shot, Path(log_dir)))
+                shoot = _shoot_replay if shot.name == "replay" else _shoot
+                svg = asyncio.run(shoot(server, shot, Path(log_dir)))
                 (out / f"{shot.name}.svg").write_text(svg, encoding="utf-8")
             finally:
                 server.stop()
