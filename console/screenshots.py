@@ -151,7 +151,7 @@ async def _shoot_replay(server: Any, shot: Shot, log_dir: Path) -> str:
             if app.store.machines and getattr(app.session, "playback", None) is not None:
                 break
             await pilot.pause(0.05)
-        playback = app.session.playback
+        playback: Any = app.session.playback  # the replay source's player (play, seek, start, end)
         playback.play(False)
         playback.seek(playback.start + (playback.end - playback.start) / 2)
         await pilot.pause(0.5)
