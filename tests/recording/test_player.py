@@ -36,7 +36,7 @@ def record(path: Path, minutes: int, *, every: int = 60, **spec: Any) -> dict[fl
     the server time it was recorded at."""
     feed = SimFeed(SimConfig(seed=7, telemetry_hz=1.0))
     store = Store()
-    options = {"checkpoint_events": 400, **spec}
+    options = {"checkpoint_events": 400, "checkpoint_share": 0.0, **spec}
     recorder = Recorder(RecordingSpec(file=path, **options), store, feed.now)
     recorder.start()
     connect(store, feed)

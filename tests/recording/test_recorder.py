@@ -54,7 +54,7 @@ def test_what_the_store_takes_reads_back_event_for_event(tmp_path: Path) -> None
     feed = SimFeed(SimConfig(seed=7, nodes=3, machines_per_node=6, telemetry_hz=2.0))
     store = Store()
     fed: list[Event] = []
-    rec = recorder(store, feed, RecordingSpec(file=tmp_path / "r.sqlite", checkpoint_events=500))
+    rec = recorder(store, feed, RecordingSpec(file=tmp_path / "r.sqlite", checkpoint_events=500, checkpoint_share=0))
     rec.start()
     original = store.apply_events  # the tapped one
 
@@ -64,7 +64,9 @@ def test_what_the_store_takes_reads_back_event_for_event(tmp_path: Path) -> None
 
     store.apply_events = keep  # type: ignore[method-assign]  # what the store takes, through the tap
     connect(store, feed)
-    run(store, feed, 600)
+    for _ in range(20):  # the writer wakes each second: in 30 simulated seconds at a time
+        run(store, feed, 30)
+        assert rec.writer.flush()
     rec.stop()
     assert rec.problem is None and rec.dropped == 0
 
@@ -133,7 +135,7 @@ def test_the_ring_keeps_its_retention_and_still_starts_at_a_checkpoint(tmp_path:
     fake = FakeTime()
     feed = SimFeed(SimConfig(seed=7, nodes=2, machines_per_node=3, telemetry_hz=2.0))
     store = Store()
-    spec = RecordingSpec(ring_dir=tmp_path, retention_h=1.0, checkpoint_s=600.0)
+    spec = RecordingSpec(ring_dir=tmp_path, retention_h=1.0, checkpoint_s=600.0, checkpoint_share=0.0)
     rec = recorder(store, feed, spec, fake)
     rec.start()
     connect(store, feed)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import struct
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from console.api.sse import MalformedEvent
 from console.recording.checkpoint import compress_checkpoint, decode_checkpoint, encode_checkpoint
 from console.recording.codec import SegmentDecoder, SegmentEncoder
 from console.recording.format import EVENTS, MALFORMED, SNAPSHOT, STATE, Record, StateChange
+from console.recording.numbers import decode_values, encode_values
 from tests.faults.hostile_strategies import aware_times, finite, hostile_text, ids, snapshots
 
 BUDGET = settings(
@@ -143,3 +145,27 @@ def test_any_state_reads_back_from_a_checkpoint(snapshot: Snapshot, audit: list[
     )
     assert first.snapshot == snapshot
     assert (second.source_id, second.snapshot, second.seq) == ("agent-1", None, None)
+
+
+NUMBERS = [0.0, -0.0, 0.1, 0.28, 0.3, 254.9, 255.0, 1e15, 1e16, -1e-7, 5e-324]
+
+
+@BUDGET
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(finite, st.sampled_from([0.0, -0.0, 0.1, 0.28, 0.3, 254.9, 1e15, -1e-7])), min_size=3, max_size=3
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_telemetry_values_read_back_bit_for_bit(rows: list[list[float]]) -> None:
+    names = ["a", "b", "c"]
+    mine: list[list[int] | None] = [None, None, None]
+    theirs: list[list[int] | None] = [None, None, None]
+    for row in rows:
+        line = encode_values(mine, dict(zip(names, row, strict=True)))
+        back = decode_values(theirs, names, line.encode())
+        assert [struct.pack("<d", v) for v in back.values()] == [struct.pack("<d", v) for v in row]
+    assert mine == theirs

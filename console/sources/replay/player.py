@@ -3,7 +3,8 @@
 The replay clock is the recorded server time: it runs at the chosen speed while playing and stands still while
 paused; the session's server clock follows it (``ServerClock.drive``), so every "ago" on screen is as it was. Each
 :meth:`Player.tick` applies the records up to the clock, with a time budget: when the store cannot take them as fast
-as the clock asks (a busy recording at 60x), the clock waits for the store rather than run ahead of what is shown.
+as the clock asks (a busy recording at 60x), the clock waits for the store rather than run more than a second ahead
+of what is shown.
 
 Records are applied through the store's ordinary inputs (``apply_snapshot``, ``apply_events``,
 ``set_source_state`` ...) under the recorded source ids, so the merge, the screens and the header work as they did
@@ -16,6 +17,7 @@ says why, as the state of a source named ``replay``.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +47,9 @@ __all__ = ["REPLAY_SOURCE", "Player"]
 REPLAY_SOURCE = "replay"
 """The source id under which a damaged recording's problem is shown."""
 TICK_BUDGET_S = 0.04
-"""Work per tick at most (the loop must keep answering keys); the clock waits for the store beyond it."""
+"""Work per tick at most (the loop must keep answering keys); what is left is applied at the next ticks."""
+MAX_BEHIND_S = 1.0
+"""How far (in seconds of the replay's speed) the store may trail the replay clock before the clock waits for it."""
 
 
 class Player:
@@ -174,9 +178,9 @@ class Player:
         except RecordingError as error:
             self._fail(str(error))
             return
-        if not caught_up:
-            self._rebase(max(self._applied, self._base))  # the store is behind: the clock waits for it
-        elif self._playing and target >= self.reader.end and not self._pending:
+        if not caught_up and target - self._applied > self.speed * MAX_BEHIND_S:
+            self._rebase(self._applied + self.speed * MAX_BEHIND_S)  # the store is behind: the clock waits for it
+        elif caught_up and self._playing and target >= self.reader.end and not self._pending:
             self._follow()
             if self._at_end:
                 self._rebase(self.reader.end)
@@ -190,6 +194,8 @@ class Player:
         row = self.reader.checkpoint_at(t)
         current = self._segment.row if self._segment is not None else None
         forward = current is not None and t >= self._applied and row.id <= current.id
+        collecting = gc.isenabled()
+        gc.disable()  # tens of thousands of new objects, no cycle among them: the collector would only walk them
         try:
             if not forward:
                 self._rebuild(row)
@@ -197,6 +203,9 @@ class Player:
         except RecordingError as error:
             self._fail(str(error))
             return
+        finally:
+            if collecting:
+                gc.enable()
         self._at_end = t >= self.reader.end and not self._pending
         self._rebase(t)
 
