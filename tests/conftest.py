@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +19,10 @@ import textual._wait
 # garbage in fewer, bigger passes (measured on test_app_keys + test_app_alert_pile: 32 s -> 26 s of CPU). Nothing
 # here relies on when a collection happens; the console's own policy (``gc.freeze`` after big snapshots) is unchanged.
 gc.set_threshold(50_000, 20, 20)
+
+# The console records into a ring in the user's data dir by default (console.recording): every console a test starts,
+# in this process or as a child, records into a folder of this run instead, never into the home of whoever runs it.
+os.environ.setdefault("FACTORY_CONSOLE_RECORDINGS_DIR", tempfile.mkdtemp(prefix="fc-test-recordings-"))
 
 # Pilot's ``press`` waits, after each key, until the process looks idle: a 20 ms sleep, repeated until one passes with
 # under 1 ms of CPU. The test's server runs in this process, so that costs 40 ms or more a key, which alone was half of
