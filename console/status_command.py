@@ -30,13 +30,11 @@ from console.api.models import Snapshot
 from console.api.transport import safe_url
 from console.launch import LaunchError, build_settings
 from console.settings import DEFAULT_MAX_RESPONSE_BYTES, Settings, SourceSpec
+from console.status_render import error_json, render_json, render_text
 from console.status_report import (
     EXIT_UNREACHABLE,
     build_report,
     clean,
-    error_json,
-    render_json,
-    render_text,
 )
 
 __all__ = ["DEFAULT_TIMEOUT_S", "TOTAL_TIMEOUT_FACTOR", "build_status_parser", "fetch_snapshot", "status_main"]

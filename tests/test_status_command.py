@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from console.api.models import Alert, Cluster, Job, Machine, Node, Quality, Snapshot
 from console.status_command import status_main
+from console.status_render import render_json, render_text
 from console.status_report import (
     EXIT_CRITICAL,
     EXIT_OK,
@@ -26,8 +27,6 @@ from console.status_report import (
     FORMAT,
     build_report,
     clean,
-    render_json,
-    render_text,
 )
 from tests.faults.hostile_strategies import hostile_text, snapshots
 from tests.faults.terminal_bytes import foreign_sequences
