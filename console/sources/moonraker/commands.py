@@ -13,9 +13,7 @@ has no alarms) is handed to the translation as an input and goes out with the ne
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +22,7 @@ from urllib.parse import unquote
 from console.api.command_bodies import CommandResult
 from console.api.errors import ApiError, Conflict, ConnectionFailed, NotFound, Unprocessable, error_for_status
 from console.api.models import Problem
+from console.sources.idempotent import IdempotentCarrier, ResultCache
 from console.sources.moonraker.mapping import clean_text
 from console.sources.moonraker.rpc import RpcError
 
@@ -116,34 +115,7 @@ def problem_for_rpc_error(code: int, message: str) -> ApiError:
     return error_for_status(status, Problem(title="Moonraker refused", status=status, detail=detail))
 
 
-class ResultCache:
-    """The first answer to each idempotency key (a result or an :class:`ApiError`), the newest ``size`` keys.
-
-    Moonraker has no idempotency of its own: without this, a retried command would pause twice.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._answers: OrderedDict[str, CommandResult | ApiError] = OrderedDict()
-
-    def get(self, key: str | None) -> CommandResult | ApiError | None:
-        if key is None:
-            return None
-        answer = self._answers.get(key)
-        if answer is not None:
-            self._answers.move_to_end(key)
-        return answer
-
-    def put(self, key: str | None, answer: CommandResult | ApiError) -> None:
-        if key is None:
-            return
-        self._answers[key] = answer
-        self._answers.move_to_end(key)
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
-
-
-class PrinterCommands:
+class PrinterCommands(IdempotentCarrier):
     """The carrier of one printer's commands. See the module docstring."""
 
     def __init__(
@@ -160,41 +132,7 @@ class PrinterCommands:
         self._translator = translator
         self._wake = wake
         self._ended = ended
-        self._answers = ResultCache()
-        self._in_flight: dict[str, asyncio.Future[CommandResult]] = {}
-
-    async def command(
-        self, path: str, body: dict[str, Any] | None, idempotency_key: str | None = None
-    ) -> CommandResult:
-        """Carry out one console command. Raises ``Unprocessable`` (``not_supported``), ``NotFound`` (another
-        machine, a job that is not this printer's), ``Conflict`` (Moonraker refused: not printing ...),
-        ``ConnectionFailed`` (not sent) or ``AnswerLost`` (sent, unanswered). A key already answered returns (or
-        raises) its first answer again and does nothing twice."""
-        cached = self._answers.get(idempotency_key)
-        if isinstance(cached, ApiError):
-            raise cached
-        if cached is not None:
-            return cached
-        task = self._in_flight.get(idempotency_key) if idempotency_key is not None else None
-        if task is None:
-            task = asyncio.ensure_future(self._command_once(path, body or {}, idempotency_key))
-            task.add_done_callback(lambda done: None if done.cancelled() else done.exception())
-            if idempotency_key is not None:
-                self._in_flight[idempotency_key] = task
-        return await asyncio.shield(task)
-
-    async def _command_once(self, path: str, body: dict[str, Any], idempotency_key: str | None) -> CommandResult:
-        try:
-            result = await self._command(path, body)
-        except ApiError as error:
-            self._answers.put(idempotency_key, error)
-            raise
-        else:
-            self._answers.put(idempotency_key, result)
-            return result
-        finally:
-            if idempotency_key is not None:
-                self._in_flight.pop(idempotency_key, None)
+        super().__init__()
 
     async def _command(self, path: str, body: dict[str, Any]) -> CommandResult:
         target = parse_command_path(path)

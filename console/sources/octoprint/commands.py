@@ -13,17 +13,16 @@ into events, so the screen shows what the printer did, not what the console aske
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from console.api.command_bodies import CommandResult
-from console.api.errors import ApiError, Conflict, ConnectionFailed, NotFound, Unprocessable
+from console.api.errors import Conflict, ConnectionFailed, NotFound, Unprocessable
 from console.api.models import Problem
+from console.sources.idempotent import IdempotentCarrier, ResultCache
 
 if TYPE_CHECKING:  # types only: the translation imports this module's problems
     from console.sources.octoprint.rest import PrinterRest
@@ -100,37 +99,7 @@ def octoprint_job_body(action: str, body: dict[str, Any]) -> dict[str, str]:
     return dict(_JOB_BODIES[verb])
 
 
-class ResultCache:
-    """The first answer to each idempotency key (a result or an :class:`ApiError`), the newest ``size`` keys.
-
-    OctoPrint has no idempotency of its own: without this, a command service that retries a lost answer with the same
-    key would pause twice (the second time getting a confusing 409).
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._answers: OrderedDict[str, CommandResult | ApiError] = OrderedDict()
-
-    def get(self, key: str | None) -> CommandResult | ApiError | None:
-        """The first answer to ``key``, or ``None`` (never asked, forgotten, or no key)."""
-        if key is None:
-            return None
-        answer = self._answers.get(key)
-        if answer is not None:
-            self._answers.move_to_end(key)
-        return answer
-
-    def put(self, key: str | None, answer: CommandResult | ApiError) -> None:
-        """Remember ``answer`` as the one to ``key`` (nothing without a key)."""
-        if key is None:
-            return
-        self._answers[key] = answer
-        self._answers.move_to_end(key)
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
-
-
-class PrinterCommands:
+class PrinterCommands(IdempotentCarrier):
     """Carries the console's commands to one printer: what the command service calls ``command(...)`` on.
 
     It reads the translation (which job and alert are this printer's, as last sent) to refuse what is not its own,
@@ -152,44 +121,7 @@ class PrinterCommands:
         self._translator = translator
         self._wake = wake
         self._ended = ended
-        self._answers = ResultCache()
-        self._in_flight: dict[str, asyncio.Future[CommandResult]] = {}
-
-    async def command(self, path: str, body: dict[str, Any], idempotency_key: str | None = None) -> CommandResult:
-        """Carry out one console command (``/v1/jobs/{id}/pause`` ...) on OctoPrint.
-
-        Raises ``Unprocessable`` (``not_supported``) for what OctoPrint cannot do, ``NotFound`` for another machine or
-        a job that is not this printer's current one, ``Conflict`` when OctoPrint refuses (not printing ...),
-        ``ConnectionFailed`` when it could not be sent, ``AnswerLost`` when sent but unanswered. A key already answered
-        returns (or raises) its first answer again and does nothing twice.
-        """
-        cached = self._answers.get(idempotency_key)
-        if isinstance(cached, ApiError):
-            raise cached
-        if cached is not None:
-            return cached
-        task = self._in_flight.get(idempotency_key) if idempotency_key is not None else None
-        if task is None:
-            task = asyncio.ensure_future(self._command_once(path, body or {}, idempotency_key))
-            # Retrieve a failure even if every caller was cancelled meanwhile (no "never retrieved" warning).
-            task.add_done_callback(lambda done: None if done.cancelled() else done.exception())
-            if idempotency_key is not None:
-                self._in_flight[idempotency_key] = task
-        # Shielded: a caller giving up does not abandon a command half-way; its answer is still cached for the key.
-        return await asyncio.shield(task)
-
-    async def _command_once(self, path: str, body: dict[str, Any], idempotency_key: str | None) -> CommandResult:
-        try:
-            result = await self._command(path, body)
-        except ApiError as error:
-            self._answers.put(idempotency_key, error)
-            raise
-        else:
-            self._answers.put(idempotency_key, result)
-            return result
-        finally:
-            if idempotency_key is not None:
-                self._in_flight.pop(idempotency_key, None)
+        super().__init__()
 
     async def _command(self, path: str, body: dict[str, Any]) -> CommandResult:
         target = parse_command_path(path)
