@@ -154,6 +154,47 @@ def test_history_corrects_an_end_that_was_missed(tr: Translator) -> None:
     assert tr.flush() == []
 
 
+def test_moonraker_stopping_is_not_the_end_of_the_print(tr: Translator) -> None:
+    """Moonraker closes its history record as ``server_exit`` when it stops; Klipper prints on."""
+    ready(tr)
+    printing(tr, 0.5)
+    tr.history_finished({"filename": "parts/bracket.gcode", "status": "server_exit"})
+    tr.history_finished({"filename": "parts/bracket.gcode", "status": "in_progress"})
+    assert tr.flush() == [] and tr.job is not None and tr.job.status == "running"
+
+
+@pytest.mark.parametrize("later_by", [0.4, 0.6, 1.5])
+def test_a_print_seen_again_after_a_restart_keeps_its_id(tr: Translator, clock: Clock, later_by: float) -> None:
+    """The start is worked out again from ``total_duration`` when Moonraker is back; rounded to a whole second it may
+    land a second off the first reading, yet it is the same print (the same job id, no removal)."""
+    ready(tr)
+    clock.now = clock.now.replace(microsecond=700_000)
+    tr.status({"print_stats": {"state": "printing", "filename": "a.gcode", "total_duration": 10.0}})
+    tr.flush()
+    first = tr.job
+    assert first is not None
+    tr.klippy_gone(seen=True)  # it looked lost (Klipper gone while Moonraker watched) ...
+    tr.flush()
+    assert tr.job is not None and tr.job.status == "failed"
+    clock.advance(30)  # ... but it prints on: 40 s in, read with a little jitter
+    ready(tr, print_stats={"state": "printing", "filename": "a.gcode", "total_duration": 40.0 - later_by + 0.5})
+    assert tr.job.id == first.id and tr.job.created_at == first.created_at and tr.job.status == "running"
+
+
+def test_the_same_file_printed_again_is_a_new_job(tr: Translator, clock: Clock) -> None:
+    ready(tr)
+    tr.status({"print_stats": {"state": "printing", "filename": "a.gcode", "total_duration": 5.0}})
+    tr.flush()
+    first = tr.job
+    tr.status({"print_stats": {"state": "complete"}})
+    tr.flush()
+    clock.advance(60)
+    tr.status({"print_stats": {"state": "printing", "filename": "a.gcode", "total_duration": 1.0}})
+    events = tr.flush()
+    assert first is not None and tr.job is not None and tr.job.id != first.id
+    assert "job.removed" in types(events)
+
+
 def test_klipper_away_keeps_a_print_unless_seen_going(tr: Translator) -> None:
     ready(tr)
     printing(tr, 0.5)

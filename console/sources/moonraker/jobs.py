@@ -40,11 +40,20 @@ ETA_SLACK = timedelta(seconds=30)
 
 _HISTORY_END = {"completed": "completed", "cancelled": "cancelled"}
 
+_HISTORY_NOT_AN_END = ("in_progress", "server_exit")
+"""History statuses that say nothing of how the print ended: ``server_exit`` is Moonraker closing its record as it
+stops (its ``on_exit``), while Klipper prints on; the print is followed again when Moonraker is back."""
+
+SAME_PRINT_SLACK = timedelta(seconds=3)
+"""A print seen again (after a Moonraker restart) is the same job when its file is the same and its start, worked
+out again from ``total_duration``, lands within this of the first (the two readings round to whole seconds)."""
+
 
 def history_status(status: Any) -> str | None:
-    """A Moonraker history job's ``status`` as a final job status (``None`` while it is in progress)."""
+    """A Moonraker history job's ``status`` as a final job status (``None`` while it is in progress, or when
+    Moonraker only stopped watching it)."""
     text = clean_text(status, 40)
-    if not text or text == "in_progress":
+    if not text or text in _HISTORY_NOT_AN_END:
         return None
     return _HISTORY_END.get(text, "failed")
 
@@ -147,8 +156,13 @@ class JobBook:
         objects: Mapping[str, Any],
         now: datetime,
     ) -> None:
-        self._drop_finished()
         started = (now - timedelta(seconds=print_elapsed(objects))).replace(microsecond=0)
+        last = self.job
+        if last is not None and path == self._path and abs(last.created_at - started) <= SAME_PRINT_SLACK:
+            # The same print seen again: it keeps its id (and its start), so the store follows one job.
+            started = last.created_at
+        else:
+            self._drop_finished()
         job = Job(
             id=f"{self.machine_id}-{started:%Y%m%dT%H%M%S}-{slug(display)}",
             order_id="",
