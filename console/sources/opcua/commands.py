@@ -12,9 +12,7 @@ is what shows it acknowledged, through the source's own event stream.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -24,6 +22,7 @@ from asyncua.ua.uaerrors import UaStatusCodeError
 from console.api.command_bodies import CommandResult
 from console.api.errors import AnswerLost, ApiError, Conflict, ConnectionFailed, Forbidden, NotFound, Unprocessable
 from console.api.models import Problem
+from console.sources.idempotent import IdempotentCarrier
 from console.sources.opcua.mapping import clean_text
 
 if TYPE_CHECKING:
@@ -51,55 +50,19 @@ def _conflict(detail: str, code: str) -> Conflict:
     return Conflict(409, Problem(title="Conflict", status=409, detail=detail, code=code))
 
 
-class OpcUaCommands:
-    """Carries ``alert.ack`` to the condition's server; answers each idempotency key once."""
+class OpcUaCommands(IdempotentCarrier):
+    """Carries ``alert.ack`` to the condition's server; answers each idempotency key once (``IdempotentCarrier``).
+
+    ``command`` raises ``Unprocessable`` for anything but ``/v1/alerts/{id}/ack``, ``NotFound`` for an alert that is
+    not an open alert of this server, ``Conflict`` when the server refuses (already acknowledged, an outdated
+    event), ``Forbidden`` when the user may not, ``ConnectionFailed`` when it was not sent and ``AnswerLost`` when
+    it was sent and not answered."""
 
     def __init__(self, translator: Translator, connection: Callable[[], Connection | None], *, server: str) -> None:
+        super().__init__()
         self._translator = translator
         self._connection = connection
         self._server = server
-        self._answers: OrderedDict[str, CommandResult | ApiError] = OrderedDict()
-        self._in_flight: dict[str, asyncio.Future[CommandResult]] = {}
-
-    async def command(self, path: str, body: dict[str, Any], idempotency_key: str | None = None) -> CommandResult:
-        """Carry out one console command (only ``/v1/alerts/{id}/ack``). Raises ``Unprocessable`` for anything
-        else, ``NotFound`` for an alert that is not an open alert of this server, ``Conflict`` when the server
-        refuses (already acknowledged, an outdated event), ``Forbidden`` when the user may not,
-        ``ConnectionFailed`` when it was not sent and ``AnswerLost`` when it was sent and not answered."""
-        if idempotency_key is not None:
-            cached = self._answers.get(idempotency_key)
-            if isinstance(cached, ApiError):
-                raise cached
-            if cached is not None:
-                return cached
-            running = self._in_flight.get(idempotency_key)
-            if running is not None:
-                return await asyncio.shield(running)
-        task = asyncio.ensure_future(self._once(path, body or {}, idempotency_key))
-        task.add_done_callback(lambda done: None if done.cancelled() else done.exception())
-        if idempotency_key is not None:
-            self._in_flight[idempotency_key] = task
-        return await asyncio.shield(task)
-
-    async def _once(self, path: str, body: dict[str, Any], key: str | None) -> CommandResult:
-        try:
-            result = await self._command(path, body)
-        except ApiError as error:
-            self._remember(key, error)
-            raise
-        else:
-            self._remember(key, result)
-            return result
-        finally:
-            if key is not None:
-                self._in_flight.pop(key, None)
-
-    def _remember(self, key: str | None, answer: CommandResult | ApiError) -> None:
-        if key is None:
-            return
-        self._answers[key] = answer
-        while len(self._answers) > 256:
-            self._answers.popitem(last=False)
 
     async def _command(self, path: str, body: dict[str, Any]) -> CommandResult:
         parts = path.split("?", 1)[0].strip("/").split("/")
