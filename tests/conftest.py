@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,7 +24,11 @@ gc.set_threshold(50_000, 20, 20)
 
 # The console records into a ring in the user's data dir by default (console.recording): every console a test starts,
 # in this process or as a child, records into a folder of this run instead, never into the home of whoever runs it.
-os.environ.setdefault("FACTORY_CONSOLE_RECORDINGS_DIR", tempfile.mkdtemp(prefix="fc-test-recordings-"))
+# The process that makes the folder removes it when it ends (a child or an xdist worker handed one by its parent
+# leaves it to that parent).
+if "FACTORY_CONSOLE_RECORDINGS_DIR" not in os.environ:
+    os.environ["FACTORY_CONSOLE_RECORDINGS_DIR"] = _recordings = tempfile.mkdtemp(prefix="fc-test-recordings-")
+    atexit.register(shutil.rmtree, _recordings, ignore_errors=True)
 
 # Pilot's ``press`` waits, after each key, until the process looks idle: a 20 ms sleep, repeated until one passes with
 # under 1 ms of CPU. The test's server runs in this process, so that costs 40 ms or more a key, which alone was half of
