@@ -42,6 +42,9 @@ class SourceSpec:
     options: Mapping[str, object] = field(default_factory=dict, compare=False)
     """What a kind needs beyond a URL and a secret, as plain values (a Sparkplug broker's groups, host id and metric
     mapping; an OPC UA server's security policy, user, node and machines); each adapter reads its own keys."""
+    cluster: str | None = None
+    """The cluster this source belongs to when several are configured (``docs/multi-cluster.md``): its ids are
+    qualified with the name (``leeds/N-01``); ``None`` with one cluster (ids as the server sends them)."""
 
     def __repr__(self) -> str:  # the token never appears in a repr, a log or a traceback
         return f"SourceSpec({self.source_id!r}, {self.kind!r}, {self.url!r})"
