@@ -25,6 +25,7 @@ from console.command_service import Command, CommandOutcome, CommandService
 from console.server_clock import ServerClock
 from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter
 from console.sources.registry import SourceRegistry, default_registry
+from console.store.clusters import cluster_of
 from console.store.store import Store
 
 if TYPE_CHECKING:
@@ -209,7 +210,8 @@ class Session:
     def route(self, command: Command) -> tuple[str, CommandCarrier] | None:
         """Who carries a command (or a read about its target): the source serving the target's node (the cluster
         API while it is live, else the node's own agent), or the source that owns the target; else the cluster API,
-        which then says "not connected"; ``None`` when there is no source at all."""
+        which then says "not connected"; ``None`` when there is no source at all. With several clusters the fallback
+        is the cluster API of the cluster the target's id names (``leeds/M-07`` -> ``leeds``), never another one's."""
         adapters = self.adapters
         source_id = self.store.command_source(command.target_kind, command.target_id)
         if source_id in adapters:
@@ -219,6 +221,9 @@ class Session:
             return owner, adapters[owner].carrier
         if "cluster" in adapters:
             return "cluster", adapters["cluster"].carrier
+        cluster = cluster_of(command.target_id)
+        if cluster in adapters:
+            return cluster, adapters[cluster].carrier
         for source_id, adapter in adapters.items():
             if adapter.supported_actions is None:  # a contract server, not a printer
                 return source_id, adapter.carrier

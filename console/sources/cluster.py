@@ -33,9 +33,10 @@ import time
 from console.api.client import ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
 from console.api.event_stream import DEFAULT_SILENCE_TIMEOUT
-from console.api.models import Cluster, Event, EventType
+from console.api.models import Cluster, Event, EventType, Snapshot
 from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff
+from console.sources.cluster_ids import Qualifier
 from console.store import ApplyOutcome, SourceState, SourceStatus, Store
 
 __all__ = ["ClusterSource"]
@@ -121,6 +122,7 @@ class ClusterSource:
         resync_backoff_base: float = 1.0,
         resync_backoff_max: float = 60.0,
         probe_every_s: float = PROBE_EVERY_S,
+        qualifier: Qualifier | None = None,
     ) -> None:
         self.source_id = source_id
         self.client = client
@@ -136,6 +138,9 @@ class ClusterSource:
         self.resync_backoff = Backoff(resync_backoff_base, resync_backoff_max, rng, jitter="equal")
         """Between resyncs that come in a run. Apart from ``backoff``: a good snapshot resets that one, and a server
         that answers every stream with ``reset`` after a good snapshot once got 41 snapshots in 20 s."""
+        self.qualifier = qualifier
+        """One cluster among several: its ids qualified as they come in (``console.sources.cluster_ids``)."""
+        self._parse = parse_sse if qualifier is None else qualifier.parse
         self.resyncs = 0
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
@@ -258,7 +263,7 @@ class ClusterSource:
 
     async def _bootstrap(self) -> None:
         """The classic bootstrap: the snapshot alone (the stream is opened after it, from its seq)."""
-        snapshot = await self.client.snapshot()
+        snapshot = self._snapshot(await self.client.snapshot())
         self.store.apply_snapshot(self.source_id, snapshot)
         self.store.log_source(
             self.source_id, f"snapshot at seq {snapshot.seq} (instance {snapshot.cluster.instance_id})"
@@ -266,7 +271,7 @@ class ClusterSource:
 
     async def _load(self, boot: _Boot) -> None:
         """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot."""
-        snapshot = await self.client.snapshot()
+        snapshot = self._snapshot(await self.client.snapshot())
         instance_id, seq = snapshot.cluster.instance_id, snapshot.seq
         if instance_id != boot.instance_id:
             raise _Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")
@@ -281,13 +286,14 @@ class ClusterSource:
             f"{len(boot.messages)} events buffered meanwhile",
         )
         countdown = YIELD_EVERY
+        parse = self._parse
         while boot.messages:  # ``_stream`` may add more while this yields; drain until none is left
             messages, boot.messages, boot.size = boot.messages, [], 0
             for message in messages:
                 event_seq = parse_seq(message[0])
                 if event_seq is not None and event_seq <= seq and message[1] != "reset":
                     continue  # the snapshot has it
-                self._take(parse_sse(*message))
+                self._take(parse(*message))
                 countdown -= 1
                 if countdown <= 0:
                     countdown = YIELD_EVERY
@@ -295,6 +301,9 @@ class ClusterSource:
         boot.buffering = False
         if boot.stream_task is None or not boot.stream_task.done():
             self._opened()
+
+    def _snapshot(self, snapshot: Snapshot) -> Snapshot:
+        return snapshot if self.qualifier is None else self.qualifier.snapshot(snapshot)
 
     def _opened(self) -> None:
         self.backoff.reset()
@@ -352,6 +361,7 @@ class ClusterSource:
             after, on_open = boot.after, None
         batches = self.client.event_batches(after, silence_timeout=self.silence_timeout, on_open=on_open)
         countdown = YIELD_EVERY
+        parse = self._parse
         async with contextlib.aclosing(batches) as stream:
             async for batch in stream:
                 self._last_heard = time.monotonic()
@@ -363,7 +373,7 @@ class ClusterSource:
                     boot.add(batch)
                     continue
                 for part in _slices(batch, YIELD_EVERY):
-                    self._take_batch([parse_sse(*message) for message in part])
+                    self._take_batch([parse(*message) for message in part])
                     countdown -= len(part)
                     if countdown <= 0:
                         countdown = YIELD_EVERY

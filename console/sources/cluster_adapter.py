@@ -1,13 +1,16 @@
 """The cluster API and node agents as a source adapter: a :class:`ClusterClient` and the :class:`ClusterSource`
-loop that feeds the store from it, built from one ``SourceSpec`` with the settings' limits."""
+loop that feeds the store from it, built from one ``SourceSpec`` with the settings' limits. A source of one cluster
+among several (``spec.cluster``) qualifies its ids and carries commands through a
+:class:`~console.sources.cluster_ids.QualifiedCarrier` (``docs/multi-cluster.md``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from console.api.client import ClusterClient
-from console.sources.adapter import AdapterContext
+from console.sources.adapter import AdapterContext, CommandCarrier
 from console.sources.cluster import ClusterSource
+from console.sources.cluster_ids import QualifiedCarrier, Qualifier
 
 if TYPE_CHECKING:
     from console.settings import SourceSpec
@@ -28,6 +31,8 @@ class ClusterAdapter:
         self.kind = kind
         self.client = client
         self.source = source
+        qualifier = source.qualifier
+        self._carrier: CommandCarrier = client if qualifier is None else QualifiedCarrier(client, qualifier)
 
     @classmethod
     def from_spec(cls, spec: SourceSpec, context: AdapterContext) -> ClusterAdapter:
@@ -40,13 +45,18 @@ class ClusterAdapter:
             max_event_bytes=settings.max_event_bytes,
         )
         source = ClusterSource(
-            spec.source_id, client, context.store, kind=spec.kind, stale_after=settings.stale_after_s
+            spec.source_id,
+            client,
+            context.store,
+            kind=spec.kind,
+            stale_after=settings.stale_after_s,
+            qualifier=Qualifier(spec.cluster) if spec.cluster else None,
         )
         return cls(spec.source_id, spec.kind, client, source)
 
     @property
-    def carrier(self) -> ClusterClient:
-        return self.client
+    def carrier(self) -> CommandCarrier:
+        return self._carrier
 
     async def run(self) -> None:
         await self.source.run()

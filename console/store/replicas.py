@@ -209,9 +209,12 @@ def winner(table: str, key: Any, replicas: list[Replica], selection_of: Selectio
 
 
 def merged_cluster(replicas: list[Replica]) -> Cluster | None:
-    """The cluster object to show: a cluster source's (never an agent's own "cluster of one" over it); with agents
-    only, the one agent's, or a synthetic "N nodes via agents"; else the first other source's."""
+    """The cluster object to show: a cluster source's (never an agent's own "cluster of one" over it), or with
+    several cluster sources a synthetic "N clusters"; with agents only, the one agent's, or a synthetic "N nodes via
+    agents"; else the first other source's."""
     clusters = [r for r in replicas if r.kind == CLUSTER and r.cluster is not None]
+    if len(clusters) > 1:  # several clusters (docs/multi-cluster.md): the header names each beside its state
+        return _several(clusters)
     if clusters:
         return max(clusters, key=lambda r: (r.live, -r.order)).cluster
     agents = [r for r in replicas if r.kind == AGENT and r.cluster is not None]
@@ -230,6 +233,20 @@ def merged_cluster(replicas: list[Replica]) -> Cluster | None:
         )
     others = [r for r in replicas if r.cluster is not None]
     return others[0].cluster if others else None
+
+
+def _several(replicas: list[Replica]) -> Cluster:
+    """The cluster object shown for several clusters: ``3 clusters``, on the newest of their clocks."""
+    shown = [r.cluster for r in replicas if r.cluster is not None]
+    regions = sorted({c.region for c in shown})
+    return Cluster(
+        id="clusters",
+        name=f"{len(shown)} clusters",
+        region=regions[0] if len(regions) == 1 else "several",
+        server_time=max(c.server_time for c in shown),
+        seq=0,
+        instance_id="clusters",
+    )
 
 
 _QUIET_FIELDS = frozenset({"telemetry", "last_seen"})

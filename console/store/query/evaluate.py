@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from console.api.models import ALERT_PRIORITY_RANK, FINISHED_JOB_STATUSES, Job, Machine, Node, SourceRef
 from console.rules import job_overdue
+from console.store.clusters import cluster_of
 from console.store.query.fields import ALERT_STATE_WORDS, FIELDS
 
 if TYPE_CHECKING:
@@ -197,9 +198,17 @@ def _node_matches(v: str, node_id: str | None, node: Node | None) -> bool:
     return node_id is not None and v in node_id.casefold()
 
 
+def _in_cluster(v: str) -> Predicate:
+    """``cluster:`` on any kind of row: the cluster its id is qualified with starts with ``v`` (several clusters;
+    ``console.store.clusters``). With one cluster no id is qualified and nothing matches."""
+    return lambda row, node, ctx: cluster_of(row.id).startswith(v)
+
+
 def _field_test(kind: str, name: str, value: str) -> Predicate:
     v = value.casefold()
     name = _canonical(kind, name)
+    if name == "cluster":
+        return _in_cluster(v)
     if kind == "machine":
         return _machine_test(name, v)
     if kind == "job":

@@ -28,7 +28,7 @@ __all__ = [
 Kind = Literal["machine", "job", "alert", "node", "history"]
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "machine": ("state", "status", "kind", "node", "material", "process", "model", "job", "id", "name"),
+    "machine": ("state", "status", "kind", "node", "material", "process", "model", "job", "id", "name", "cluster"),
     "job": (
         "status",
         "state",
@@ -43,9 +43,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "risk",
         "overdue",
         "id",
+        "cluster",
     ),
-    "alert": ("priority", "state", "code", "source", "kind", "node", "machine", "id"),
-    "node": ("state", "city", "name", "node", "id"),
+    "alert": ("priority", "state", "code", "source", "kind", "node", "machine", "id", "cluster"),
+    "node": ("state", "city", "name", "node", "id", "cluster"),
     "history": (
         "transition",
         "by",
@@ -59,6 +60,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "node",
         "machine",
         "id",
+        "cluster",
     ),
 }
 """The fields each kind of row understands (for the help screen and for warnings)."""
@@ -84,6 +86,7 @@ at-risk         unfinished jobs that will miss their due time: overdue, or their
 overdue         unfinished jobs whose due time has passed on the server's clock (overdue:no: the others)
 transition:ack  alert history: raised re-raised count acked shelved unshelved cleared resolved gone (a prefix)
 by:alice        alert history: who acked, shelved or unshelved (note: the note's words; server: which source)
+cluster:leeds   with several clusters: rows of that cluster (a prefix of its name), on every list
 """
 """Plain text for the help screen (no markup)."""
 

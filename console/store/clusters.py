@@ -1,0 +1,50 @@
+"""Several clusters in one console: how a cluster is named and how its objects' ids are kept apart.
+
+Two clusters both have a ``N-01`` and an ``M-001`` (ids are only unique within one server). The console keeps them
+apart by *qualifying* every id of a cluster at the source boundary when more than one cluster is configured:
+``N-01`` of the cluster named ``leeds`` becomes ``leeds/N-01`` in the store, in every table, index, filter and
+screen, and a command going out has it unqualified again (``console.sources.cluster_ids``). The store's merge by id
+then keeps working unchanged: a cluster API and its own node agents qualify with the same name and still describe the
+same node, while ``leeds/N-01`` and ``york/N-01`` are two nodes. With one cluster nothing is qualified, so the
+one-cluster console is exactly what it was (and its ingest path pays nothing). Why not key the store by
+``(cluster, id)``: every table, index, widget and the filter would change, and the hot path would build a tuple per
+event; a prefix costs one string per object only where there are several clusters. docs/multi-cluster.md.
+
+Pure functions and constants, no state: the sources, the filter language and the screens share them.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["SEP", "cluster_of", "is_cluster_name", "qualify", "unqualify"]
+
+SEP = "/"
+"""Between a cluster's name and an id: ``leeds/N-01``. A name never holds it, so the first one splits."""
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,15}")
+
+
+def is_cluster_name(name: str) -> bool:
+    """A cluster's name: 1 to 16 of ``a-z 0-9 _ -`` (lower case, starting with a letter or digit). Short because
+    it is shown before every id; plain so it is safe in a header, a filter term and a log line."""
+    return _NAME.fullmatch(name) is not None
+
+
+def qualify(cluster: str, object_id: str) -> str:
+    """``leeds``, ``N-01`` -> ``leeds/N-01``."""
+    return f"{cluster}{SEP}{object_id}"
+
+
+def unqualify(cluster: str, object_id: str) -> str:
+    """The id the cluster itself uses: ``leeds/N-01`` -> ``N-01``; an id of another cluster (or none) is returned as
+    it is, so a wrong route reaches the server as an id it does not know (a 404), never as another object."""
+    prefix = cluster + SEP
+    return object_id[len(prefix) :] if object_id.startswith(prefix) else object_id
+
+
+def cluster_of(object_id: str) -> str:
+    """The cluster an id belongs to (``leeds/N-01`` -> ``leeds``); ``""`` for an id that is not qualified (one
+    cluster, or a source outside any cluster such as a printer)."""
+    head, sep, _ = object_id.partition(SEP)
+    return head if sep and is_cluster_name(head) else ""
