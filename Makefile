@@ -30,7 +30,8 @@ demo: $(STAMP)
 test: $(STAMP) sysdeps
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 4 --dist loadfile
 
-# System packages the tests' real peers need (the MQTT broker for Sparkplug B, libsodium for Moonraker's libnacl):
+# System packages the tests' real peers need (the MQTT broker for Sparkplug B, libsodium for Moonraker's libnacl, the
+# headless Chromium that tests/web drive through playwright):
 # installed with apt-get when missing and we are root (CI, a fresh machine); otherwise say what to install.
 sysdeps:
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
@@ -41,6 +42,10 @@ sysdeps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libsodium23) >/dev/null; \
 	  else echo "the Moonraker tests need libsodium (Debian: sudo apt-get install libsodium23); without it they are skipped" >&2; fi; }
+	@command -v chromium-headless-shell >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell) >/dev/null; \
+	  else echo "the browser tests of serve-web need chromium-headless-shell (Debian: sudo apt-get install chromium-headless-shell); without it they are skipped" >&2; fi; }
 
 # The fuzz (tests/demo/test_server_fuzz.py): bounded and seeded by default, as CI runs it (about a minute);
 # FUZZ_EXAMPLES=200 FUZZ_SEED=1 make fuzz hunts longer, with another seed.
