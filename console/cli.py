@@ -59,7 +59,16 @@ def build_run_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--with-agents", action="store_true", help="with --demo: also serve one node agent per node and connect to them"
     )
-    target.add_argument("--api", metavar="URL", help="URL of the cluster API")
+    target.add_argument(
+        "--api",
+        metavar="[NAME=]URL",
+        action="append",
+        default=[],
+        help="URL of a cluster API (repeatable: several clusters in one console, each named NAME or by its host)",
+    )
+    target.add_argument(
+        "--clusters", type=int, default=1, metavar="N", help="with --demo: run N simulated clusters (default: 1)"
+    )
     target.add_argument("--agent", metavar="URL", action="append", default=[], help="URL of a node agent (repeatable)")
     target.add_argument(
         "--octoprint", metavar="NAME=URL", action="append", default=[], help="an OctoPrint printer (repeatable)"

@@ -15,6 +15,7 @@ from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.cluster_sources import MAX_DEMO_CLUSTERS, ClusterTarget, cluster_specs, split_api
 from console.settings import Settings, SourceSpec
 from console.theme_names import THEME_NAMES, describe_themes
 
@@ -117,8 +118,10 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         settings.theme = "mono"
     settings.recording = recording_spec(getattr(args, "record", None), config, environ)
 
-    api: str | None = args.api
+    apis: list[str] = [args.api] if isinstance(args.api, str) else list(args.api or [])
     agents: list[str] = list(args.agent)
+    profile_agents: list[str] = []
+    clusters: list[ClusterTarget] = []
     octoprint: list[str] = list(args.octoprint)
     moonraker: list[str] = list(getattr(args, "moonraker", []))
     opcua: list[str] = list(getattr(args, "opcua", None) or [])
@@ -134,8 +137,13 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
             profile = resolve_profile(config, profile_name)
         except ConfigError as error:
             raise LaunchError(str(error)) from None
-        api = api or (str(profile.api) if profile.api else None)
-        agents = agents or [str(a) for a in profile.agents]
+        apis = apis or ([str(profile.api)] if profile.api else [])
+        profile_agents = [str(a) for a in profile.agents]
+        try:
+            members = [resolve_profile(config, name) for name in profile.clusters]
+        except ConfigError as error:
+            raise LaunchError(str(error)) from None
+        clusters = [_cluster_of_profile(member, environ, config) for member in members]
         octoprint = octoprint or [f"{name}={url}" for name, url in profile.octoprint.items()]
         moonraker = moonraker or [f"{name}={url}" for name, url in profile.moonraker.items()]
         opcua_servers = {name: server.settings() for name, server in profile.opcua.items()}
@@ -154,10 +162,16 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
 
     verify = _verify(ca_file, insecure)
     settings.insecure = insecure
-    if api:
-        settings.sources.append(SourceSpec("cluster", "cluster", api.rstrip("/"), token=token, verify=verify))
-    for index, url in enumerate(agents, start=1):
-        settings.sources.append(SourceSpec(f"agent-{index}", "agent", url.rstrip("/"), token=token, verify=verify))
+    if clusters and not args.api:  # a profile naming several clusters (docs/multi-cluster.md)
+        settings.insecure = insecure or any(c.verify is False for c in clusters)
+    else:
+        named = [split_api(item) for item in apis]
+        lone = len(named) == 1
+        clusters = [ClusterTarget(u, n, profile_agents if lone else (), token, verify) for n, u in named]
+    try:
+        settings.sources.extend(cluster_specs(clusters, agents if agents or clusters else profile_agents))
+    except ValueError as error:
+        raise LaunchError(str(error)) from None
     for item in octoprint:
         name, sep, url = item.partition("=")
         if not sep or not name or not url:
@@ -170,9 +184,21 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
     settings.sources.extend(moonraker_sources(moonraker, environ))
     settings.sources.extend(opcua_sources(opcua, opcua_servers, environ))
     settings.sources.extend(sparkplug_sources(args, sparkplug_table, environ, verify))
+    clusters_wanted = getattr(args, "clusters", 1)
+    if clusters_wanted != 1 and (not args.demo or not 1 <= clusters_wanted <= MAX_DEMO_CLUSTERS):
+        raise LaunchError(f"--clusters takes 1 to {MAX_DEMO_CLUSTERS}, with --demo (several real clusters: --api)")
     if not settings.sources and not args.demo:
         raise LaunchError("nothing to connect to: use --demo, --api URL, --agent URL or --profile NAME")
     return settings
+
+
+def _cluster_of_profile(profile: Any, environ: dict[str, str], config: Config) -> ClusterTarget:
+    """One cluster of a profile's ``clusters``: that profile's API, agents, token and CA, named by the profile."""
+    if profile.token_env and not environ.get(profile.token_env) and profile.token_secret is None:
+        _token_from_env(profile.token_env, environ, f" (token_env of profile {profile.name} in {config.path})")
+    verify = _verify(str(profile.ca_file) if profile.ca_file else None, profile.insecure)
+    agents = [str(a) for a in profile.agents]
+    return ClusterTarget(str(profile.api), profile.name, agents, profile.token(environ), verify)
 
 
 def sparkplug_sources(
@@ -254,13 +280,22 @@ def sim_config(args: argparse.Namespace) -> SimConfig:
     return SimConfig(**kwargs)
 
 
-def _start_demo(args: argparse.Namespace, stack: ExitStack) -> Any:
-    """Start the simulated cluster on loopback inside this process (a thread of its own) and return it."""
+def _start_demo(args: argparse.Namespace, stack: ExitStack) -> list[Any]:
+    """Start the simulated cluster(s) on loopback inside this process (a thread each) and return them; with
+    ``--clusters N`` each gets its own seed (``--seed`` + 101 x its place), so the clusters differ but their ids
+    collide, as real ones do (``docs/multi-cluster.md``)."""
+    import dataclasses
+
     from console.demo.embedded import start_demo
 
-    server = start_demo(sim_config(args), with_agents=args.with_agents)
-    stack.callback(server.stop)
-    return server
+    config = sim_config(args)
+    servers = []
+    for index in range(getattr(args, "clusters", 1) or 1):
+        seeded = dataclasses.replace(config, seed=config.seed + 101 * index) if index else config
+        server = start_demo(seeded, with_agents=args.with_agents)
+        stack.callback(server.stop)
+        servers.append(server)
+    return servers
 
 
 def launch(args: argparse.Namespace) -> int:
@@ -291,12 +326,16 @@ def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
     with ExitStack() as stack:
         demo = None
         if args.demo:
-            demo = _start_demo(args, stack)
-            guard.cleanups.append(demo.stop)
+            from console.cluster_sources import demo_specs
+
+            demos = _start_demo(args, stack)
+            demo = demos[0]  # the one D takes down (with --with-agents)
+            guard.cleanups.extend(server.stop for server in demos)
             settings.demo = True
-            settings.sources.insert(0, SourceSpec("cluster", "cluster", demo.url))
-            for index, (node_id, url) in enumerate(sorted(demo.agent_urls.items()), start=1):
-                settings.sources.append(SourceSpec(f"agent-{index}", "agent", url, name=node_id))
+            specs = demo_specs(demos)
+            clusters = [spec for spec in specs if spec.kind == "cluster"]
+            settings.sources[0:0] = clusters
+            settings.sources.extend(spec for spec in specs if spec.kind != "cluster")
         from console.app import FactoryConsoleApp
 
         app = FactoryConsoleApp(settings, demo=demo)

@@ -158,6 +158,20 @@ def check_cross_fields(config: Config, text: str, path: Path) -> None:
         raise ConfigError(
             error_line(path, line, "default_profile", f"no profile with that name (known profiles: {known})")
         )
+    for name, profile in config.profiles.items():
+        for member in profile.clusters:
+            other = config.profiles.get(member)
+            loc = ("profiles", name, "clusters")
+            if other is None or member == name:
+                known = ", ".join(sorted(set(config.profiles) - {name})) or "none defined"
+                message = f"{member!a} is not another profile (known profiles: {known})"
+                raise ConfigError(error_line(path, layout.line_of(loc), dotted(loc), message))
+            if other.clusters:
+                message = f"{member!a} names clusters itself: a cluster profile has its own api"
+                raise ConfigError(error_line(path, layout.line_of(loc), dotted(loc), message))
+            if other.api is None:
+                message = f"{member!a} has no api: each cluster of a profile needs its cluster API"
+                raise ConfigError(error_line(path, layout.line_of(loc), dotted(loc), message))
     with_token = [name for name, profile in config.profiles.items() if profile.token_secret is not None]
     if with_token and os.name != "nt":  # Windows has no group/other mode bits to check
         mode = stat.S_IMODE(path.stat().st_mode)

@@ -137,14 +137,24 @@ class Profile(_Model):
     """OPC UA servers by name: a URL, or a table with security, user and node (``docs/opcua.md``)."""
     sparkplug: SparkplugProfile | None = None
     """A Sparkplug B broker to follow, and its metric mapping (``docs/sparkplug.md``)."""
+    clusters: list[NonBlank] = Field(default_factory=list)
+    """Other profiles, one per cluster, shown together in one console (``docs/multi-cluster.md``): each keeps its own
+    ``api``, agents, token and CA, and its profile name names the cluster (``leeds/N-01``)."""
 
     _name: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _needs_a_source(self) -> Profile:
-        if self.api is None and not self.agents and not self.opcua and self.sparkplug is None and not self.moonraker:
+        if (
+            self.api is None
+            and not self.agents
+            and not self.opcua
+            and self.sparkplug is None
+            and not self.moonraker
+            and not self.clusters
+        ):
             raise PydanticCustomError(
-                "no_source", "a profile needs `api`, `agents`, `opcua`, `sparkplug` or `moonraker`"
+                "no_source", "a profile needs `api`, `agents`, `clusters`, `opcua`, `sparkplug` or `moonraker`"
             )
         if self.ca_file is not None:
             self.ca_file = self.ca_file.expanduser()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SEP", "cluster_of", "is_cluster_name", "qualify", "unqualify"]
+__all__ = ["SEP", "cluster_of", "is_cluster_name", "name_from_url", "qualify", "unique_names", "unqualify"]
 
 SEP = "/"
 """Between a cluster's name and an id: ``leeds/N-01``. A name never holds it, so the first one splits."""
@@ -48,3 +48,39 @@ def cluster_of(object_id: str) -> str:
     cluster, or a source outside any cluster such as a printer)."""
     head, sep, _ = object_id.partition(SEP)
     return head if sep and is_cluster_name(head) else ""
+
+
+def name_from_url(url: str) -> str:
+    """A short name for a cluster given only by its URL: the host's first label (``leeds`` for
+    ``https://leeds.example.com:8443``; an IP address or ``localhost`` gives ``host-port``), folded to a name."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "cluster").lower()
+    label = host if host.replace(".", "").isdigit() or ":" in host else host.split(".")[0]
+    if label in ("localhost", host) and parts.port is not None:
+        label = f"{label}-{parts.port}"
+    return _folded(label)
+
+
+def unique_names(wanted: list[str]) -> list[str]:
+    """The names as given, made unique in order (a second ``leeds`` becomes ``leeds-2``) and valid."""
+    taken: set[str] = set()
+    out: list[str] = []
+    for name in wanted:
+        base = _folded(name)
+        candidate, n = base, 2
+        while candidate in taken:
+            suffix = f"-{n}"
+            candidate = base[: 16 - len(suffix)] + suffix
+            n += 1
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _folded(text: str) -> str:
+    """Any text as a cluster name: lower case, other characters as ``-``, at most 16 (``cluster`` if nothing is
+    left)."""
+    folded = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")[:16]
+    return folded if is_cluster_name(folded) else "cluster"
