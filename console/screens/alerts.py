@@ -32,6 +32,7 @@ from console.rules import ALERT_SORTS, alert_flood, sort_alerts
 from console.screens.alert_detail import AlertDetail
 from console.screens.alert_history import AlertHistoryScreen
 from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row, source_name, source_text
+from console.screens.copying import COPY_BINDING, copy_alert, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
 from console.screens.journal_rows import isa_summary
@@ -71,6 +72,7 @@ class AlertsScreen(ListScreen):
         Binding("b", "runbook", "Runbook", tooltip="Runbook: what the alert means and what to do", id="runbook.open"),
         Binding("i", "detail", "Detail", tooltip="Detail: the alert's fields and its whole life", id="alert.detail"),
         Binding("H", "history", "History", tooltip="History: every transition of every alert", id="alert.history"),
+        COPY_BINDING,
         Binding("tab", "focus_next", "Next list", show=False, id="alerts.next_list"),
     ]
 
@@ -198,6 +200,10 @@ class AlertsScreen(ListScreen):
             self.notify("No alert under the cursor", timeout=2)
             return
         self.app.push_screen(AlertDetail(alert_id))
+
+    def action_copy(self) -> None:
+        """``y``: the alert under the cursor (id, priority, code, source, message)."""
+        copy_out(self, copy_alert(self.store, self._cursor_alert_id()))
 
     def action_history(self) -> None:
         """``H``: every transition of every alert, newest first."""

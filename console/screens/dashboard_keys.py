@@ -11,7 +11,9 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from console.copy_text import id_copy
 from console.screens.base import ConsoleScreen
+from console.screens.copying import COPY_BINDING, copy_alert, copy_job, copy_out
 from console.screens.dashboard_facts import job_to_reroute
 from console.screens.flows import ActionFlows
 from widgets.data_grid import DataGrid
@@ -31,6 +33,7 @@ class DashboardKeys(ConsoleScreen):
         Binding("s", "shelve", "Shelve", id="alert.shelve"),
         Binding("S", "unshelve", "Unshelve", show=False, id="alert.unshelve"),
         Binding("t", "toggle_layout", "Tiles/table", id="view.layout"),
+        COPY_BINDING,
         # Not in the footer: the dashboard's line is full at 160 columns and would lose the screen keys (? lists it).
         Binding(
             "T", "timeline", "Timeline", tooltip="Timeline of what is under the cursor", show=False, id="timeline.open"
@@ -151,6 +154,19 @@ class DashboardKeys(ConsoleScreen):
             open_timeline(self, "machine", machine_id)
         else:
             open_timeline(self, "node", self.selected_node)
+
+    def action_copy(self) -> None:
+        """``y``: copy what the focused panel points at: the machine's id, the job's details, the alert."""
+        where = self._focused_list()
+        focused = self.focused
+        key = focused.cursor_key if isinstance(focused, DataGrid) else None
+        if where == "queue":
+            copy_out(self, copy_job(self.store, key))
+        elif where == "alerts":
+            copy_out(self, copy_alert(self.store, key))
+        else:
+            machine_id = self.grid.cursor_id
+            copy_out(self, id_copy("machine", machine_id) if machine_id else None)
 
     def action_shelve(self) -> None:
         assert self.flows is not None

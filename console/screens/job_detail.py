@@ -23,6 +23,7 @@ from console.formatting import clock, percent, progress_bar, until
 from console.rules import job_eta
 from console.screens.base import ConsoleScreen
 from console.screens.columns import risk_text
+from console.screens.copying import COPY_BINDING, copy_job, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.machine_detail import eta_words
 from console.screens.timeline_rows import TIMELINE_COLUMNS, entry_row, open_ref, row_entry
@@ -103,6 +104,7 @@ class JobDetailScreen(ConsoleScreen):
         Binding("x", "cancel_job", "Cancel", id="job.cancel"),
         Binding("r", "reroute", "Reroute", id="job.reroute"),
         Binding("T", "timeline", "Timeline", tooltip="Its timeline, to filter and export", id="timeline.open"),
+        COPY_BINDING,
     ]
 
     def __init__(self, job_id: str) -> None:
@@ -168,6 +170,10 @@ class JobDetailScreen(ConsoleScreen):
         from console.screens.timeline import open_timeline
 
         open_timeline(self, "job", self.job_id)
+
+    def action_copy(self) -> None:
+        """``y``: the job's details (id, part, status, where, due, order)."""
+        copy_out(self, copy_job(self.store, self.job_id))
 
     def action_machine(self) -> None:
         job = self.store.jobs.get(self.job_id)

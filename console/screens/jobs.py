@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from console.api.models import Job
 from console.rules import JOB_SORTS, job_sort_key
 from console.screens.columns import JOB_COLUMNS, job_row
+from console.screens.copying import COPY_BINDING, copy_job, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
@@ -40,6 +41,7 @@ class JobsScreen(ListScreen):
         Binding("x", "cancel_job", "Cancel", id="job.cancel"),
         Binding("r", "reroute", "Reroute", id="job.reroute"),
         Binding("T", "timeline", "Timeline", tooltip="Timeline: what happened to the job", id="timeline.open"),
+        COPY_BINDING,
     ]
 
     _order: list[tuple[Any, str]]
@@ -181,6 +183,10 @@ class JobsScreen(ListScreen):
         from console.screens.timeline import open_timeline
 
         open_timeline(self, "job", self.grid.cursor_key)
+
+    def action_copy(self) -> None:
+        """``y``: the details of the job under the cursor."""
+        copy_out(self, copy_job(self.store, self.grid.cursor_key))
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter opens the job's detail (its machine is one key further: ``m`` there)."""

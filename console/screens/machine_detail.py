@@ -13,10 +13,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Sparkline, Static
 
+from console.copy_text import id_copy
 from console.formatting import age, clock, clock_s, percent, progress_bar, until
 from console.rules import EtaView, job_eta, sort_alerts
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, risk_text, source_name
+from console.screens.copying import COPY_BINDING, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.runbook import open_runbook
 from console.store.changes import ChangeSet
@@ -76,6 +78,7 @@ class MachineDetailScreen(ConsoleScreen):
             id="runbook.open",
         ),
         Binding("T", "timeline", "Timeline", tooltip="Timeline: what happened to the machine", id="timeline.open"),
+        COPY_BINDING,
         Binding("tab", "focus_next", "Next", show=False, id="detail.next"),
     ]
 
@@ -253,6 +256,10 @@ class MachineDetailScreen(ConsoleScreen):
         from console.screens.timeline import open_timeline
 
         open_timeline(self, "machine", self.machine_id)
+
+    def action_copy(self) -> None:
+        """``y``: the machine's id."""
+        copy_out(self, id_copy("machine", self.machine_id))
 
     def action_runbook(self) -> None:
         """``b``: a runbook for what is wrong here: the alert under the cursor of the alert list if it has focus,

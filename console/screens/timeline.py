@@ -20,8 +20,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Label
 
+from console.copy_text import entry_copy
 from console.exports import timeline_markdown
 from console.formatting import clock
+from console.screens.copying import COPY_BINDING, copy_out
 from console.screens.list_screen import ListScreen
 from console.screens.timeline_rows import TIMELINE_COLUMNS, entry_row, open_ref, row_entry, subject_title
 from console.store.changes import ChangeSet
@@ -48,6 +50,7 @@ class TimelineScreen(ListScreen):
         Binding("escape", "back", "Back", id="timeline.back"),
         Binding("e", "export", "Export", tooltip="Export what is shown as Markdown", id="timeline.export"),
         Binding("g", "fetch", "Fetch server audit", show=False, id="timeline.fetch"),
+        COPY_BINDING,
     ]
 
     def __init__(self, kind: str, subject_id: str) -> None:
@@ -141,6 +144,12 @@ class TimelineScreen(ListScreen):
         entry = row_entry(grid.get_row(event.key))
         if entry is not None:
             open_ref(self, entry.ref)
+
+    def action_copy(self) -> None:
+        """``y``: the entry under the cursor (time, whose timeline, what, who)."""
+        entry = row_entry(self.grid.get_row(self.grid.cursor_key)) if self.grid.cursor_key else None
+        title = subject_title(self.store, self.kind, self.subject_id)
+        copy_out(self, None if entry is None else entry_copy(entry, title))
 
     def action_export(self) -> None:
         self.run_worker(self._export(), group="timeline-export", exclusive=True, exit_on_error=False)
