@@ -5,7 +5,9 @@ count. The strip wraps to as many lines as it needs (``height: auto``), up to it
 fit in that many lines (80 columns, six nodes), they become shorter rather than fall off the screen, in steps: the
 node's short name (its first word) and its state as a glyph; then only the counts that need attention (paused,
 blocked, fault, maintenance, offline) and alerts. Every node stays on screen: where the faults are is what an
-operator must see. Its height never shrinks while the width stays the same (a count that comes and goes must not make
+operator must see. With several clusters (``docs/multi-cluster.md``) the nodes are grouped by cluster, each group
+after a label card with the cluster's name (``north:``), and short names are told apart within a cluster only.
+Its height never shrinks while the width stays the same (a count that comes and goes must not make
 the grid below jump). Left/right (or h/l) and clicks move the selection and post :class:`NodeStrip.Selected` (``None``
 for "All nodes").
 """
@@ -26,6 +28,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from console.api.models import Node
+from console.store.clusters import SEP, cluster_of
 from widgets._styles import part_styles
 from widgets.glyphs import machine_state_look, node_state_look
 from widgets.safe_text import clean
@@ -45,6 +48,8 @@ class _Card:
     node_id: str | None
     parts: tuple[tuple[str, str], ...]  # (text, style key)
     width: int
+    label: bool = False
+    """A cluster's name before its nodes: not a node, never selected."""
 
 
 class NodeStrip(Widget, can_focus=True):
@@ -110,7 +115,7 @@ class NodeStrip(Widget, can_focus=True):
 
     @property
     def _cards(self) -> list[_Card]:
-        return self._levels[0]
+        return [card for card in self._levels[0] if not card.label]
 
     def set_nodes(
         self,
@@ -143,23 +148,34 @@ class NodeStrip(Widget, can_focus=True):
         for counts in machine_counts.values():
             for state, n in counts.items():
                 total[state] = total.get(state, 0) + n
-        short = _short_names(nodes)
+        groups: dict[str, list[Node]] = {}
+        for node in nodes:  # by cluster, in the order given within each (one group without several clusters)
+            groups.setdefault(cluster_of(node.id), []).append(node)
+        short: dict[str, str] = {}
+        for group in groups.values():
+            short.update(_short_names(group))
+        labelled = len(groups) > 1 or "" not in groups
         all_alerts = sum(alert_counts.values())
-        self._levels = [
-            [self._card(None, "All nodes" if level == 0 else "All", None, total, all_alerts, level)]
-            + [
-                self._card(
-                    node.id,
-                    node.name if level == 0 else short[node.id],
-                    node.state,
-                    machine_counts.get(node.id, {}),
-                    alert_counts.get(node.id, 0),
-                    level,
+        levels: list[list[_Card]] = []
+        for level in range(LEVELS):
+            cards = [self._card(None, "All nodes" if level == 0 else "All", None, total, all_alerts, level)]
+            for cluster, group in groups.items():
+                if labelled:
+                    text = f" {clean(cluster or '-', 16)}:"
+                    cards.append(_Card(None, ((text, "muted"),), cell_len(text), label=True))
+                cards.extend(
+                    self._card(
+                        node.id,
+                        node.name if level == 0 else short[node.id],
+                        node.state,
+                        machine_counts.get(node.id, {}),
+                        alert_counts.get(node.id, 0),
+                        level,
+                    )
+                    for node in group
                 )
-                for node in nodes
-            ]
-            for level in range(LEVELS)
-        ]
+            levels.append(cards)
+        self._levels = levels
 
     @staticmethod
     def _card(
@@ -231,10 +247,14 @@ class NodeStrip(Widget, can_focus=True):
                 if x:
                     out.append(" ")
                     x += 1
-                base = styles["selected"] if card.node_id == self.selected else styles["card"]
+                if card.label:
+                    base = styles["muted"]
+                else:
+                    base = styles["selected"] if card.node_id == self.selected else styles["card"]
                 for text, key in card.parts:
                     out.append(text, base + styles[key] if key else base)
-                self._hits.append((y, x, x + card.width, card.node_id))
+                if not card.label:
+                    self._hits.append((y, x, x + card.width, card.node_id))
                 x += card.width
         return out
 
@@ -267,4 +287,7 @@ def _short_names(nodes: Sequence[Node]) -> dict[str, str]:
     counts: dict[str, int] = {}
     for word in first.values():
         counts[word] = counts.get(word, 0) + 1
-    return {node_id: word if counts[word] == 1 else clean(node_id) for node_id, word in first.items()}
+    return {
+        node_id: word if counts[word] == 1 else clean(node_id.rpartition(SEP)[2] if cluster_of(node_id) else node_id)
+        for node_id, word in first.items()
+    }
