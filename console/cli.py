@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from console import __version__
 
-SUBCOMMANDS = ("run", "demo-server", "status", "replay", "config")
+SUBCOMMANDS = ("run", "demo-server", "status", "replay", "config", "serve-web")
 
 EPILOG = """\
 subcommands:
@@ -25,6 +25,7 @@ subcommands:
   status          read the cluster once and print a summary; exit 2 on a critical alert (see: status --help)
   replay FILE     replay a recording (--record FILE, or the ring: replay --last HOURS; see: replay --help)
   config path     print where the configuration file lives
+  serve-web       serve the console to browsers, a console per session (see: serve-web --help)
 
 examples:
   factory-console --demo
@@ -32,6 +33,7 @@ examples:
   factory-console demo-server --port 8700 --nodes 200 --machines-per-node 100 --telemetry-hz 0.25
   factory-console status --api http://127.0.0.1:8700 --json
   factory-console replay --last 2
+  factory-console serve-web --port 8000 -- --demo
 """
 
 
@@ -93,6 +95,11 @@ def build_run_parser() -> argparse.ArgumentParser:
     auth.add_argument("--ca-file", metavar="PATH", help="CA bundle for a private certificate authority")
     auth.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (dangerous)")
     auth.add_argument("--read-only", action="store_true", help="show no actions at all")
+    auth.add_argument(
+        "--max-role",
+        choices=("viewer", "operator", "supervisor"),
+        help="act with at most this role, whatever the server grants (serve-web's operator sessions)",
+    )
     parser.add_argument(
         "--record",
         metavar="FILE",
@@ -248,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from console.replay_launch import replay_main
 
             return replay_main(rest)
+        if command == "serve-web":
+            from console.serve_web import serve_web_main  # textual-serve and aiohttp only for this command
+
+            return serve_web_main(rest)
         if command == "status":
             from console.status_command import status_main  # no Textual, no server stack: a monitor starts fast
 

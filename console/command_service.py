@@ -112,6 +112,17 @@ def allowed_actions(role: str | None, read_only: bool) -> frozenset[str]:
     return frozenset()
 
 
+_ROLE_ORDER = (Role.VIEWER, Role.OPERATOR, Role.SUPERVISOR)
+
+
+def cap_role(role: str | None, cap: str | None) -> str | None:
+    """``role``, but never above ``cap`` (viewer < operator < supervisor); a role this console does not know is left
+    as it is (it allows no action anyway)."""
+    if cap is None or role not in _ROLE_ORDER or cap not in _ROLE_ORDER:
+        return role
+    return cap if _ROLE_ORDER.index(role) > _ROLE_ORDER.index(cap) else role
+
+
 def bulk_allowed(role: str | None, count: int) -> bool:
     """Bulk actions over more than ten items are for supervisors."""
     return count <= BULK_LIMIT_FOR_OPERATORS or role == Role.SUPERVISOR

@@ -107,6 +107,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str] | None = No
         refresh_ms=config.refresh_ms,
         stale_after_s=float(config.stale_after_s),
         read_only=bool(args.read_only or config.read_only),
+        max_role=getattr(args, "max_role", None),
         no_color="NO_COLOR" in environ,
         ascii=_ascii_wanted(args.ascii, config.ascii, environ),
         max_response_bytes=config.max_response_mb * 1024 * 1024,

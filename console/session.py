@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from console.api.errors import ConnectionFailed
 from console.api.models import AuditEntry, RerouteCandidate
 from console.api.wire import utc_now
-from console.command_service import Command, CommandOutcome, CommandService
+from console.command_service import Command, CommandOutcome, CommandService, cap_role
 from console.server_clock import ServerClock
 from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter
 from console.sources.registry import SourceRegistry, default_registry
@@ -169,13 +169,14 @@ class Session:
 
     @property
     def role(self) -> str | None:
-        """The role the server gave us; with only sources that have no ``whoami`` (printers), the role they grant."""
+        """The role the server gave us; with only sources that have no ``whoami`` (printers), the role they grant;
+        never above ``Settings.max_role`` (``--max-role``: serve-web's operator sessions)."""
         whoami = self.store.whoami
         if whoami is not None:
-            return whoami.role
+            return cap_role(whoami.role, self.settings.max_role)
         granted = {adapter.grants_role for adapter in self.adapters.values()}
         if self.adapters and None not in granted and len(granted) == 1:
-            return granted.pop()
+            return cap_role(granted.pop(), self.settings.max_role)
         return None
 
     @property

@@ -56,6 +56,9 @@ class Settings:
 
     sources: list[SourceSpec] = field(default_factory=list)
     read_only: bool = False
+    max_role: str | None = None
+    """The highest role the console acts with, whatever the server grants (``--max-role``; serve-web gives its
+    operator sessions ``operator``); ``None``: the server's role."""
     insecure: bool = False
     theme: str = "factory-dark"
     keymap: dict[str, str] = field(default_factory=dict)
