@@ -19,9 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COPY_BINDING", "copy_alert", "copy_job", "copy_out"]
 
-COPY_BINDING = Binding(
-    "y", "copy", "Copy", tooltip="Copy what is under the cursor to the clipboard (OSC 52)", id="view.copy"
-)
+COPY_BINDING = Binding("y", "copy", "Copy", tooltip="Copy it to the clipboard (OSC 52)", id="view.copy")
 """One binding id on every screen that copies, so ``[keys] "view.copy" = ...`` remaps it everywhere."""
 
 
