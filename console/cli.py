@@ -62,6 +62,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         "--with-agents", action="store_true", help="with --demo: also serve one node agent per node and connect to them"
     )
     target.add_argument(
+        "--with-devices",
+        action="store_true",
+        help="with --demo: also start a local Sparkplug B site (needs mosquitto) and an OPC UA site: a mixed floor",
+    )
+    target.add_argument(
         "--api",
         metavar="[NAME=]URL",
         action="append",

@@ -299,6 +299,25 @@ def _start_demo(args: argparse.Namespace, stack: ExitStack) -> list[Any]:
     return servers
 
 
+def _start_floor(args: argparse.Namespace, stack: ExitStack, guard: TerminalGuard) -> list[SourceSpec]:
+    """``--with-devices``: the mixed floor's local sites (``console.demo.floor``) and the sources that follow them.
+
+    What cannot run here (the Sparkplug site without Mosquitto) is said in one line, and the rest goes on."""
+    if not args.demo:
+        raise LaunchError("--with-devices needs --demo (it adds local device sites to the simulated cluster)")
+    from console.demo.floor import start_floor
+
+    try:
+        floor = start_floor(seed=args.seed if isinstance(args.seed, int) else 7)
+    except RuntimeError as error:
+        raise LaunchError(str(error)) from None
+    stack.callback(floor.stop)
+    guard.cleanups.append(floor.stop)
+    for notice in floor.notices:
+        print(f"factory-console: {notice}", file=sys.stderr)
+    return floor.specs
+
+
 def launch(args: argparse.Namespace) -> int:
     """Run the console until the operator quits; returns the process exit code.
 
@@ -337,6 +356,8 @@ def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
             clusters = [spec for spec in specs if spec.kind == "cluster"]
             settings.sources[0:0] = clusters
             settings.sources.extend(spec for spec in specs if spec.kind != "cluster")
+        if getattr(args, "with_devices", False):
+            settings.sources.extend(_start_floor(args, stack, guard))
         from console.app import FactoryConsoleApp
 
         app = FactoryConsoleApp(settings, demo=demo)
