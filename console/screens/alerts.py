@@ -31,7 +31,16 @@ from console.api.models import Alert, Node
 from console.rules import ALERT_SORTS, alert_flood, sort_alerts
 from console.screens.alert_detail import AlertDetail
 from console.screens.alert_history import AlertHistoryScreen
-from console.screens.columns import ALERT_COLUMNS, SHELVED_COLUMNS, alert_row, shelved_row, source_name, source_text
+from console.screens.columns import (
+    ALERT_COLUMNS,
+    SHELVED_COLUMNS,
+    alert_row,
+    clustered,
+    shelved_row,
+    show_clusters,
+    source_name,
+    source_text,
+)
 from console.screens.copying import COPY_BINDING, copy_alert, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.host import ConsoleHost
@@ -80,7 +89,12 @@ class AlertsScreen(ListScreen):
         yield Label("", id="flood")
         yield Static("", id="isa")
 
+    _clusters = False
+    """Several clusters: a Cluster column on both lists (``console.screens.columns.show_clusters``)."""
+
     def on_mount(self) -> None:
+        self._clusters = show_clusters(self.grid, self.console.settings.sources)
+        show_clusters(self.query_one("#shelved", DataGrid), self.console.settings.sources)
         super().on_mount()
         self.set_interval(ISA_REFRESH_S, self._isa_tick, name="isa")  # "the last hour" moves on without events
 
@@ -102,10 +116,11 @@ class AlertsScreen(ListScreen):
 
             alerts = [a for a in alerts if query.matches_alert(a, node_of(a), source_name(a, machines, nodes))]
         machines, nodes = self.store.machines, self.store.nodes
-        return [
+        rows = [
             alert_row(a, now, name=source_name(a, machines, nodes))
             for a in sort_alerts(alerts, self.sort_key, self.sort_reverse)
         ]
+        return [clustered(row) for row in rows] if self._clusters else rows
 
     def after_rebuild(self) -> None:
         store = self.store
@@ -114,7 +129,8 @@ class AlertsScreen(ListScreen):
         shelved.sort(key=lambda a: (a.shelved_until is None, a.shelved_until, a.id))
         machines, nodes = store.machines, store.nodes
         grid = self.query_one("#shelved", DataGrid)
-        grid.set_rows([shelved_row(a, now, name=source_name(a, machines, nodes)) for a in shelved])
+        rows = [shelved_row(a, now, name=source_name(a, machines, nodes)) for a in shelved]
+        grid.set_rows([clustered(row) for row in rows] if self._clusters else rows)
         # As tall as its rows (the header and one line when empty), up to max-height: the active list, the one that
         # needs work, keeps the rest of the screen instead of blank lines below one shelved alert.
         grid.styles.height = 1 + max(1, len(shelved))

@@ -6,8 +6,9 @@ widths and glyphs of a table are presentation, and change with the screens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
 from console.formatting import age, clock, duration, percent, until
@@ -22,11 +23,15 @@ from console.rules import (
     rule_words,
     worst_cpk,
 )
+from console.store.clusters import SEP, cluster_of
 from console.store.query import Sourced
 from widgets.charset import pick
-from widgets.data_grid import Column, RowData
+from widgets.data_grid import Column, DataGrid, RowData
 from widgets.glyphs import alert_priority_look, job_status_look, kind_abbr, machine_state_look, node_state_look
 from widgets.safe_text import clean
+
+if TYPE_CHECKING:
+    from console.settings import SourceSpec
 
 RISK_WIDTH = 10
 """``LATE 3h12m`` whole."""
@@ -318,3 +323,40 @@ def oee_window_text(windows: Iterable[float]) -> str:
 
 def machine_kind_label(machine: Machine) -> str:
     return kind_abbr(machine.kind)
+
+
+# --- several clusters (docs/multi-cluster.md) ---------------------------------------------------------------------
+
+
+def cluster_names(sources: Iterable[SourceSpec]) -> list[str]:
+    """The clusters configured, in order (empty with one cluster: its ids are not qualified, no column is shown)."""
+    return list(dict.fromkeys(s.cluster for s in sources if s.cluster))
+
+
+def with_cluster(columns: Sequence[Column], names: Sequence[str]) -> list[Column]:
+    """``columns`` with a Cluster column first, as wide as the longest name: never dropped, since the ids beside it
+    are shown without their cluster (:func:`clustered`)."""
+    width = max([len("Cluster"), *(len(n) for n in names)])
+    return [Column("cluster", "Cluster", width=min(width, 16)), *columns]
+
+
+def clustered(row: RowData) -> RowData:
+    """A row for a list with a Cluster column: the cluster of its key first, and the cluster taken off the ids in
+    its cells (``north/J-1042`` -> ``J-1042``: the column says it once, and an id column stays wide enough). A row
+    of a source outside any cluster (a printer) has ``-`` there."""
+    cluster = cluster_of(row.key)
+    if not cluster:
+        return RowData(row.key, ["-", *row.cells], row.style, row.extra)
+    prefix = cluster + SEP
+    cut = len(prefix)
+    cells = [cluster, *(c[cut:] if isinstance(c, str) and c.startswith(prefix) else c for c in row.cells)]
+    return RowData(row.key, cells, row.style, row.extra)
+
+
+def show_clusters(grid: DataGrid, sources: Iterable[SourceSpec]) -> bool:
+    """Give a list the Cluster column when several clusters are configured (then its rows go through
+    :func:`clustered`); returns whether it did. Called on mount, before the first rows."""
+    names = cluster_names(sources)
+    if names:
+        grid.columns = with_cluster(grid.columns, names)
+    return bool(names)

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 
 from console.api.models import Job
 from console.rules import JOB_SORTS, job_sort_key
-from console.screens.columns import JOB_COLUMNS, job_row
+from console.screens.columns import JOB_COLUMNS, clustered, job_row, show_clusters
 from console.screens.copying import COPY_BINDING, copy_job, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
@@ -70,6 +70,13 @@ class JobsScreen(ListScreen):
             return True
         return query.matches_job(job, self.store.nodes.get(job.node_id) if job.node_id else None)
 
+    _clusters = False
+    """Several clusters: a Cluster column (``console.screens.columns.show_clusters``)."""
+
+    def on_mount(self) -> None:
+        self._clusters = show_clusters(self.grid, self.console.settings.sources)
+        super().on_mount()
+
     def build_rows(self) -> list[RowData]:
         """Every shown row, formatted (for callers that want them all; the grid itself builds rows lazily)."""
         self._sort_all()
@@ -99,7 +106,10 @@ class JobsScreen(ListScreen):
     def _row_of(self, job_id: str) -> RowData | None:
         store = self.store
         job = store.jobs.get(job_id)
-        return None if job is None else job_row(job, store.nodes, store.machines, now=self._now())
+        if job is None:
+            return None
+        row = job_row(job, store.nodes, store.machines, now=self._now())
+        return clustered(row) if self._clusters else row
 
     def apply_changes(self, changes: ChangeSet) -> None:
         """Move only the changed jobs in the sorted order; repaint only changed rows when the order stands."""

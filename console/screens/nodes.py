@@ -8,7 +8,7 @@ from textual.binding import Binding, BindingType
 
 from console.formatting import duration
 from console.rules import NODE_SORTS, node_sort_key
-from console.screens.columns import NODE_COLUMNS, node_row
+from console.screens.columns import NODE_COLUMNS, clustered, node_row, show_clusters
 from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
 from widgets.data_grid import DataGrid, RowData
@@ -31,6 +31,13 @@ class NodesScreen(ListScreen):
             id="timeline.open",
         ),
     ]
+
+    _clusters = False
+    """Several clusters: a Cluster column (``console.screens.columns.show_clusters``)."""
+
+    def on_mount(self) -> None:
+        self._clusters = show_clusters(self.grid, self.console.settings.sources)
+        super().on_mount()
 
     def build_rows(self) -> list[RowData]:
         store = self.store
@@ -64,7 +71,7 @@ class NodesScreen(ListScreen):
                     node, store.counts_by_state(node.id), queue.get(node.id, 0), alerts.get(node.id, 0), label, now
                 )
             )
-        return rows
+        return [clustered(row) for row in rows] if self._clusters else rows
 
     def sort_column(self) -> str | None:
         return {"name": "name", "state": "state", "queue": "queue", "alerts": "alerts"}.get(self.sort_key)
