@@ -278,6 +278,13 @@ def sim_config(args: argparse.Namespace) -> SimConfig:
         value = getattr(args, name)
         if value is not None:
             kwargs[name] = value
+    if getattr(args, "with_devices", False):
+        # The mixed floor's devices stamp the real time, so the simulation runs on it too (from now, at real speed
+        # unless --speed says otherwise): ages and ETAs of both kinds of machine then read right on one clock.
+        from datetime import UTC, datetime
+
+        kwargs.setdefault("speed", 1.0)
+        kwargs["start"] = datetime.now(UTC).replace(microsecond=0)
     return SimConfig(**kwargs)
 
 

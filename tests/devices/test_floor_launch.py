@@ -4,13 +4,14 @@ get it, and the OPC UA site still starts (never a crash); without ``--demo`` the
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from console.cli import build_run_parser
 from console.demo.floor import broker
-from console.launch import LaunchError, _start_floor
+from console.launch import LaunchError, _start_floor, sim_config
 from console.terminal_guard import TerminalGuard
 
 
@@ -35,3 +36,13 @@ def test_with_devices_needs_the_demo() -> None:
     args = build_run_parser().parse_args(["--api", "http://127.0.0.1:9", "--with-devices"])
     with ExitStack() as stack, pytest.raises(LaunchError, match=r"^--with-devices needs --demo"):
         _start_floor(args, stack, TerminalGuard())
+
+
+def test_the_simulation_runs_on_the_devices_clock() -> None:
+    """The devices stamp real time, so with them the simulation starts now at real speed (unless --speed says)."""
+    before = datetime.now(UTC).replace(microsecond=0)
+    config = sim_config(build_run_parser().parse_args(["--demo", "--with-devices"]))
+    assert config.speed == 1.0 and config.start is not None and before <= config.start <= datetime.now(UTC)
+    faster = sim_config(build_run_parser().parse_args(["--demo", "--with-devices", "--speed", "20"]))
+    assert faster.speed == 20.0
+    assert sim_config(build_run_parser().parse_args(["--demo"])).start is None, "the plain demo is unchanged"

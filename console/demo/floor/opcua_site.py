@@ -43,6 +43,7 @@ MACHINES = (
 )
 ALARM_MACHINE = "Moulder-2"
 VALUES = (  # name, unit, idle, working, noise
+    ("Power", "kW", 1.5, 11.5, 0.3),  # power_kw: what the console's tile shows first for a moulder
     ("MeltTemperature", "°C", 60.0, 235.0, 2.0),
     ("MouldTemperature", "°C", 25.0, 55.0, 1.0),
     ("CycleTime", "s", 0.0, 32.0, 0.8),
