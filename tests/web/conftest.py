@@ -36,6 +36,8 @@ def free_port() -> int:
 @dataclass
 class ServedWeb:
     url: str
+    cluster: Any
+    """The simulator the served console reads (``console.demo.embedded.DemoServer``)."""
     process: subprocess.Popen[bytes]
     output: Path
 
@@ -78,7 +80,7 @@ def serve_web(live_server: Callable[..., Any], tmp_path: Path) -> Iterator[Calla
             process = subprocess.Popen(
                 argv, env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
-        served = ServedWeb(f"http://127.0.0.1:{port}", process, output)
+        served = ServedWeb(f"http://127.0.0.1:{port}", cluster, process, output)
         started.append(served)
         wait_for_port(port, process)
         return served
