@@ -64,21 +64,21 @@ async def test_both_protocols_on_one_floor_and_a_pause_round_trips() -> None:
         async with following(floor) as (store, sources):
             await wait_for(lambda: len(store.machines) == 7, "4 Sparkplug and 3 OPC UA machines")
             kinds = {m.id: m.kind for m in store.machines.values()}
-            assert sorted(kinds[i] for i in kinds if i.startswith("demo/Sparkplug-Cell/")) == [
+            assert sorted(kinds[i] for i in kinds if i.startswith("SpB/Cell-A/")) == [
                 "cnc_mill",
                 "fdm_printer",
                 "fdm_printer",
                 "laser_cutter",
             ]
             assert [kinds[i] for i in sorted(kinds) if i.startswith("UA-")] == ["injection_molder"] * 3
-            assert {"demo/Sparkplug-Cell", "opcua-demo-cell"} <= set(store.nodes)
+            assert {"SpB/Cell-A", "opcua-demo-cell"} <= set(store.nodes)
             assert {store.sources[s].state for s in sources} == {"live"}
 
             spb = sources[SPARKPLUG_SOURCE]
-            mill = "demo/Sparkplug-Cell/Mill-3"
+            mill = "SpB/Cell-A/Mill-3"
             await wait_for(lambda: store.machines[mill].state == "running", "the mill running")
             assert spb.allows("machine.pause", "machine", mill)
-            assert not spb.allows("machine.pause", "machine", "demo/Sparkplug-Cell/Laser-4"), "declared none"
+            assert not spb.allows("machine.pause", "machine", "SpB/Cell-A/Laser-4"), "declared none"
             await spb.command(f"/v1/machines/{quote(mill, safe='')}/pause", {"mode": "now"}, "key-1")
             await wait_for(lambda: store.machines[mill].state == "paused", "the mill paused, from its DDATA")
             held = store.machines[mill].progress

@@ -177,5 +177,7 @@ class DemoDevice:
         return changed
 
     def _reading(self, telemetry: Telemetry) -> float:
-        base = telemetry.working if self.state == "Running" else telemetry.idle
-        return round(max(0.0, base + self.rng.gauss(0.0, telemetry.noise)), 1)
+        working = self.state == "Running"
+        base = telemetry.working if working else telemetry.idle
+        noise = telemetry.noise if working else telemetry.noise / 10  # a machine at rest barely moves
+        return round(max(0.0, base + self.rng.gauss(0.0, noise)), 1)

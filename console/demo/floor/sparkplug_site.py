@@ -28,9 +28,10 @@ __all__ = ["EDGE", "GROUP", "SparkplugSite"]
 log = logging.getLogger(__name__)
 
 NS = "spBv1.0"
-GROUP = "demo"
-EDGE = "Sparkplug-Cell"
-"""The console shows this edge node as the node ``demo/Sparkplug-Cell``, its devices as ``demo/Sparkplug-Cell/<id>``."""
+GROUP = "SpB"
+EDGE = "Cell-A"
+"""The console shows this edge node as the node ``SpB/Cell-A`` and its devices as ``SpB/Cell-A/<device>``: short, so
+a tile's title holds the whole id."""
 MAX_COMMAND_BYTES = 64 * 1024
 
 _TYPES: dict[type, int] = {str: spb.STRING, float: spb.DOUBLE, bool: spb.BOOLEAN}
