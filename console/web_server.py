@@ -8,8 +8,9 @@ What it changes in textual-serve 1.1 (``textual_serve.server``), and why:
   operator's cookie), and at most ``max_consoles`` run at once (each is a process);
 * each console is started with the session's role (:func:`console.serve_web.console_argv`) and an environment without
   the login tokens (:func:`console.serve_web.child_environment`), never with the token;
-* the page names no command line (its title is ``factory-console``) and its URLs come from ``--public-url`` or the
-  request's ``Host``, so it works behind a reverse proxy and on ``0.0.0.0``;
+* the page names no command line (its title is ``factory-console``), loads nothing from elsewhere (no web font from
+  Google: ``web_templates/app_index.html``; a Content-Security-Policy of ``'self'``), and its URLs come from
+  ``--public-url`` or the request's ``Host``, so it works behind a reverse proxy and on ``0.0.0.0``;
 * logs are plain lines without tracebacks' local variables (textual-serve's Rich handler shows locals, which could
   hold a token), and every response says ``no-store``, no framing, no referrer.
 """
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,10 +44,17 @@ LOGIN_FAILURE_DELAY_S = 1.0
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+
+TEMPLATES = Path(__file__).parent / "web_templates"
+"""textual-serve's page without its Google Fonts stylesheet (``web_templates/app_index.html``)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,7 +80,9 @@ class ConsoleWebServer(Server):
         max_consoles: int = 8,
         failure_delay_s: float = LOGIN_FAILURE_DELAY_S,
     ) -> None:
-        super().__init__(shlex.join(console_args), host=host, port=port, title="factory-console")
+        super().__init__(
+            shlex.join(console_args), host=host, port=port, title="factory-console", templates_path=TEMPLATES
+        )
         self.console_args = list(console_args)
         self.sessions = sessions
         self.external_url = public_url
@@ -80,6 +91,14 @@ class ConsoleWebServer(Server):
         self.running = 0
 
     # --- set-up ---------------------------------------------------------------------------------------------------
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve until SIGINT or SIGTERM, then close every session (each console is asked to quit) and exit 0.
+
+        aiohttp's own signal handling: textual-serve's (on a loop it makes outside ``run_app``) let SIGTERM kill the
+        process outright, leaving the consoles to notice their closed pipes."""
+        self.initialize_logging()
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=True, print=lambda *_: None)
 
     def initialize_logging(self) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -93,6 +93,7 @@ def test_the_login_sets_only_a_session_cookie_and_the_token_leaks_nowhere(serve_
     assert index.status_code == 200 and "data-session-websocket-url" in index.text
     assert "ws://127.0.0.1" in index.text and "--api" not in index.text  # no command line in the page
     assert all(token not in index.text for token in TOKENS.values())
+    assert "googleapis" not in index.text and "default-src 'self'" in index.headers["content-security-policy"]
 
     status, procs = asyncio.run(console_processes(served, cookie, origin=served.url))
     assert status == 101
