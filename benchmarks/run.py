@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "idle": "benchmarks.bench_idle",
     "bytes": "benchmarks.bench_bytes",
     "live": "benchmarks.bench_live",
+    "switch": "benchmarks.bench_switch",
     "recording": "benchmarks.bench_recording",
     "sparkplug": "benchmarks.bench_sparkplug",
 }
