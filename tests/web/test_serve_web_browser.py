@@ -101,7 +101,8 @@ def test_an_operator_sees_the_machines_switches_screens_and_confirms_an_action(b
     served = serve_web()
     page, screen = open_console(browser, served, TOKENS["operator"])
     screen.wait_for(*machine_ids(served)[:6], "Active alerts")
-    screen.wait_for("Pause/Resume", "Reroute")  # the operator's footer offers actions
+    shown = screen.wait_for("Pause/Resume", "Reroute", "(operator)")  # the footer offers actions; --max-role operator
+    assert "(supervisor)" not in shown  # the simulator grants supervisor; the session's role caps it
 
     mark = screen.mark()
     page.keyboard.press("2")  # Jobs
