@@ -9,10 +9,10 @@ The rules, before anything listens (each a one-line error and exit 2):
   variable, a bad profile), not when the first browser connects.
 
 How a session's role reaches its console (:func:`console_argv`): a ``viewer`` gets ``--read-only`` (the action keys
-are gone, not refused); an ``operator`` gets ``--max-role operator`` (no node actions even when the console's own
-credentials could); a ``supervisor`` gets all its credentials allow. The login token never reaches the console: not
-in its command line (``ps``), not in its environment (``$FACTORY_WEB_TOKENS`` is removed from it). The design and the
-threat model: ``docs/serve-web.md``.
+are gone, not refused) and ``--max-role viewer``; an ``operator`` gets ``--max-role operator`` (no node actions even
+when the console's own credentials could); a ``supervisor`` gets all its credentials allow. The login token never
+reaches the console: not in its command line (``ps``), not in its environment (``$FACTORY_WEB_TOKENS`` is removed
+from it). The design and the threat model: ``docs/serve-web.md``.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def console_argv(console_args: Sequence[str], role: str, python: str = sys.execu
         raise ValueError(f"unknown role {role!r}")
     argv = [python, "-m", "console", *console_args]
     if role == "viewer":
-        argv.append("--read-only")
+        argv += ["--read-only", "--max-role", "viewer"]  # no action; the header says viewer, not the server's role
     elif role == "operator":
         argv += ["--max-role", "operator"]
     return argv

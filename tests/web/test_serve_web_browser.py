@@ -124,7 +124,7 @@ def test_an_operator_sees_the_machines_switches_screens_and_confirms_an_action(b
 def test_a_viewers_page_offers_no_action(browser, serve_web):
     served = serve_web()
     page, screen = open_console(browser, served, TOKENS["viewer"])
-    shown = screen.wait_for(*machine_ids(served)[:6], "READ-ONLY", "Active alerts")
+    shown = screen.wait_for(*machine_ids(served)[:6], "READ-ONLY", "Active alerts", "(viewer)")
     for action in ("Pause/Resume", "Reroute", "Cancel job", "Ack", "Shelve", "Ready"):
         assert action not in shown, action
 

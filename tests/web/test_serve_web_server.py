@@ -118,7 +118,7 @@ def test_the_console_websocket_needs_a_session_and_this_origin(serve_web):
     assert asyncio.run(console_processes(served, cookie, origin="http://evil.example"))[0] == 403
     status, procs = asyncio.run(console_processes(served, cookie, origin=None))
     assert status == 101
-    assert any(argv.endswith(b"--read-only\0") for argv, _ in procs)
+    assert any(argv.endswith(b"--read-only\0--max-role\0viewer\0") for argv, _ in procs)
 
 
 def test_on_loopback_with_no_tokens_every_browser_is_read_only(serve_web):
@@ -126,4 +126,4 @@ def test_on_loopback_with_no_tokens_every_browser_is_read_only(serve_web):
     assert httpx.get(served.url + "/", timeout=10).status_code == 200  # no login
     assert httpx.get(served.url + "/login", follow_redirects=False, timeout=10).status_code == 303
     status, procs = asyncio.run(console_processes(served, "", origin=served.url))
-    assert status == 101 and any(argv.endswith(b"--read-only\0") for argv, _ in procs)
+    assert status == 101 and any(argv.endswith(b"--read-only\0--max-role\0viewer\0") for argv, _ in procs)

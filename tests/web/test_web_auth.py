@@ -84,7 +84,7 @@ def test_a_session_console_gets_its_role_as_a_flag_and_never_a_token():
     viewer = console_argv(["--api", "http://x"], "viewer", python="py")
     operator = console_argv(["--api", "http://x"], "operator", python="py")
     supervisor = console_argv(["--api", "http://x"], "supervisor", python="py")
-    assert viewer == ["py", "-m", "console", "--api", "http://x", "--read-only"]
+    assert viewer == ["py", "-m", "console", "--api", "http://x", "--read-only", "--max-role", "viewer"]
     assert operator == ["py", "-m", "console", "--api", "http://x", "--max-role", "operator"]
     assert supervisor == ["py", "-m", "console", "--api", "http://x"]
     with pytest.raises(ValueError):
@@ -170,3 +170,13 @@ def test_any_typed_token_but_the_known_one_is_refused(typed):
     sessions = Sessions(TokenTable([("alice", "operator", "the-one-s3cret")]))
     found = sessions.login(typed)
     assert (found is not None) == (typed.strip() == "the-one-s3cret")
+
+
+def test_max_role_reaches_the_settings(tmp_path, monkeypatch):
+    from console.cli import build_run_parser
+    from console.launch import build_settings
+
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "none.toml"))
+    args = build_run_parser().parse_args(["--api", "http://127.0.0.1:9", "--max-role", "operator"])
+    assert build_settings(args, {}).max_role == "operator"
+    assert build_settings(build_run_parser().parse_args(["--api", "http://127.0.0.1:9"]), {}).max_role is None
