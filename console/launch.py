@@ -366,8 +366,10 @@ def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
         if getattr(args, "with_devices", False):
             settings.sources.extend(_start_floor(args, stack, guard))
         from console.app import FactoryConsoleApp
+        from themes import fit_colours
 
         app = FactoryConsoleApp(settings, demo=demo)
+        fit_colours(app)  # 16 or 256 colours: chosen for legibility, not Rich's nearest (themes.ansi16, ansi256)
         guard.attach(app)
         app.run()
         return app.return_code or 0

@@ -101,8 +101,10 @@ def replay_main(argv: Sequence[str]) -> int:
     guard.watch_terminal()
     try:
         from console.app import FactoryConsoleApp
+        from themes import fit_colours
 
         app = FactoryConsoleApp(settings)
+        fit_colours(app)  # 16 or 256 colours: chosen for legibility (themes.ansi16, themes.ansi256)
         guard.attach(app)
         app.run()
         return app.return_code or 0

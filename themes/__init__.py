@@ -29,6 +29,7 @@ __all__ = [
     "VARIABLE_DEFAULTS",
     "StripColour",
     "choose_theme",
+    "fit_colours",
     "register_themes",
 ]
 
@@ -300,6 +301,29 @@ def register_themes(app: App[Any]) -> None:
         # Textual keeps its filters in this list (``App.get_line_filters`` reads it) and offers no public setter.
         filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor, StripColour))]
         app._filters[:] = [*filters, StripColour()]
+
+
+def fit_colours(app: App[Any]) -> str | None:
+    """On a terminal of 16 or 256 colours, choose them (:mod:`themes.ansi16`, :mod:`themes.ansi256`) rather than let
+    Rich take the nearest of each, which is not legible there; returns which filter was added, if any.
+
+    Called by the launch for the terminal the console really runs on (the colour system Rich found from ``TERM`` and
+    ``COLORTERM``), not when the app is built: tests and snapshots render the same whatever terminal runs them."""
+    from themes.ansi16 import Ansi16
+    from themes.ansi256 import Nearest256
+
+    if app.no_color:
+        return None
+    system = app.console.color_system
+    added: LineFilter
+    if system == "standard":
+        added = Ansi16(lambda: app.current_theme)
+    elif system == "256":
+        added = Nearest256()
+    else:
+        return None
+    app._filters[:] = [*(f for f in app._filters if not isinstance(f, (Ansi16, Nearest256))), added]
+    return type(added).__name__
 
 
 def choose_theme(requested: str | None = None, environ: Mapping[str, str] | None = None) -> str:

@@ -6,18 +6,33 @@ in a module of its own because both the vocabulary of states (``widgets.glyphs``
 (``widgets.safe_text``, which ends a cut text with an ellipsis) need it, and the first imports the second.
 
 Textual's own scrollbars draw fractional thumbs with block elements (``▁`` ... ``▇``, ``▉`` ... ``▏``); in ASCII mode
-they draw whole cells instead (a space on the thumb's colour), so nothing outside ASCII comes from the console.
+they draw whole cells instead (a space on the thumb's colour), and sparklines (``widgets.sparkline``) an ASCII ramp,
+so nothing outside ASCII comes from the console. Text the screens compose with typographic marks of their own (the
+``·`` between facts, ``→``, a progress bar's blocks) goes through :func:`fold`.
 """
 
 from __future__ import annotations
 
 from textual.scrollbar import ScrollBarRender
 
-__all__ = ["DASH", "ascii_only", "ellipsis", "pick", "set_ascii_only"]
+__all__ = ["DASH", "ascii_only", "ellipsis", "fold", "pick", "set_ascii_only"]
 
 _UNICODE_ELLIPSIS = "…"
 _ASCII_ELLIPSIS = "~"
 _UNICODE_BARS = (list(ScrollBarRender.VERTICAL_BARS), list(ScrollBarRender.HORIZONTAL_BARS))
+_FOLD = str.maketrans(
+    {
+        "·": "-",
+        "→": "->",
+        "●": "*",
+        "…": "~",
+        "—": "-",
+        "≤": "<=",
+        "≥": ">=",
+        "█": "#",
+        **dict.fromkeys("▏▎▍▌▋▊▉", "+"),
+    }
+)
 
 _ascii_only = False
 
@@ -46,6 +61,13 @@ def ellipsis() -> str:
 def pick(unicode: str, plain: str) -> str:
     """``unicode``, or ``plain`` in ASCII mode: for a symbol that has no place in the glyph tables."""
     return plain if _ascii_only else unicode
+
+
+def fold(text: str) -> str:
+    """``text`` as is, or in ASCII mode with the console's own typographic marks in ASCII (``·`` ``-``, ``→`` ``->``,
+    ``●`` ``*``, a progress bar's blocks ``#``). Server text in it is folded too (a ``·`` in a name shows as ``-``):
+    it is only shown, and the font could not draw it anyway."""
+    return text.translate(_FOLD) if _ascii_only else text
 
 
 DASH = ("—", "-")

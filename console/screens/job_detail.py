@@ -29,6 +29,7 @@ from console.screens.machine_detail import eta_words
 from console.screens.timeline_rows import TIMELINE_COLUMNS, entry_row, open_ref, row_entry
 from console.store.changes import ChangeSet
 from console.timeline_view import Placement, placements, subject_entries
+from widgets.charset import fold
 from widgets.data_grid import DataGrid
 from widgets.glyphs import job_status_look
 from widgets.safe_text import clean
@@ -151,7 +152,7 @@ class JobDetailScreen(ConsoleScreen):
             words = f"{clean(self.job_id, 40)}: no longer in the cluster's list (finished and removed, or not loaded)"
             facts.update(Content(words))
         else:
-            facts.update(Content("\n".join(job_facts(job, store, now, placements(job, history)))))
+            facts.update(Content(fold("\n".join(job_facts(job, store, now, placements(job, history))))))  # ASCII mode
         entries = subject_entries(store, "job", self.job_id, now=now, local=self.local, fetched=self.fetched)
         self.query_one("#job-timeline", DataGrid).set_rows([entry_row(e, now) for e in entries])
 

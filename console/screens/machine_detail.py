@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from console.copy_text import id_copy
 from console.formatting import age, clock, clock_s, percent, progress_bar, until
@@ -22,9 +22,11 @@ from console.screens.copying import COPY_BINDING, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.runbook import open_runbook
 from console.store.changes import ChangeSet
+from widgets.charset import fold
 from widgets.data_grid import DataGrid
 from widgets.glyphs import kind_glyph, machine_state_look
 from widgets.safe_text import clean
+from widgets.sparkline import Sparkline
 from widgets.spc_chart import SpcChart
 
 
@@ -161,7 +163,7 @@ class MachineDetailScreen(ConsoleScreen):
         else:
             lines.append("No current job")
         lines.append(f"Last seen {age(machine.last_seen, now)} ago")
-        facts.update(Content("\n".join(lines)))
+        facts.update(Content(fold("\n".join(lines))))  # fold: ASCII mode
 
     def _show_telemetry(self) -> None:
         machine = self.store.machines.get(self.machine_id)

@@ -21,6 +21,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, alert_row, counts_text, source_name
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
+from widgets.charset import fold, pick
 from widgets.data_grid import Column, DataGrid, RowData
 from widgets.glyphs import node_state_look
 from widgets.safe_text import clean
@@ -101,15 +102,17 @@ class NodeDetailScreen(ConsoleScreen):
             machines = store.machines_by_node(node.id)
             facts.update(
                 Content(
-                    "\n".join(
-                        [
-                            f"{clean(node.name, 60)} ({clean(node.id, 40)}) · {clean(node.city, 40)} "
-                            f"· {node.lat:.3f}, {node.lon:.3f}",
-                            f"State: {look.label} · last seen {age(node.last_seen, now)} ago · "
-                            f"{len(machines)} machines: {counts_text(store.counts_by_state(node.id))}",
-                            f"Shown from: {clean(store.node_source(node.id) or '-', 30)}"
-                            + (f" · agent {clean(node.agent_url, 80)}" if node.agent_url else ""),
-                        ]
+                    fold(  # ASCII mode: its own marks in ASCII
+                        "\n".join(
+                            [
+                                f"{clean(node.name, 60)} ({clean(node.id, 40)}) · {clean(node.city, 40)} "
+                                f"· {node.lat:.3f}, {node.lon:.3f}",
+                                f"State: {look.label} · last seen {age(node.last_seen, now)} ago · "
+                                f"{len(machines)} machines: {counts_text(store.counts_by_state(node.id))}",
+                                f"Shown from: {clean(store.node_source(node.id) or '-', 30)}"
+                                + (f" · agent {clean(node.agent_url, 80)}" if node.agent_url else ""),
+                            ]
+                        )
                     )
                 )
             )
@@ -122,7 +125,7 @@ class NodeDetailScreen(ConsoleScreen):
                         clean(entry.source_id, 30),
                         clean(entry.kind, 10),
                         clean(entry.state, 16),
-                        "● shown" if entry.chosen else "",
+                        pick("● shown", "* shown") if entry.chosen else "",
                         duration(entry.age_s) if entry.age_s is not None else "-",
                         age(entry.last_seen, now) if entry.last_seen else "-",
                     ],
