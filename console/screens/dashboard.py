@@ -32,6 +32,7 @@ from console.screens.dashboard_facts import (
 from console.screens.dashboard_keys import DashboardKeys
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
+from console.store.clusters import SEVERAL_ID
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid
 from widgets.node_strip import NodeStrip
@@ -270,7 +271,11 @@ class DashboardScreen(DashboardKeys):
 
     def _refresh_quality(self) -> None:
         store = self.store
-        cluster_quality = next((q for q in store.quality.values() if q.scope == "cluster"), None)
+        cluster = store.cluster
+        cluster_quality = None if cluster is None else store.quality.get(("cluster", cluster.id))
+        if cluster_quality is None and (cluster is None or cluster.id != SEVERAL_ID):
+            # Several clusters: no one cluster's OEE is shown as if it were everyone's (docs/multi-cluster.md).
+            cluster_quality = next((q for q in store.quality.values() if q.scope == "cluster"), None)
         if cluster_quality is not None and (not self.oee_history or self.oee_history[-1] != cluster_quality.oee):
             self.oee_history.append(cluster_quality.oee)
         signature = (cluster_quality, tuple(self.oee_history))

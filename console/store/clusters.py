@@ -17,10 +17,23 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SEP", "cluster_of", "is_cluster_name", "name_from_url", "qualify", "unique_names", "unqualify"]
+__all__ = [
+    "SEP",
+    "SEVERAL_ID",
+    "cluster_of",
+    "is_cluster_name",
+    "name_from_url",
+    "qualify",
+    "unique_names",
+    "unqualify",
+]
 
 SEP = "/"
 """Between a cluster's name and an id: ``leeds/N-01``. A name never holds it, so the first one splits."""
+
+SEVERAL_ID = "clusters"
+"""The id of the cluster object shown when several clusters are configured (a synthetic "3 clusters"): no quality or
+alert is about it, and a screen can tell it from a real cluster."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,15}")
 

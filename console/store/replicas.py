@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from console.api.models import Alert, Cluster, Job, Machine, Node, Quality
+from console.store.clusters import SEVERAL_ID
 
 __all__ = [
     "NODE_TABLES",
@@ -240,12 +241,12 @@ def _several(replicas: list[Replica]) -> Cluster:
     shown = [r.cluster for r in replicas if r.cluster is not None]
     regions = sorted({c.region for c in shown})
     return Cluster(
-        id="clusters",
+        id=SEVERAL_ID,
         name=f"{len(shown)} clusters",
         region=regions[0] if len(regions) == 1 else "several",
         server_time=max(c.server_time for c in shown),
         seq=0,
-        instance_id="clusters",
+        instance_id=SEVERAL_ID,
     )
 
 
