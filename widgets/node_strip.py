@@ -6,9 +6,10 @@ fit in that many lines (80 columns, six nodes), they become shorter rather than 
 node's short name (its first word) and its state as a glyph; then only the counts that need attention (paused,
 blocked, fault, maintenance, offline) and alerts. Every node stays on screen: where the faults are is what an
 operator must see. With several clusters (``docs/multi-cluster.md``) the nodes are grouped by cluster, each group
-after a label card with the cluster's name (``north:``), and short names are told apart within a cluster only.
-Its height never shrinks while the width stays the same (a count that comes and goes must not make
-the grid below jump). Left/right (or h/l) and clicks move the selection and post :class:`NodeStrip.Selected` (``None``
+after a label card with the cluster's name (``north:``), short names are told apart within a cluster only, and when
+even the shortest cards do not fit, one card per cluster sums its nodes' counts (the faults are still there, by
+cluster). Its height never shrinks while the width stays the same (a count that comes and goes must not make the
+grid below jump). Left/right (or h/l) and clicks move the selection and post :class:`NodeStrip.Selected` (``None``
 for "All nodes").
 """
 
@@ -148,9 +149,10 @@ class NodeStrip(Widget, can_focus=True):
         for counts in machine_counts.values():
             for state, n in counts.items():
                 total[state] = total.get(state, 0) + n
-        groups: dict[str, list[Node]] = {}
+        grouped: dict[str, list[Node]] = {}
         for node in nodes:  # by cluster, in the order given within each (one group without several clusters)
-            groups.setdefault(cluster_of(node.id), []).append(node)
+            grouped.setdefault(cluster_of(node.id), []).append(node)
+        groups = {cluster: grouped[cluster] for cluster in sorted(grouped)}  # the same order whoever spoke first
         short: dict[str, str] = {}
         for group in groups.values():
             short.update(_short_names(group))
@@ -175,6 +177,17 @@ class NodeStrip(Widget, can_focus=True):
                     for node in group
                 )
             levels.append(cards)
+        if labelled:  # the last resort with several clusters: one card per cluster, its nodes' counts summed
+            last = [levels[-1][0]]
+            for cluster, group in groups.items():
+                summed: dict[str, int] = {}
+                for node in group:
+                    for state, n in machine_counts.get(node.id, {}).items():
+                        summed[state] = summed.get(state, 0) + n
+                alerts = sum(alert_counts.get(node.id, 0) for node in group)
+                card = self._card(None, f"{cluster or '-'}:", None, summed, alerts, LEVELS - 1)
+                last.append(_Card(None, card.parts, card.width, label=True))
+            levels.append(last)
         self._levels = levels
 
     @staticmethod
@@ -209,8 +222,8 @@ class NodeStrip(Widget, can_focus=True):
     def _layout(self, width: int) -> list[list[_Card]]:
         """The fullest cards that fit in the strip's lines (the shortest ones when none fit)."""
         limit = self._max_lines()
-        for level in range(LEVELS):
-            lines = self._wrap(self._levels[level], width)
+        for cards in self._levels:
+            lines = self._wrap(cards, width)
             if limit is None or len(lines) <= limit:
                 return lines
         return lines
