@@ -127,3 +127,26 @@ def test_on_loopback_with_no_tokens_every_browser_is_read_only(serve_web):
     assert httpx.get(served.url + "/login", follow_redirects=False, timeout=10).status_code == 303
     status, procs = asyncio.run(console_processes(served, "", origin=served.url))
     assert status == 101 and any(argv.endswith(b"--read-only\0--max-role\0viewer\0") for argv, _ in procs)
+
+
+async def stop_the_server_during_a_session(served: ServedWeb) -> tuple[list[int], int]:
+    """Open a console, then SIGTERM the server while the browser is still there: the console's pids, the exit code."""
+    async with aiohttp.ClientSession() as client:
+        url = f"{served.url.replace('http', 'ws')}/ws?width=100&height=30"
+        async with client.ws_connect(url, headers={"Origin": served.url}) as websocket:
+            for _ in range(400):
+                message = await websocket.receive(timeout=30)
+                if message.type == aiohttp.WSMsgType.BINARY and len(message.data) > 100:
+                    break
+            consoles = descendants(served.process.pid)
+            served.process.terminate()
+            code = await asyncio.to_thread(served.process.wait, 30)
+            return consoles, code
+
+
+def test_sigterm_closes_the_sessions_and_their_consoles_end(serve_web):
+    served = serve_web(tokens=False)
+    consoles, code = asyncio.run(stop_the_server_during_a_session(served))
+    assert consoles and code == 0
+    assert not [pid for pid in consoles if (Path("/proc") / str(pid)).exists()]  # waited for, none left running
+    assert "Traceback" not in served.log()
