@@ -150,3 +150,17 @@ def test_sigterm_closes_the_sessions_and_their_consoles_end(serve_web):
     assert consoles and code == 0
     assert not [pid for pid in consoles if (Path("/proc") / str(pid)).exists()]  # waited for, none left running
     assert "Traceback" not in served.log()
+
+
+def test_behind_a_proxy_the_public_url_makes_the_urls_the_origin_and_a_secure_cookie(serve_web):
+    served = serve_web(extra=("--public-url", "https://console.example/fc"))
+    first = httpx.get(served.url + "/", follow_redirects=False, timeout=10)
+    assert first.headers["location"] == "/fc/login"  # the proxy serves us under /fc
+    answer = login(served, TOKENS["viewer"])
+    assert answer.headers["location"] == "/fc/"
+    assert "Secure" in answer.headers["set-cookie"]
+    cookie = answer.cookies["factory_console_session"]
+    index = httpx.get(served.url + "/", cookies={"factory_console_session": cookie}, timeout=10)
+    assert "wss://console.example/fc/ws" in index.text and "https://console.example/fc/static/" in index.text
+    assert asyncio.run(console_processes(served, cookie, origin=served.url))[0] == 403  # not the public origin
+    assert asyncio.run(console_processes(served, cookie, origin="https://console.example"))[0] == 101
