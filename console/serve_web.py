@@ -196,5 +196,10 @@ def serve_web_main(argv: Sequence[str], environ: Mapping[str, str] | None = None
         public_url=public_url,
         max_consoles=args.max_consoles,
     )
-    server.serve()
+    try:
+        server.serve()
+    except OSError as error:  # the port is taken, the address is not ours
+        why = os.strerror(error.errno) if error.errno else str(error)
+        print(f"factory-console serve-web: cannot listen on {args.host}:{args.port}: {why}", file=sys.stderr)
+        return 2
     return 0

@@ -180,3 +180,17 @@ def test_max_role_reaches_the_settings(tmp_path, monkeypatch):
     args = build_run_parser().parse_args(["--api", "http://127.0.0.1:9", "--max-role", "operator"])
     assert build_settings(args, {}).max_role == "operator"
     assert build_settings(build_run_parser().parse_args(["--api", "http://127.0.0.1:9"]), {}).max_role is None
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(capsys, monkeypatch, tmp_path):
+    import socket
+
+    monkeypatch.delenv(WEB_TOKENS_ENV, raising=False)
+    monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(tmp_path / "none.toml"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve-web", "--port", str(port), "--", "--api", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == f"factory-console serve-web: cannot listen on 127.0.0.1:{port}: Address already in use"
