@@ -53,7 +53,7 @@ SCREENS: dict[str, tuple[str, ...]] = {
     "quality": (r"v Characteristic", r"Scope +OEE", r"node \S+"),
     "nodes": (r"n Drain/Resume node", r"Node\S* +City", r"(cluster|agent) · \d"),
     "detail": (r"esc Back", r"Recent events", r"Queue \(\d+\)", r"State: "),
-    "palette": (r"Search for commands", r"key \S"),
+    "palette": (r"Search for commands…[^\n]*\n[^\n]*\n[^\n]*\n +\S",),  # the search box and a first hit
 }
 SWITCHES = (("2", "jobs"), ("3", "alerts"), ("4", "quality"), ("5", "nodes"), ("1", "dashboard"))
 """Each number key, pressed from the screen before it in this loop."""

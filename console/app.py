@@ -249,7 +249,10 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         screen = self.screen
         for mode_screen in self._mode_screens():
             if mode_screen is not screen:
-                mode_screen.needs_rebuild = True
+                if self.frozen:
+                    mode_screen.needs_rebuild = True
+                else:
+                    mode_screen.hold_changes(changes)  # it catches up when shown (ConsoleScreen.catch_up)
         if isinstance(screen, ConsoleScreen):
             if not screen.ready:
                 screen.needs_rebuild = True  # it rebuilds from the store when it is shown
@@ -289,8 +292,8 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         warm = bool(stack) and mode != self.current_mode
         if warm and stack is not None:
             screen = stack[-1]
-            if isinstance(screen, ConsoleScreen) and screen.ready and screen.needs_rebuild:
-                screen.rebuild()
+            if isinstance(screen, ConsoleScreen) and screen.ready:
+                screen.catch_up()
         self._switching_warm = warm
         try:
             return super().switch_mode(mode)

@@ -33,11 +33,10 @@ async def test_a_warm_screen_shows_the_stores_latest_state_in_its_first_frame(ma
         app.test_server.advance(300)
         await wait_for(pilot, lambda: (app.store.sources["cluster"].seq or 0) > seq_before + 50, what="events")
         await settle(pilot)
-        assert jobs.needs_rebuild, "a hidden screen is marked, not repainted, while data flows"
-        assert _job_statuses(jobs) == shown_before, "the hidden screen did not follow the data"
+        assert _job_statuses(jobs) == shown_before, "a hidden screen is not repainted while data flows"
         app.switch_mode("jobs")
         # No pause: the switch itself brought the screen up to date, before Textual drew a frame of it.
-        assert not jobs.needs_rebuild
+        assert not jobs.needs_rebuild and jobs._held is None
         fresh = _job_statuses(jobs)
         assert fresh != shown_before, "five simulated minutes changed nothing on the jobs list"
         jobs.rebuild()
@@ -86,3 +85,38 @@ async def test_styles_are_recomputed_on_return_only_when_their_inputs_changed(ma
         await pilot.press("1")
         await settle(pilot)
         assert restyled, "the terminal was resized while the dashboard was hidden: it must restyle"
+
+
+async def test_a_hidden_list_catches_up_with_what_changed_instead_of_rebuilding(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        jobs = app.screen
+        assert isinstance(jobs, JobsScreen)
+        await pilot.press("1")
+        await settle(pilot)
+        seq_before = app.store.sources["cluster"].seq or 0
+        app.test_server.advance(20)  # a few job changes, well under a minute of server time (the list's re-sort)
+        await wait_for(pilot, lambda: (app.store.sources["cluster"].seq or 0) > seq_before, what="events")
+        await settle(pilot)
+        assert jobs._held is not None and jobs._held.jobs, "the hidden list kept what changed"
+        rebuilds: list[int] = []
+        original = jobs.rebuild
+        jobs.rebuild = lambda: rebuilds.append(1) or original()  # type: ignore[method-assign]
+        app.switch_mode("jobs")
+        assert rebuilds == [], "caught up from the held changes, not rebuilt"
+        caught_up = _job_statuses(jobs)
+        original()
+        assert _job_statuses(jobs) == caught_up, "catching up showed what a rebuild shows"
+
+
+def test_merged_changes_read_as_one_flush():
+    from console.screens.base import merge_changes
+    from console.store.changes import ChangeSet
+
+    held = ChangeSet(telemetry_only={"M-1", "M-2"}, jobs={"J-1"})
+    merge_changes(held, ChangeSet(machines={"M-2"}, structure=True, structure_tables={"machines"}, cluster=True))
+    assert held.machines == {"M-2"} and held.telemetry_only == {"M-1"}, "a changed machine is not telemetry only"
+    assert held.jobs == {"J-1"} and held.structure and held.structure_tables == {"machines"} and held.cluster
