@@ -24,6 +24,7 @@ from console.rules import QUALITY_SORTS, characteristics, quality_sort_key, wors
 from console.screens.columns import QUALITY_COLUMNS, oee_window_text, quality_row
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
+from console.store.clusters import cluster_of
 from widgets.data_grid import DataGrid, RowData
 from widgets.safe_text import clean
 from widgets.spc_chart import SpcChart
@@ -78,11 +79,14 @@ class QualityScreen(ListScreen):
         labels: dict[tuple[str, str], str] = {}
         for key in store.quality:
             scope, ident = key
-            if scope == "cluster":
+            if scope == "cluster" and cluster_of(ident):  # one of several clusters (docs/multi-cluster.md)
+                labels[key] = f"cluster {cluster_of(ident)}"
+            elif scope == "cluster":
                 labels[key] = f"cluster {store.cluster.name if store.cluster else ident}"
             elif scope == "node":
                 node = store.nodes.get(ident)
-                labels[key] = f"node {node.name if node else ident}"
+                where = f" ({cluster_of(ident)})" if cluster_of(ident) else ""
+                labels[key] = f"node {node.name if node else ident}{where}"
             else:
                 machine = store.machines.get(ident)
                 labels[key] = f"  {machine.name if machine else ident} ({ident})"
