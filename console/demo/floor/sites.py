@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from console.demo.floor.broker import INSTALL_HINT, Broker, mosquitto_path, start_broker
 from console.demo.floor.opcua_site import OpcUaSite
+from console.demo.floor.sparkplug_devices import DEVICES, DeviceSpec
 from console.demo.floor.sparkplug_site import GROUP, SparkplugSite
 from console.settings import SourceSpec
 
@@ -119,15 +120,17 @@ def start_floor(
     mosquitto: Callable[[], str | None] = mosquitto_path,
     sparkplug_interval: float = 1.0,
     opcua_interval: float = 2.0,
+    devices: tuple[DeviceSpec, ...] = DEVICES,
 ) -> Floor:
     """Start the sites (see the module docstring) and return once each accepts connections.
 
-    ``mosquitto`` finds the binary (``None``: not installed, and the Sparkplug site is skipped with a notice). Raises
+    ``mosquitto`` finds the binary (``None``: not installed, and the Sparkplug site is skipped with a notice);
+    ``devices`` are the Sparkplug site's (tests make them steadier). Raises
     ``RuntimeError`` with a one-line reason when a site fails to start; whatever had started is stopped first.
     """
     floor = Floor()
     try:
-        _start(floor, seed, sparkplug, opcua, mosquitto, sparkplug_interval, opcua_interval)
+        _start(floor, seed, sparkplug, opcua, mosquitto, (sparkplug_interval, opcua_interval), devices)
     except BaseException:
         floor.stop()
         raise
@@ -140,8 +143,8 @@ def _start(
     sparkplug: bool,
     opcua: bool,
     mosquitto: Callable[[], str | None],
-    sparkplug_interval: float,
-    opcua_interval: float,
+    intervals: tuple[float, float],
+    devices: tuple[DeviceSpec, ...],
 ) -> None:
     if sparkplug:
         binary = mosquitto()
@@ -152,11 +155,11 @@ def _start(
         else:
             floor.folder = Path(tempfile.mkdtemp(prefix="factory-console-floor-"))
             floor.broker = start_broker(floor.folder, binary)
-            floor.sparkplug = SparkplugSite(floor.broker.port, seed=seed, interval=sparkplug_interval)
+            floor.sparkplug = SparkplugSite(floor.broker.port, seed=seed, interval=intervals[0], devices=devices)
             options = {"groups": [GROUP], "host_id": "factory-console-demo", "rebirth_interval_s": 1.0}
             floor.specs.append(SourceSpec(SPARKPLUG_SOURCE, "sparkplug", floor.broker.url, options=options))
     if opcua:
-        floor.opcua = OpcUaSite(seed=seed + 1, interval=opcua_interval)
+        floor.opcua = OpcUaSite(seed=seed + 1, interval=intervals[1])
         options = {"kind": "injection_molder", "node_name": "Moulding cell (OPC UA)"}
         floor.specs.append(
             SourceSpec(f"opcua:{OPCUA_NAME}", "opcua", floor.opcua.url, name=OPCUA_NAME, options=options)
