@@ -154,3 +154,26 @@ def test_qualify_round_trips_for_any_server_id(name: str, server_id: str) -> Non
 def test_cluster_names_are_short_and_plain(text: str) -> None:
     if is_cluster_name(text):
         assert 1 <= len(text) <= 16 and "/" not in text and text.isascii() and text == text.lower()
+
+
+@given(names, st.text(min_size=1, max_size=40), st.sampled_from(["machine.pause", "job.reroute", "alert.ack"]))
+def test_a_commands_path_carries_the_servers_own_id_whatever_it_holds(name: str, server_id: str, action: str) -> None:
+    from console.api.commands import command_path
+
+    assert Qualifier(name).path(command_path(action, qualify(name, server_id))) == command_path(action, server_id)
+
+
+async def test_one_cluster_parses_as_before() -> None:
+    """No qualifier, no extra step per event: the source's parse is the plain SSE parse."""
+    from console.api.client import ClusterClient
+    from console.api.sse import parse_sse
+    from console.sources.cluster import ClusterSource
+
+    client = ClusterClient("http://127.0.0.1:9")
+    try:
+        source = ClusterSource("cluster", client, Store())
+        assert source._parse is parse_sse and source.qualifier is None
+        several = ClusterSource("york", client, Store(), qualifier=Qualifier("york"))
+        assert several._parse is not parse_sse
+    finally:
+        await client.aclose()
