@@ -7,12 +7,15 @@ in a module of its own because both the vocabulary of states (``widgets.glyphs``
 
 Textual's own scrollbars draw fractional thumbs with block elements (``▁`` ... ``▇``, ``▉`` ... ``▏``); in ASCII mode
 they draw whole cells instead (a space on the thumb's colour), and sparklines (``widgets.sparkline``) an ASCII ramp,
-so nothing outside ASCII comes from the console. Text the screens compose with typographic marks of their own (the
-``·`` between facts, ``→``, a progress bar's blocks) goes through :func:`fold`.
+and Textual's borders made of block elements (dialogs, toasts, help: ``▊▔▎▁▌``) ``+``, ``-`` and ``|``, so nothing
+outside ASCII (but box drawing, which every console font has) comes from the console. Text the screens compose
+with typographic marks of their own (the ``·`` between facts, ``→``, a progress bar's blocks, the help's arrow keys)
+goes through :func:`fold`.
 """
 
 from __future__ import annotations
 
+from textual import _border
 from textual.scrollbar import ScrollBarRender
 
 __all__ = ["DASH", "ascii_only", "ellipsis", "fold", "pick", "set_ascii_only"]
@@ -20,6 +23,28 @@ __all__ = ["DASH", "ascii_only", "ellipsis", "fold", "pick", "set_ascii_only"]
 _UNICODE_ELLIPSIS = "…"
 _ASCII_ELLIPSIS = "~"
 _UNICODE_BARS = (list(ScrollBarRender.VERTICAL_BARS), list(ScrollBarRender.HORIZONTAL_BARS))
+_UNICODE_BORDERS = dict(_border.BORDER_CHARS)
+_ASCII_PLACES = (("+", "-", "+"), ("|", " ", "|"), ("+", "-", "+"))
+"""What a border character that is neither ASCII nor box drawing becomes, by where it sits in the box."""
+
+
+def _drawable(char: str) -> bool:
+    """ASCII, or box drawing (``─│┌``: every console font has those, the Linux console's included)."""
+    return char.isascii() or 0x2500 <= ord(char) <= 0x257F
+
+
+def _ascii_borders() -> dict[str, object]:
+    """Textual's border styles with their block elements (``tall``, ``outer``, ``wide``, ``panel`` ... as dialogs,
+    toasts and help draw them: ``▊▔▎▁▌``) as ``+``, ``-`` and ``|``; the box-drawing styles as they are."""
+    borders: dict[str, object] = {}
+    for name, rows in _UNICODE_BORDERS.items():
+        borders[name] = tuple(
+            tuple(char if _drawable(char) else _ASCII_PLACES[y][x] for x, char in enumerate(row))
+            for y, row in enumerate(rows)
+        )
+    return borders
+
+
 _FOLD = str.maketrans(
     {
         "·": "-",
@@ -30,6 +55,10 @@ _FOLD = str.maketrans(
         "≤": "<=",
         "≥": ">=",
         "█": "#",
+        "←": "<-",
+        "↑": "up",
+        "↓": "down",
+        "•": "-",
         **dict.fromkeys("▏▎▍▌▋▊▉", "+"),
     }
 )
@@ -44,8 +73,11 @@ def set_ascii_only(value: bool) -> None:
     if _ascii_only:
         ScrollBarRender.VERTICAL_BARS = [" "] * len(_UNICODE_BARS[0])
         ScrollBarRender.HORIZONTAL_BARS = [" "] * len(_UNICODE_BARS[1])
+        _border.BORDER_CHARS.update(_ascii_borders())  # type: ignore[arg-type]
     else:
         ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS = (list(bars) for bars in _UNICODE_BARS)
+        _border.BORDER_CHARS.update(_UNICODE_BORDERS)
+    _border.get_box.cache_clear()  # boxes already made with the other set
 
 
 def ascii_only() -> bool:

@@ -23,6 +23,7 @@ from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from console.screens.base import FilterInput
 from console.store.query import HELP as FILTER_HELP
+from widgets.charset import fold
 
 Topic = Literal["keys", "filter"]
 
@@ -69,6 +70,7 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
         description = binding.tooltip or binding.description or binding.action  # the footer's word, or more
         where = human_name(active.node)
         key_display = app.get_key_display(binding) if binding.key_display is None else binding.key_display
+        key_display = fold(key_display)  # ASCII mode: "up / k", not "↑ / k"
         ident = (binding.action, where)
         if ident in seen:
             index = seen[ident]

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from console.formatting import shifted
+from widgets.charset import pick
 from widgets.safe_text import clean
 
 _TOGGLE_CSS = """
@@ -127,7 +128,9 @@ class ConfirmAction(_Dialog):
                     for index, (_value, label) in enumerate(self.choices):
                         yield ShapeRadioButton(Content(label), value=index == 0)
             with VerticalScroll(classes="effect"):
-                yield Static(Content("\n".join(f"• {clean(line, 300)}" for line in self.effects)), id="effects")
+                yield Static(
+                    Content("\n".join(f"{pick('•', '-')} {clean(line, 300)}" for line in self.effects)), id="effects"
+                )
             hint = "Reason (required)" if self.reason_required else "Reason (optional)"
             yield Label(hint, classes="hint")
             yield Input(placeholder="why: e.g. operator check, material change", id="reason")

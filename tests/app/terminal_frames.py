@@ -125,12 +125,16 @@ def contrast(one: tuple[int, int, int], two: tuple[int, int, int]) -> float:
 
 
 def _chrome(app: Any, cell: Cell) -> bool:
-    """A scrollbar's thumb: Textual's own chrome, drawn faint by design, not text."""
+    """A scrollbar's thumb or a border (a dialog's, a toast's accent bar): Textual's chrome, drawn faint by design
+    (a ``tall`` border is half blocks in the colours around it), not text."""
     try:
-        widget, _ = app.screen.get_widget_at(cell.x, cell.y)
+        widget, region = app.screen.get_widget_at(cell.x, cell.y)
     except Exception:
         return False
-    return isinstance(widget, (ScrollBar, ScrollBarCorner))
+    if isinstance(widget, (ScrollBar, ScrollBarCorner)):
+        return True
+    inside = region.shrink(widget.styles.border.spacing)
+    return not inside.contains(cell.x, cell.y)
 
 
 def low_contrast(app: Any, minimum: float, *, fold_bright_backgrounds: bool = False) -> list[str]:

@@ -22,8 +22,11 @@ from typing import Any
 import pytest
 
 from console.launch import _ascii_wanted
+from console.screens.dashboard import DashboardScreen
+from console.screens.help import HelpScreen
 from console.screens.job_detail import JobDetailScreen
 from console.screens.machine_detail import MachineDetailScreen
+from console.screens.modals import ConfirmAction
 from console.screens.node_detail import NodeDetailScreen
 from console.screens.timeline import TimelineScreen
 from tests.app.conftest import settle, wait_for, wait_ready
@@ -32,6 +35,7 @@ from themes import fit_colours
 from themes.ansi16 import MIN_CONTRAST
 from widgets.charset import set_ascii_only
 from widgets.glyphs import alert_priority_look, job_status_look, machine_state_look, node_state_look
+from widgets.machine_grid import MachineGrid
 
 SIZE = (160, 48)
 
@@ -92,6 +96,20 @@ async def walk(pilot: Any, visit: Callable[[str], None]) -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, NodeDetailScreen), what="the node detail")
     await settle(pilot)
     visit("node detail")
+    await pilot.press("escape", "escape", "escape", "escape")
+    await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard again")
+    app.screen.query_one(MachineGrid).focus()
+    await pilot.press("y")  # a toast: "Copied machine id ..."
+    await settle(pilot)
+    visit("a toast")
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+    visit("help")
+    await pilot.press("escape", "p")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmAction), what="the pause dialog")
+    await settle(pilot)
+    visit("a dialog")
+    await pilot.press("escape")
 
 
 def state_words(app: Any, name: str) -> set[str]:
@@ -142,7 +160,7 @@ async def test_every_screen_is_legible_on_the_terminal(make_app, monkeypatch, te
                 problems.append(f"{name}: text below {MIN_CONTRAST}:1: {faint[:6]}")
 
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             assert app.console.color_system == {"linux": "standard"}.get(terminal.name, "256")
             await walk(pilot, visit)
     finally:
