@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from typing import Any
 
 import aiomqtt
 
@@ -169,33 +170,48 @@ class SparkplugSite:
     async def _listen(self) -> None:
         assert self._client is not None
         async for message in self._client.messages:
-            data = message.payload
-            if not isinstance(data, bytes | bytearray) or len(data) > MAX_COMMAND_BYTES:
-                continue
-            try:
-                decoded = spb.decode(data, MAX_COMMAND_BYTES)
-            except spb.PayloadError:
-                continue
-            parts = message.topic.value.split("/")
-            if len(parts) == 4 and parts[2] == "NCMD":
-                if any(spb.text_of(m.name) == "Node Control/Rebirth" and m.boolean_value for m in decoded.metrics):
+            for device_id, verb in self.orders(message.topic.value, message.payload):
+                if device_id is None:
                     await self.birth()
-            elif len(parts) == 5 and parts[2] == "DCMD" and parts[4] in self.devices:
-                await self._command(parts[4], decoded)
-
-    async def _command(self, device_id: str, decoded: object) -> None:
-        device = self.devices[device_id]
-        by_alias = {alias: name for name, alias in self.aliases[device_id].items()}
-        for metric in getattr(decoded, "metrics", ()):
-            name = spb.text_of(metric.name) or by_alias.get(int(metric.alias), "")
-            if not name.startswith("Command/"):
-                continue
-            try:
-                value = spb.metric_value(metric, int(metric.datatype) or spb.BOOLEAN)
-            except spb.MetricError:
-                continue
-            if value is True or (isinstance(value, int | float) and not isinstance(value, bool) and value == 1):
-                changed = device.command(name.removeprefix("Command/"))
+                    continue
+                changed = self.devices[device_id].command(verb)
                 if changed:
                     self.commands_applied += 1
                     await self.data(device_id, changed)
+
+    def orders(self, topic: str, data: object) -> list[tuple[str | None, str]]:
+        """What one received message asks of this edge node: ``(None, "Rebirth")`` for an NCMD rebirth request, and
+        ``(device, verb)`` for each ``Command/<verb>`` a DCMD writes true to a device of this node. Anything else
+        (another topic, an unknown device or metric, a payload too big or not Sparkplug) asks nothing."""
+        if not isinstance(data, bytes | bytearray) or len(data) > MAX_COMMAND_BYTES:
+            return []
+        parts = topic.split("/")
+        if len(parts) not in (4, 5) or parts[0] != NS or parts[1] != GROUP or parts[3] != EDGE:
+            return []
+        try:
+            decoded = spb.decode(data, MAX_COMMAND_BYTES)
+        except spb.PayloadError:
+            return []
+        if len(parts) == 4 and parts[2] == "NCMD":
+            rebirth = any(spb.text_of(m.name) == "Node Control/Rebirth" and _true(m) for m in decoded.metrics)
+            return [(None, "Rebirth")] if rebirth else []
+        if len(parts) != 5 or parts[2] != "DCMD" or parts[4] not in self.devices:
+            return []
+        device_id = parts[4]
+        by_alias = {alias: name for name, alias in self.aliases[device_id].items()}
+        found: list[tuple[str | None, str]] = []
+        for metric in decoded.metrics:
+            name = spb.text_of(metric.name) or by_alias.get(int(metric.alias), "")
+            if name.startswith("Command/") and name in by_alias.values() and _true(metric):
+                found.append((device_id, name.removeprefix("Command/")))
+        return found
+
+
+def _true(metric: Any) -> bool:
+    """Whether a command metric is written true (a Boolean ``true``, or a number 1), as Sparkplug commands are."""
+    datatype = int(metric.datatype) or spb.BOOLEAN
+    try:
+        value = spb.metric_value(metric, datatype)
+    except spb.MetricError:
+        return False
+    return value is True or (isinstance(value, int | float) and not isinstance(value, bool) and value == 1)
