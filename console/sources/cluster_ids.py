@@ -14,7 +14,6 @@ object's id is qualified too); quality's ``id``; an audit entry's ``id`` and ``t
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -33,7 +32,6 @@ from console.api.models import (
     Quality,
     RerouteCandidate,
     Snapshot,
-    SourceRef,
 )
 from console.api.sse import StreamItem, parse_sse
 from console.sources.adapter import CommandCarrier
@@ -60,56 +58,61 @@ class Qualifier:
     def opt(self, value: str | None) -> str | None:
         return None if value is None else self._prefix + value
 
-    def ref(self, ref: SourceRef) -> SourceRef:
-        return ref.model_copy(update={"id": self._prefix + ref.id})
-
     # --- objects ----------------------------------------------------------------------------------------------------
 
     def obj(self, data: Any) -> Any:
-        """One event payload (or snapshot object) with its ids qualified; a payload without ids is returned as is."""
+        """One event payload (or snapshot object) with its ids qualified, *in place*, returned; a payload without ids
+        is returned as is.
+
+        In place because it is fresh from the parser and nobody else holds it yet (as ``console.store.compact`` shrinks
+        objects before the store keeps them): with a ``model_copy`` a telemetry event cost 3.2 us to parse and
+        qualify against 1.2 us to parse; written in place, 1.6 us (one core, this machine). Models take the value
+        in their ``__dict__``; the lean records (jobs, quality) are frozen dataclasses, written through
+        ``object.__setattr__``.
+        """
         kind = type(data)
+        p = self._prefix
         if kind is MachineTelemetry:
-            return data.model_copy(update={"machine_id": self._prefix + data.machine_id})
-        if kind is Machine:
-            update = {"id": self.id(data.id), "node_id": self.id(data.node_id), "job_id": self.opt(data.job_id)}
-            return data.model_copy(update=update)
-        if kind is Job:
-            return dataclasses.replace(
-                data, id=self.id(data.id), node_id=self.opt(data.node_id), machine_id=self.opt(data.machine_id)
-            )
-        if kind is Node:
-            return data.model_copy(update={"id": self.id(data.id)})
-        if kind is Alert:
-            return data.model_copy(update={"id": self.id(data.id), "source": self.ref(data.source)})
-        if kind is Quality:
-            return dataclasses.replace(data, id=self.id(data.id))
-        if kind is AuditEntry:
-            return data.model_copy(update={"id": self.id(data.id), "target": self.ref(data.target)})
-        if kind is JobRemoved:
-            return data.model_copy(update={"id": self.id(data.id)})
-        if kind is Cluster:
-            return data.model_copy(update={"id": self.id(data.id)})
+            data.__dict__["machine_id"] = p + data.machine_id
+        elif kind is Machine:
+            fields = data.__dict__
+            fields["id"] = p + data.id
+            fields["node_id"] = p + data.node_id
+            if data.job_id is not None:
+                fields["job_id"] = p + data.job_id
+        elif kind is Job:
+            _set(data, "id", p + data.id)
+            if data.node_id is not None:
+                _set(data, "node_id", p + data.node_id)
+            if data.machine_id is not None:
+                _set(data, "machine_id", p + data.machine_id)
+        elif kind is Alert:
+            data.__dict__["id"] = p + data.id
+            data.source.__dict__["id"] = p + data.source.id
+        elif kind is AuditEntry:
+            data.__dict__["id"] = p + data.id
+            data.target.__dict__["id"] = p + data.target.id
+        elif kind is Quality:
+            _set(data, "id", p + data.id)
+        elif kind is Node or kind is JobRemoved or kind is Cluster:
+            data.__dict__["id"] = p + data.id
         return data
 
     def snapshot(self, snapshot: Snapshot) -> Snapshot:
+        """A snapshot fresh from the client, its objects qualified in place (see :meth:`obj`)."""
         obj = self.obj
-        return snapshot.model_copy(
-            update={
-                "cluster": obj(snapshot.cluster),
-                "nodes": [obj(n) for n in snapshot.nodes],
-                "machines": [obj(m) for m in snapshot.machines],
-                "jobs": [obj(j) for j in snapshot.jobs],
-                "alerts": [obj(a) for a in snapshot.alerts],
-                "quality": [obj(q) for q in snapshot.quality],
-            }
-        )
+        obj(snapshot.cluster)
+        for objects in (snapshot.nodes, snapshot.machines, snapshot.jobs, snapshot.alerts, snapshot.quality):
+            for item in objects:
+                obj(item)
+        return snapshot
 
     def parse(self, event_id: str, event_type: str, data: str) -> StreamItem:
         """:func:`~console.api.sse.parse_sse`, then the event's payload qualified (the source's parse when several
         clusters are configured). A malformed event or a ``reset`` has no ids to qualify."""
         item = parse_sse(event_id, event_type, data)
         if type(item) is Event and item.data is not None:
-            return Event(item.seq, item.type, self.obj(item.data))
+            self.obj(item.data)
         return item
 
     # --- on the way out ---------------------------------------------------------------------------------------------
@@ -130,6 +133,10 @@ class Qualifier:
             if isinstance(value, str):
                 out[name] = unqualify(self.cluster, value)
         return out
+
+
+def _set(record: Any, name: str, value: str) -> None:
+    object.__setattr__(record, name, value)  # a lean record is a frozen dataclass; this one is not stored yet
 
 
 class QualifiedCarrier:
