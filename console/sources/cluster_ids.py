@@ -55,9 +55,6 @@ class Qualifier:
     def id(self, value: str) -> str:
         return self._prefix + value
 
-    def opt(self, value: str | None) -> str | None:
-        return None if value is None else self._prefix + value
-
     # --- objects ----------------------------------------------------------------------------------------------------
 
     def obj(self, data: Any) -> Any:
