@@ -15,10 +15,12 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from console.api.models import Alert
+from console.copy_text import id_copy
 from console.formatting import age, duration
 from console.rules import sort_alerts
 from console.screens.base import ConsoleScreen
 from console.screens.columns import COMPACT_ALERT_COLUMNS, alert_row, counts_text, source_name
+from console.screens.copying import COPY_BINDING, copy_out
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
 from widgets.charset import fold, pick
@@ -64,6 +66,7 @@ class NodeDetailScreen(ConsoleScreen):
             tooltip="Timeline: what happened to the node and its machines",
             id="timeline.open",
         ),
+        COPY_BINDING,
         Binding("tab", "focus_next", "Next", show=False, id="node-detail.next"),
     ]
 
@@ -192,6 +195,10 @@ class NodeDetailScreen(ConsoleScreen):
         from console.screens.timeline import open_timeline
 
         open_timeline(self, "node", self.node_id)
+
+    def action_copy(self) -> None:
+        """``y``: the node's id."""
+        copy_out(self, id_copy("node", self.node_id))
 
     def action_show_machines(self) -> None:
         from console.screens.alerts import jump_to_source

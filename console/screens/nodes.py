@@ -6,9 +6,11 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from console.copy_text import id_copy
 from console.formatting import duration
 from console.rules import NODE_SORTS, node_sort_key
 from console.screens.columns import NODE_COLUMNS, clustered, node_row, show_clusters
+from console.screens.copying import COPY_BINDING, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
 from widgets.data_grid import DataGrid, RowData
@@ -30,6 +32,7 @@ class NodesScreen(ListScreen):
             tooltip="Timeline: what happened to the node and its machines",
             id="timeline.open",
         ),
+        COPY_BINDING,
     ]
 
     _clusters = False
@@ -86,6 +89,11 @@ class NodesScreen(ListScreen):
         from console.screens.timeline import open_timeline
 
         open_timeline(self, "node", self.grid.cursor_key)
+
+    def action_copy(self) -> None:
+        """``y``: the id of the node under the cursor."""
+        node_id = self.grid.cursor_key
+        copy_out(self, id_copy("node", node_id) if node_id else None)
 
     def on_data_grid_selected(self, event: DataGrid.Selected) -> None:
         """Enter opens the node: its sources, their ages and disagreements, its alerts."""

@@ -1,6 +1,7 @@
 """``y`` copies what is under the cursor with OSC 52 (``App.copy_to_clipboard``; Textual keeps the text in
-``app.clipboard``): a machine's id on the grid and its detail, a job's details on Jobs, the job detail and the
-dashboard's queue, an alert on Alerts and the dashboard's alert panel, the entry under the cursor on a timeline.
+``app.clipboard``): a machine's id on the grid and its detail, a node's on Nodes and its detail, a job's details on
+Jobs, the job detail and the dashboard's queue, an alert on Alerts and the dashboard's alert panel, the entry under
+the cursor on a timeline.
 
 One console for the whole walk (booting one is the dear part); what each text holds is proven on the models in
 ``tests/test_copy_text.py``, here only that each screen hands over the right object and says so.
@@ -12,6 +13,7 @@ from typing import Any
 
 from console.screens.job_detail import JobDetailScreen
 from console.screens.machine_detail import MachineDetailScreen
+from console.screens.node_detail import NodeDetailScreen
 from console.screens.timeline import TimelineScreen
 from tests.app.conftest import settle, wait_for, wait_ready
 from tests.app.test_app_keys import SIZE, focus_machine, grid, machine_in
@@ -95,6 +97,14 @@ async def test_y_copies_what_is_under_the_cursor_on_every_screen_that_has_one(ma
         await settle(pilot)
         alert_id = app.screen.query_one("#list", DataGrid).cursor_key
         assert (await copy(pilot)).startswith(f"Alert {alert_id} ")
+
+        await pilot.press("5")
+        await settle(pilot)
+        node_id = app.screen.query_one("#list", DataGrid).cursor_key
+        assert node_id and await copy(pilot) == node_id
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, NodeDetailScreen), what="the node detail")
+        assert await copy(pilot) == node_id
 
 
 async def test_y_with_nothing_under_the_cursor_copies_nothing_and_says_so(make_app) -> None:
