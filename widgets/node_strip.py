@@ -15,7 +15,7 @@ for "All nodes").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -106,8 +106,18 @@ class NodeStrip(Widget, can_focus=True):
         def control(self) -> NodeStrip:
             return self.strip
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clusters: Collection[str] = (),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.clusters = frozenset(clusters)
+        """The clusters configured (none with one cluster): only ids qualified with one of these are grouped, never
+        a source's own id that holds the separator (a Sparkplug node ``demo/Cell-A``)."""
         self._levels: list[list[_Card]] = [[] for _ in range(LEVELS)]
         self._hits: list[tuple[int, int, int, str | None]] = []  # (line, x0, x1, node_id)
         self._height_mark: tuple[int, int] = (0, 0)  # (width, the most lines shown at it)
@@ -151,11 +161,11 @@ class NodeStrip(Widget, can_focus=True):
                 total[state] = total.get(state, 0) + n
         grouped: dict[str, list[Node]] = {}
         for node in nodes:  # by cluster, in the order given within each (one group without several clusters)
-            grouped.setdefault(cluster_of(node.id), []).append(node)
+            grouped.setdefault(cluster_of(node.id, self.clusters), []).append(node)
         groups = {cluster: grouped[cluster] for cluster in sorted(grouped)}  # the same order whoever spoke first
         short: dict[str, str] = {}
         for group in groups.values():
-            short.update(_short_names(group))
+            short.update(_short_names(group, self.clusters))
         labelled = len(groups) > 1 or "" not in groups
         all_alerts = sum(alert_counts.values())
         levels: list[list[_Card]] = []
@@ -294,13 +304,14 @@ class NodeStrip(Widget, can_focus=True):
                 return
 
 
-def _short_names(nodes: Sequence[Node]) -> dict[str, str]:
+def _short_names(nodes: Sequence[Node], clusters: Collection[str]) -> dict[str, str]:
     """Each node's first word (``Leeds`` of "Leeds Micro-Factory"), or its id where first words repeat."""
     first = {node.id: (clean(node.name).split() or [clean(node.id)])[0] for node in nodes}
     counts: dict[str, int] = {}
     for word in first.values():
         counts[word] = counts.get(word, 0) + 1
-    return {
-        node_id: word if counts[word] == 1 else clean(node_id.rpartition(SEP)[2] if cluster_of(node_id) else node_id)
-        for node_id, word in first.items()
-    }
+
+    def own_id(node_id: str) -> str:  # the id without its cluster (the group's label says it)
+        return node_id.partition(SEP)[2] if cluster_of(node_id, clusters) else node_id
+
+    return {node_id: word if counts[word] == 1 else clean(own_id(node_id)) for node_id, word in first.items()}

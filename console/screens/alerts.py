@@ -89,7 +89,7 @@ class AlertsScreen(ListScreen):
         yield Label("", id="flood")
         yield Static("", id="isa")
 
-    _clusters = False
+    _clusters: frozenset[str] = frozenset()
     """Several clusters: a Cluster column on both lists (``console.screens.columns.show_clusters``)."""
 
     def on_mount(self) -> None:
@@ -120,7 +120,7 @@ class AlertsScreen(ListScreen):
             alert_row(a, now, name=source_name(a, machines, nodes))
             for a in sort_alerts(alerts, self.sort_key, self.sort_reverse)
         ]
-        return [clustered(row) for row in rows] if self._clusters else rows
+        return [clustered(row, self._clusters) for row in rows] if self._clusters else rows
 
     def after_rebuild(self) -> None:
         store = self.store
@@ -130,7 +130,7 @@ class AlertsScreen(ListScreen):
         machines, nodes = store.machines, store.nodes
         grid = self.query_one("#shelved", DataGrid)
         rows = [shelved_row(a, now, name=source_name(a, machines, nodes)) for a in shelved]
-        grid.set_rows([clustered(row) for row in rows] if self._clusters else rows)
+        grid.set_rows([clustered(row, self._clusters) for row in rows] if self._clusters else rows)
         # As tall as its rows (the header and one line when empty), up to max-height: the active list, the one that
         # needs work, keeps the rest of the screen instead of blank lines below one shelved alert.
         grid.styles.height = 1 + max(1, len(shelved))

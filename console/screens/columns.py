@@ -6,7 +6,7 @@ widths and glyphs of a table are presentation, and change with the screens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -340,11 +340,11 @@ def with_cluster(columns: Sequence[Column], names: Sequence[str]) -> list[Column
     return [Column("cluster", "Cluster", width=min(width, 16)), *columns]
 
 
-def clustered(row: RowData) -> RowData:
+def clustered(row: RowData, names: Collection[str]) -> RowData:
     """A row for a list with a Cluster column: the cluster of its key first, and the cluster taken off the ids in
     its cells (``north/J-1042`` -> ``J-1042``: the column says it once, and an id column stays wide enough). A row
-    of a source outside any cluster (a printer) has ``-`` there."""
-    cluster = cluster_of(row.key)
+    of a source outside any cluster (a printer) has ``-`` there. ``names``: the clusters configured."""
+    cluster = cluster_of(row.key, names)
     if not cluster:
         return RowData(row.key, ["-", *row.cells], row.style, row.extra)
     prefix = cluster + SEP
@@ -353,10 +353,10 @@ def clustered(row: RowData) -> RowData:
     return RowData(row.key, cells, row.style, row.extra)
 
 
-def show_clusters(grid: DataGrid, sources: Iterable[SourceSpec]) -> bool:
+def show_clusters(grid: DataGrid, sources: Iterable[SourceSpec]) -> frozenset[str]:
     """Give a list the Cluster column when several clusters are configured (then its rows go through
-    :func:`clustered`); returns whether it did. Called on mount, before the first rows."""
+    :func:`clustered`); returns their names (empty: no column). Called on mount, before the first rows."""
     names = cluster_names(sources)
     if names:
         grid.columns = with_cluster(grid.columns, names)
-    return bool(names)
+    return frozenset(names)

@@ -17,7 +17,14 @@ from textual.widgets import Label
 
 from console.api.models import Machine
 from console.rules import MACHINE_SORTS, machine_sort_key, sort_alerts, sort_machines
-from console.screens.columns import COMPACT_ALERT_COLUMNS, QUEUE_COLUMNS, alert_row, job_row, source_name
+from console.screens.columns import (
+    COMPACT_ALERT_COLUMNS,
+    QUEUE_COLUMNS,
+    alert_row,
+    cluster_names,
+    job_row,
+    source_name,
+)
 from console.screens.dashboard_facts import (
     GridPlacement,
     StoreMachines,
@@ -77,7 +84,7 @@ class DashboardScreen(DashboardKeys):
     # --- layout ---------------------------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        yield NodeStrip(id="nodes")
+        yield NodeStrip(id="nodes", clusters=cluster_names(self.console.settings.sources))
         with Horizontal(id="main"):
             yield MachineGrid(id="grid")
             with Vertical(id="side"):

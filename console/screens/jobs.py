@@ -70,7 +70,7 @@ class JobsScreen(ListScreen):
             return True
         return query.matches_job(job, self.store.nodes.get(job.node_id) if job.node_id else None)
 
-    _clusters = False
+    _clusters: frozenset[str] = frozenset()
     """Several clusters: a Cluster column (``console.screens.columns.show_clusters``)."""
 
     def on_mount(self) -> None:
@@ -109,7 +109,7 @@ class JobsScreen(ListScreen):
         if job is None:
             return None
         row = job_row(job, store.nodes, store.machines, now=self._now())
-        return clustered(row) if self._clusters else row
+        return clustered(row, self._clusters) if self._clusters else row
 
     def apply_changes(self, changes: ChangeSet) -> None:
         """Move only the changed jobs in the sorted order; repaint only changed rows when the order stands."""

@@ -35,7 +35,7 @@ class NodesScreen(ListScreen):
         COPY_BINDING,
     ]
 
-    _clusters = False
+    _clusters: frozenset[str] = frozenset()
     """Several clusters: a Cluster column (``console.screens.columns.show_clusters``)."""
 
     def on_mount(self) -> None:
@@ -74,7 +74,7 @@ class NodesScreen(ListScreen):
                     node, store.counts_by_state(node.id), queue.get(node.id, 0), alerts.get(node.id, 0), label, now
                 )
             )
-        return [clustered(row) for row in rows] if self._clusters else rows
+        return [clustered(row, self._clusters) for row in rows] if self._clusters else rows
 
     def sort_column(self) -> str | None:
         return {"name": "name", "state": "state", "queue": "queue", "alerts": "alerts"}.get(self.sort_key)

@@ -21,7 +21,7 @@ from textual.widgets import Label
 
 from console.api.models import Quality, SpcSeries
 from console.rules import QUALITY_SORTS, characteristics, quality_sort_key, worst_characteristic, worst_series
-from console.screens.columns import QUALITY_COLUMNS, oee_window_text, quality_row
+from console.screens.columns import QUALITY_COLUMNS, cluster_names, oee_window_text, quality_row
 from console.screens.list_screen import ListScreen
 from console.store.changes import ChangeSet
 from console.store.clusters import cluster_of
@@ -76,16 +76,18 @@ class QualityScreen(ListScreen):
 
     def _labels(self) -> dict[tuple[str, str], str]:
         store = self.store
+        names = cluster_names(self.console.settings.sources)
         labels: dict[tuple[str, str], str] = {}
         for key in store.quality:
             scope, ident = key
-            if scope == "cluster" and cluster_of(ident):  # one of several clusters (docs/multi-cluster.md)
-                labels[key] = f"cluster {cluster_of(ident)}"
+            cluster = cluster_of(ident, names)
+            if scope == "cluster" and cluster:  # one of several clusters (docs/multi-cluster.md)
+                labels[key] = f"cluster {cluster}"
             elif scope == "cluster":
                 labels[key] = f"cluster {store.cluster.name if store.cluster else ident}"
             elif scope == "node":
                 node = store.nodes.get(ident)
-                where = f" ({cluster_of(ident)})" if cluster_of(ident) else ""
+                where = f" ({cluster})" if cluster else ""
                 labels[key] = f"node {node.name if node else ident}{where}"
             else:
                 machine = store.machines.get(ident)

@@ -16,6 +16,7 @@ Pure functions and constants, no state: the sources, the filter language and the
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 __all__ = [
     "SEP",
@@ -56,11 +57,20 @@ def unqualify(cluster: str, object_id: str) -> str:
     return object_id[len(prefix) :] if object_id.startswith(prefix) else object_id
 
 
-def cluster_of(object_id: str) -> str:
+def cluster_of(object_id: str, names: Collection[str] | None = None) -> str:
     """The cluster an id belongs to (``leeds/N-01`` -> ``leeds``); ``""`` for an id that is not qualified (one
-    cluster, or a source outside any cluster such as a printer)."""
+    cluster, or a source outside any cluster such as a printer).
+
+    ``names``: the clusters configured. Give them wherever the answer is shown: ids of other sources may hold the
+    separator too (a Sparkplug node ``demo/Cell-A``, an OPC UA server's ``press/line-1``), and only the configured
+    names tell a qualified id from one of those. Without them the id's shape alone decides (enough where the answer
+    is then looked up among the configured clusters anyway, as the command routing does)."""
     head, sep, _ = object_id.partition(SEP)
-    return head if sep and is_cluster_name(head) else ""
+    if not sep:
+        return ""
+    if names is not None:
+        return head if head in names else ""
+    return head if is_cluster_name(head) else ""
 
 
 def name_from_url(url: str) -> str:

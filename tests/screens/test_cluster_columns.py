@@ -29,8 +29,11 @@ def test_several_clusters_name_the_column() -> None:
 
 
 def test_a_row_takes_its_cluster_from_its_key() -> None:
-    row = clustered(RowData("north/J-7", ["north/J-7", "queued", "north/M-1", "south/M-1", 3], "row-high"))
+    names = {"north", "south"}
+    row = clustered(RowData("north/J-7", ["north/J-7", "queued", "north/M-1", "south/M-1", 3], "row-high"), names)
     assert list(row.cells) == ["north", "J-7", "queued", "M-1", "south/M-1", 3]
     assert row.key == "north/J-7" and row.style == "row-high"
-    printer = clustered(RowData("M-P1", ["M-P1", "idle"]))
+    printer = clustered(RowData("M-P1", ["M-P1", "idle"]), names)
     assert list(printer.cells) == ["-", "M-P1", "idle"]
+    spb = clustered(RowData("demo/Cell-A", ["demo/Cell-A", "online"]), names)  # a Sparkplug node, not a cluster
+    assert list(spb.cells) == ["-", "demo/Cell-A", "online"]

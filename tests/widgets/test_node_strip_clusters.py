@@ -20,7 +20,7 @@ COUNTS = {f"{c}/{nid}": counts for c in CLUSTERS for nid, counts in CALM.items()
 
 
 async def test_a_group_per_cluster_behind_its_label() -> None:
-    strip = NodeStrip()
+    strip = NodeStrip(clusters=CLUSTERS)
     app = WidgetApp(strip)
     async with app.run_test(size=(160, 12)) as pilot:
         strip.set_nodes(ALL[:6] + ALL[6:12], COUNTS, {})
@@ -34,7 +34,7 @@ async def test_a_group_per_cluster_behind_its_label() -> None:
 
 
 async def test_one_card_per_cluster_when_nodes_do_not_fit() -> None:
-    strip = TwoLines()
+    strip = TwoLines(clusters=CLUSTERS)
     app = WidgetApp(strip)
     async with app.run_test(size=(80, 6)) as pilot:
         counts = {**COUNTS, "east/N-YOR": {"running": 10, "fault": 2}}
@@ -45,3 +45,17 @@ async def test_one_card_per_cluster_when_nodes_do_not_fit() -> None:
             assert f"{cluster}:" in text, text
         assert "✖2" in text and "!3" in text  # east's fault is still on screen
         assert strip.size.height <= 2
+
+
+async def test_an_id_that_holds_the_separator_is_no_cluster_of_its_own() -> None:
+    """One cluster, and a Sparkplug node ``demo/Cell-A`` beside its nodes: no group, no label (the strip groups by the
+    clusters configured, never by the shape of an id)."""
+    strip = NodeStrip()
+    app = WidgetApp(strip)
+    async with app.run_test(size=(160, 12)) as pilot:
+        cell = NODES[0].model_copy(update={"id": "demo/Cell-A", "name": "Cell A"})
+        strip.set_nodes([*NODES[:3], cell], {**CALM, "demo/Cell-A": {"running": 2}}, {})
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "demo:" not in text and "-:" not in text, text
+        assert "Cell A" in text
