@@ -185,7 +185,7 @@ class ConsoleScreen(Screen[Any]):
         if held is None:
             held = self._held = ChangeSet()
         merge_changes(held, changes)
-        if len(held.machines) + len(held.telemetry_only) + len(held.jobs) + len(held.alerts) > self.HOLD_LIMIT:
+        if len(held.machines) + len(held.jobs) + len(held.alerts) > self.HOLD_LIMIT:  # telemetry: cheap, bounded
             self.needs_rebuild = True
             self._held = None
 
