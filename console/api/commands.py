@@ -60,6 +60,11 @@ class CommandRoute:
     body: type[BaseModel]
 
 
+PAUSE_AFTER_JOB = "machine.pause.after_job"
+"""Not a route of its own: ``machine.pause`` with ``mode: after_job`` (drain), named so that a source can say whether
+it has it (``supported_actions``; a printer's API can only pause now). A contract server has every mode."""
+
+
 ROUTES: dict[str, CommandRoute] = {
     "machine.pause": CommandRoute("machines", "pause", PauseMachine),
     "machine.resume": CommandRoute("machines", "resume", Reason),

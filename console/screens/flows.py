@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from console.api.commands import PAUSE_AFTER_JOB
 from console.api.models import FINISHED_JOB_STATUSES, Job, Machine
 from console.command_service import Command
 from console.screens.alert_flows import AlertFlows
@@ -37,14 +38,14 @@ class ActionFlows(AlertFlows):
             self._resume_machines(machines)
             return
         to_pause = [m for m in machines if m not in paused]
+        # Drain is offered only where every machine's source can do it (a printer's API can only pause now).
+        drain = all(self.host.target_allows(PAUSE_AFTER_JOB, "machine", m.id) for m in to_pause)
         effects: list[str] = []
         for machine in to_pause:
             job = self.store.jobs.get(machine.job_id) if machine.job_id else None
             if job is not None and job.status == "running":
-                effects.append(
-                    f"{_label(machine)}: now: holds, its running job {_job_label(job)} pauses; "
-                    "after job: finishes it, then takes no more"
-                )
+                later = "; after job: finishes it, then takes no more" if drain else ""
+                effects.append(f"{_label(machine)}: now: holds, its running job {_job_label(job)} pauses{later}")
             else:
                 effects.append(f"{_label(machine)}: stops taking work ({clean(machine.state, 20)} now)")
         if paused:
@@ -70,7 +71,9 @@ class ActionFlows(AlertFlows):
                 choices=[
                     ("now", "Pause now: hold the machine and its running job"),
                     ("after_job", "After the current job: finish it, then take no more (drain)"),
-                ],
+                ]
+                if drain
+                else None,
                 reason_required=True,
             ),
             answered,

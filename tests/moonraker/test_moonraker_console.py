@@ -43,6 +43,7 @@ async def test_dashboard_keys_pause_resume_and_cancel_a_print(printer: Printer, 
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmAction)
+        assert app.screen.choices == [], "a printer can only pause now: no drain offered"
         await pilot.press(*"first", "space", *"layer")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.store.machines[MID].state == "paused", 15, "the store to show paused")

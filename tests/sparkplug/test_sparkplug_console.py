@@ -49,6 +49,7 @@ async def test_dashboard_pause_reaches_the_device_that_declared_it(broker, edges
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmAction)
+        assert app.screen.choices == [], "a printer can only pause now: no drain offered"
         await pilot.press(*"jam")
         await pilot.press("enter")
         await wait_for(pilot, lambda: mill.commands == [("Command/Pause", True)], 20, "the DCMD at the device")
