@@ -32,9 +32,10 @@ __all__ = [
 FIRST_ACTIONS: tuple[str, ...] = ("help", "quit_console")
 """Always at the left, in this order."""
 GENERIC_ACTIONS: frozenset[str] = frozenset(
-    {"filter", "sort_next", "toggle_freeze", "toggle_cluster_api", "focus_next", "focus_previous"}
+    {"filter", "sort_next", "toggle_freeze", "toggle_cluster_api", "focus_next", "focus_previous", "copy"}
 )
-"""Keys every screen has: after the screen's own."""
+"""Keys every screen has: after the screen's own (copy too: a utility of many screens, which must not push a
+screen's own actions, or the replay's keys, off the line)."""
 SCREEN_ACTION_PREFIX = "switch_mode("
 
 RANK_FIRST, RANK_SCREEN, RANK_GENERIC = 0, 1, 2
