@@ -88,6 +88,8 @@ class MachineDetailScreen(ConsoleScreen):
         super().__init__()
         self.machine_id = machine_id
         self._telemetry_names: list[str] = []
+        self._shown_jobs: set[str] = set()
+        self._shown_alerts: set[str] = set()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -111,12 +113,32 @@ class MachineDetailScreen(ConsoleScreen):
 
     def apply_changes(self, changes: ChangeSet) -> None:
         mid = self.machine_id
-        if self.needs_rebuild or changes.structure or mid in changes.machines or changes.jobs or changes.alerts:
+        if self.needs_rebuild or self._touched(changes):
             self.rebuild()
         elif mid in changes.telemetry_only:
             self._show_telemetry()
         elif changes.quality:
             self._show_spc()
+
+    def _touched(self, changes: ChangeSet) -> bool:
+        """Did this machine, its node, or one of its jobs or alerts change? Not any job or alert of the cluster: at
+        20,000 machines some job changes in every flush, and the screen was rebuilt ten times a second for nothing."""
+        mid, store = self.machine_id, self.store
+        if mid in changes.machines:
+            return True
+        machine = store.machines.get(mid)
+        if machine is None or machine.node_id in changes.nodes:
+            return True
+        if changes.jobs and (
+            not changes.jobs.isdisjoint(self._shown_jobs)
+            or any((job := store.jobs.get(i)) is not None and job.machine_id == mid for i in changes.jobs)
+        ):
+            return True
+        alerts = store.alerts
+        return bool(changes.alerts) and (
+            not changes.alerts.isdisjoint(self._shown_alerts)
+            or any((a := alerts.get(i)) is not None and a.source.id == mid for i in changes.alerts)
+        )
 
     def rebuild(self) -> None:
         super().rebuild()
@@ -190,10 +212,13 @@ class MachineDetailScreen(ConsoleScreen):
         store = self.store
         now = self.console.server_clock.now()
         jobs = store.jobs_for_machine(self.machine_id)
+        machine = store.machines.get(self.machine_id)
+        self._shown_jobs = {j.id for j in jobs} | ({machine.job_id} if machine and machine.job_id else set())
         self.query_one("#queue-title", Label).update(f"Queue ({len(jobs)})")
         rows = [job_row(j, store.nodes, store.machines, queue=True, now=now) for j in jobs]
         self.query_one("#queue", DataGrid).set_rows(rows)
         alerts = sort_alerts(store.alerts_for("machine", self.machine_id))
+        self._shown_alerts = {a.id for a in alerts}
         self.query_one("#alerts-title", Label).update(f"Alerts ({len(alerts)})")
         self.query_one("#alerts", DataGrid).set_rows(
             [alert_row(a, now, compact=True, name=source_name(a, store.machines, store.nodes)) for a in alerts]

@@ -120,3 +120,32 @@ def test_merged_changes_read_as_one_flush():
     merge_changes(held, ChangeSet(machines={"M-2"}, structure=True, structure_tables={"machines"}, cluster=True))
     assert held.machines == {"M-2"} and held.telemetry_only == {"M-1"}, "a changed machine is not telemetry only"
     assert held.jobs == {"J-1"} and held.structure and held.structure_tables == {"machines"} and held.cluster
+
+
+async def test_the_machine_detail_rebuilds_for_its_own_machine_not_for_any_job(make_app):
+    from console.screens.machine_detail import MachineDetailScreen
+    from console.store.changes import ChangeSet
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MachineDetailScreen), what="the detail")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, MachineDetailScreen)
+        mid = detail.machine_id
+        other_job = next(j.id for j in app.store.jobs.values() if j.machine_id not in (mid, None))
+        other_alert = next((a.id for a in app.store.alerts.values() if a.source.id != mid), None)
+        rebuilds: list[int] = []
+        original = detail.rebuild
+        detail.rebuild = lambda: rebuilds.append(1) or original()  # type: ignore[method-assign]
+        unrelated = ChangeSet(jobs={other_job}, alerts={other_alert} if other_alert else set(), structure=True)
+        detail.apply_changes(unrelated)
+        assert rebuilds == [], "another machine's job or alert does not concern this screen"
+        detail.apply_changes(ChangeSet(machines={mid}))
+        assert rebuilds == [1]
+        own_job = next((j.id for j in app.store.jobs.values() if j.machine_id == mid), None)
+        if own_job is not None:
+            detail.apply_changes(ChangeSet(jobs={own_job}))
+            assert rebuilds == [1, 1], "its own job's change rebuilds it"
