@@ -13,6 +13,7 @@ from console.screens.columns import NODE_COLUMNS, clustered, node_row, show_clus
 from console.screens.copying import COPY_BINDING, copy_out
 from console.screens.flows import ActionFlows
 from console.screens.list_screen import ListScreen
+from console.store.changes import ChangeSet
 from widgets.data_grid import DataGrid, RowData
 
 
@@ -75,6 +76,15 @@ class NodesScreen(ListScreen):
                 )
             )
         return [clustered(row, self._clusters) for row in rows] if self._clusters else rows
+
+    def apply_changes(self, changes: ChangeSet) -> None:
+        """Counts of 20,000 machines, 100,000 jobs and the alerts over 200 nodes take ~40 ms to build, and some count
+        moves in every flush under load: rebuild at most once per ``panel_interval_s`` (as the dashboard's node
+        strip), at once only when nodes themselves changed."""
+        if self.needs_rebuild or changes.nodes or "nodes" in changes.structure_tables:
+            self.rebuild()
+        elif changes.structure or self._touches(changes):
+            self.soon(self.rebuild)
 
     def sort_column(self) -> str | None:
         return {"name": "name", "state": "state", "queue": "queue", "alerts": "alerts"}.get(self.sort_key)

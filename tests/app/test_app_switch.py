@@ -149,3 +149,30 @@ async def test_the_machine_detail_rebuilds_for_its_own_machine_not_for_any_job(m
         if own_job is not None:
             detail.apply_changes(ChangeSet(jobs={own_job}))
             assert rebuilds == [1, 1], "its own job's change rebuilds it"
+
+
+async def test_the_nodes_list_rebuilds_on_counts_at_most_once_per_panel_interval(make_app):
+    from console.screens.nodes import NodesScreen
+    from console.store.changes import ChangeSet
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        nodes = app.screen
+        assert isinstance(nodes, NodesScreen)
+        app.settings.panel_interval_s = 1.0
+        now = [1000.0]
+        later: list[object] = []
+        nodes.monotonic = lambda: now[0]
+        nodes.schedule = lambda wait, run: later.append(run)
+        rebuilds: list[int] = []
+        original = nodes.rebuild
+        nodes.rebuild = lambda: rebuilds.append(1) or original()  # type: ignore[method-assign]
+        some_machine = next(iter(app.store.machines))
+        nodes.apply_changes(ChangeSet(machines={some_machine}))
+        nodes.apply_changes(ChangeSet(machines={some_machine}))
+        assert rebuilds == [1] and len(later) == 1, "a count change: once now, then once when the interval is up"
+        nodes.apply_changes(ChangeSet(nodes={next(iter(app.store.nodes))}))
+        assert rebuilds == [1, 1], "a node's own change shows at once"
