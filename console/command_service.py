@@ -115,6 +115,11 @@ def allowed_actions(role: str | None, read_only: bool) -> frozenset[str]:
 _ROLE_ORDER = (Role.VIEWER, Role.OPERATOR, Role.SUPERVISOR)
 
 
+def role_rank(role: str | None) -> int:
+    """viewer 0 < operator 1 < supervisor 2; a role this console does not know (or none) ranks below all."""
+    return _ROLE_ORDER.index(role) if role in _ROLE_ORDER else -1
+
+
 def cap_role(role: str | None, cap: str | None) -> str | None:
     """``role``, but never above ``cap`` (viewer < operator < supervisor); a role this console does not know is left
     as it is (it allows no action anyway)."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from console.api.errors import ConnectionFailed
 from console.api.models import AuditEntry, RerouteCandidate
 from console.api.wire import utc_now
-from console.command_service import Command, CommandOutcome, CommandService, cap_role
+from console.command_service import Command, CommandOutcome, CommandService, allowed_actions, cap_role, role_rank
 from console.server_clock import ServerClock
 from console.sources.adapter import AdapterContext, CommandCarrier, SourceAdapter
 from console.sources.registry import SourceRegistry, default_registry
@@ -171,6 +171,10 @@ class Session:
     def role(self) -> str | None:
         """The role the server gave us; with only sources that have no ``whoami`` (printers), the role they grant;
         never above ``Settings.max_role`` (``--max-role``: serve-web's operator sessions)."""
+        if self.cluster_ids:  # several clusters: the highest role held; each target is checked against its own
+            held = [w.role for c in self.cluster_ids if (w := self.store.whoami_of(c)) is not None]
+            if held:
+                return cap_role(max(held, key=role_rank), self.settings.max_role)
         whoami = self.store.whoami
         if whoami is not None:
             return cap_role(whoami.role, self.settings.max_role)
@@ -195,11 +199,27 @@ class Session:
         table = _TABLES.get(kind)
         return self.store.owner(table, target_id) if table else None
 
+    @property
+    def cluster_ids(self) -> list[str]:
+        """The cluster API sources when several clusters are configured (their source ids are the clusters' names;
+        ``docs/multi-cluster.md``); empty with one cluster."""
+        return [s.source_id for s in self.settings.sources if s.cluster and s.kind == "cluster"]
+
     def target_allows(self, action: str, kind: str, target_id: str | None) -> bool:
-        """Whether the source behind a target can do ``action`` at all (an OctoPrint printer cannot reroute)."""
+        """Whether the source behind a target can do ``action`` at all (an OctoPrint printer cannot reroute), and,
+        with several clusters, whether our role at the target's own cluster allows it (supervisor at one, viewer at
+        another: the other's machines offer no action)."""
         if target_id is None:
             return True
         owner = self.owner_of(kind, target_id)
+        clusters = self.cluster_ids
+        if clusters:
+            cluster = cluster_of(target_id, clusters)
+            whoami = self.store.whoami_of(cluster) if cluster else None
+            if whoami is not None and action not in allowed_actions(
+                cap_role(whoami.role, self.settings.max_role), self.settings.read_only
+            ):
+                return False
         adapter = self.adapters.get(owner) if owner else None
         if adapter is None or adapter.supported_actions is None:
             return True
@@ -253,10 +273,22 @@ class Session:
         return await carrier.reroute_candidates(job_id)
 
     async def server_audit(self, limit: int = 200) -> list[AuditEntry]:
-        """The newest page of the server's audit trail; raises a ``ClientError``."""
-        carrier = self._carrier(Command("audit.read", "-", {}), "read the server audit")
-        page = await carrier.audit(limit=limit)
-        return list(page.items)
+        """The newest page of the server's audit trail; raises a ``ClientError``. With several clusters, the newest
+        ``limit`` entries over every cluster's trail (their ids qualified, so each says its cluster); a cluster that
+        cannot be read is left out unless none can."""
+        clusters = [c for c in self.cluster_ids if c in self.adapters]
+        if not clusters:
+            carrier = self._carrier(Command("audit.read", "-", {}), "read the server audit")
+            page = await carrier.audit(limit=limit)
+            return list(page.items)
+        pages = await asyncio.gather(
+            *(self.adapters[c].carrier.audit(limit=limit) for c in clusters), return_exceptions=True
+        )
+        entries = [e for page in pages if not isinstance(page, BaseException) for e in page.items]
+        if not entries and (failures := [p for p in pages if isinstance(p, BaseException)]):
+            raise failures[0]
+        entries.sort(key=lambda e: e.at, reverse=True)
+        return entries[:limit]
 
     async def local_audit(self, limit: int = 200) -> list[dict[str, Any]]:
         """The newest records of the local audit log, newest last, read in a thread (the file may be large)."""

@@ -175,6 +175,10 @@ class Store:
     set_whoami = registry.set_whoami
     forget_source = registry.forget_source
 
+    def whoami_of(self, source_id: str) -> WhoAmI | None:
+        """Who we are at one source (its own ``whoami``), where :attr:`whoami` is the one shown."""
+        return self._whoami_by_source.get(source_id)
+
     # --- who serves what --------------------------------------------------------------------------------------------
 
     node_source = serving.node_source
