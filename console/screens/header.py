@@ -78,6 +78,7 @@ class StatusHeader(Static):
 
     DEFAULT_CSS = """
     StatusHeader {
+        width: 1fr;
         height: 1;
         background: $panel;
         color: $foreground;
@@ -144,4 +145,6 @@ class StatusHeader(Static):
         if self._last is not None and content.plain == self._last.plain and content.spans == self._last.spans:
             return
         self._last = content
-        self.update(content)
+        # One line, as wide as the screen whatever it says: a repaint, never a layout of the whole screen (a layout
+        # here, once a second, cost the screen 3-19 ms and held keys back behind it; issue 15).
+        self.update(content, layout=False)
