@@ -33,6 +33,7 @@ __all__ = [
     "set_source_state",
     "set_whoami",
     "source_status",
+    "whoami_of",
 ]
 
 
@@ -117,6 +118,12 @@ def record_malformed(store: Store, source_id: str, item: MalformedEvent) -> Appl
     status.seq = item.seq
     status.note_event(time.monotonic())
     return ApplyOutcome.IGNORED
+
+
+def whoami_of(store: Store, source_id: str) -> WhoAmI | None:
+    """Who we are at one source (its own ``whoami``), where ``Store.whoami`` is the one shown (several clusters: the
+    role is checked per cluster, docs/multi-cluster.md)."""
+    return store._whoami_by_source.get(source_id)
 
 
 def set_whoami(store: Store, whoami: WhoAmI | None, source_id: str | None = None) -> None:

@@ -173,11 +173,8 @@ class Store:
     set_source_state = registry.set_source_state
     record_malformed = registry.record_malformed
     set_whoami = registry.set_whoami
+    whoami_of = registry.whoami_of
     forget_source = registry.forget_source
-
-    def whoami_of(self, source_id: str) -> WhoAmI | None:
-        """Who we are at one source (its own ``whoami``), where :attr:`whoami` is the one shown."""
-        return self._whoami_by_source.get(source_id)
 
     # --- who serves what --------------------------------------------------------------------------------------------
 

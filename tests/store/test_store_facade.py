@@ -52,9 +52,11 @@ PUBLIC_METHODS = {
     "tables_as_json": "(self)",
     "take_changes": "(self)",
     "telemetry_series": "(self, machine_id: 'str', name: 'str')",
+    "whoami_of": "(self, source_id: 'str')",
 }
 """Every public method of ``Store`` before the split, with its parameters (the first one is now named ``store``);
-since, the taps (``add_tap``, ``remove_tap``) and ``clear`` (``console.store.taps``)."""
+since, the taps (``add_tap``, ``remove_tap``) and ``clear`` (``console.store.taps``), and ``whoami_of`` (several
+clusters)."""
 
 PUBLIC_ATTRIBUTES = {
     "alerts",
