@@ -43,11 +43,13 @@ def _free_port() -> int:
 
 @dataclass
 class Broker:
-    """A running Mosquitto: its process, port and folder."""
+    """A running Mosquitto: its process, port, folder and config (the tests' brokers are these too)."""
 
     process: subprocess.Popen[bytes]
     port: int
     folder: Path
+    config: Path
+    binary: str
 
     @property
     def url(self) -> str:
@@ -63,6 +65,12 @@ class Broker:
                 self.process.kill()
                 self.process.wait(timeout=5)
 
+    def restart(self) -> None:
+        """Start again on the same port, with the same config (after :meth:`stop`: a broker restart, as tests do)."""
+        self.process = _spawn(self.binary, self.config)
+        if not _wait_open(self.process, self.port):
+            raise RuntimeError(f"mosquitto did not start again: {self.log()[-500:]}")
+
     def log(self) -> str:
         """The tail of Mosquitto's own log (errors and warnings), for an error message."""
         with contextlib.suppress(OSError):
@@ -70,23 +78,25 @@ class Broker:
         return ""
 
 
-def start_broker(folder: Path, binary: str) -> Broker:
-    """Start Mosquitto (``binary``) on a free port of 127.0.0.1 and wait until it accepts connections."""
+def start_broker(folder: Path, binary: str, *, extra: str = "", anonymous: bool = True) -> Broker:
+    """Start Mosquitto (``binary``) on a free port of 127.0.0.1 and wait until it accepts connections. ``extra``:
+    more config lines (TLS listeners, a password file); ``anonymous``: whether clients may connect without a user."""
     process: subprocess.Popen[bytes] | None = None
+    config = folder / "mosquitto.conf"
     for _attempt in range(5):  # the free port may be taken between the probe and Mosquitto's bind
         port = _free_port()
-        config = folder / "mosquitto.conf"
+        config = folder / f"mosquitto-{port}.conf"
         config.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            f"log_dest file {folder / 'mosquitto.log'}\nlog_type error\nlog_type warning\n{_keep_user()}"
+            f"listener {port} 127.0.0.1\nallow_anonymous {'true' if anonymous else 'false'}\npersistence false\n"
+            f"log_dest file {folder / 'mosquitto.log'}\nlog_type error\nlog_type warning\n{_keep_user()}{extra}"
         )
         process = _spawn(binary, config)
         if _wait_open(process, port):
-            return Broker(process, port, folder)
+            return Broker(process, port, folder, config, binary)
         with contextlib.suppress(Exception):
             process.kill()
             process.wait(timeout=5)
-    tail = Broker(process, 0, folder).log().strip().splitlines() if process is not None else []
+    tail = Broker(process, 0, folder, config, binary).log().strip().splitlines() if process is not None else []
     raise RuntimeError(f"mosquitto did not start on a free port{': ' + tail[-1] if tail else ''}")
 
 
