@@ -25,13 +25,16 @@ def toasts(app: Any) -> list[str]:
 
 
 async def copy(pilot: Any) -> str:
+    """Press ``y``; the new toast must say what was copied. New by identity, not by count: an older toast may time
+    out in the same moment (a slow, busy machine walks the screens past their timeouts)."""
     app = pilot.app
     app._clipboard = ""
-    before = len(toasts(app))
+    before = {n.identity for n in app._notifications}
     await pilot.press("y")
     await pilot.pause()
-    assert len(toasts(app)) > before, "no toast"
-    assert toasts(app)[-1].startswith("Copied "), toasts(app)[-1]
+    new = [str(n.message) for n in app._notifications if n.identity not in before]
+    assert new, "no toast"
+    assert new[-1].startswith("Copied "), new[-1]
     return str(app.clipboard)
 
 
