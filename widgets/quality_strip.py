@@ -16,7 +16,7 @@ from textual.widget import Widget
 from console.api.models import Quality
 from widgets._styles import part_styles
 from widgets.glyphs import ascii_only
-from widgets.safe_text import fit
+from widgets.safe_text import clean, fit
 
 __all__ = ["QualityStrip", "QualityTargets", "sparkline"]
 
@@ -73,10 +73,19 @@ class QualityStrip(Widget):
         self.targets = targets or QualityTargets()
         self.quality: Quality | None = None
         self.history: list[float] = []
+        self.per_cluster: list[tuple[str, Quality]] = []
+        """Several clusters: each cluster's own figures, by name (no one cluster's are shown as everyone's)."""
 
-    def set_quality(self, quality: Quality | None, history: Sequence[float] | None = None) -> None:
-        """Show ``quality`` (cluster scope, usually) and, if given, recent OEE values (oldest first) as a sparkline."""
+    def set_quality(
+        self,
+        quality: Quality | None,
+        history: Sequence[float] | None = None,
+        per_cluster: Sequence[tuple[str, Quality]] = (),
+    ) -> None:
+        """Show ``quality`` (cluster scope, usually) and, if given, recent OEE values (oldest first) as a sparkline.
+        With no ``quality`` and several clusters, ``per_cluster``: each cluster's OEE and first-pass yield."""
         self.quality = quality
+        self.per_cluster = list(per_cluster)
         if history is not None:
             self.history = list(history)
         self.refresh()
@@ -87,11 +96,21 @@ class QualityStrip(Widget):
         width = max(1, self.content_region.width)
         q = self.quality
         out = Text(no_wrap=True, end="", overflow="ellipsis")
+        t = self.targets
+        down, up = ("v", "^") if ascii_only() else ("▼", "▲")
+        if q is None and self.per_cluster:
+            for index, (cluster, cq) in enumerate(self.per_cluster):
+                out.append(("" if index == 0 else "  │ ") + f"{clean(cluster, 16)} OEE {cq.window_h:g}h ", label)
+                below = cq.oee < t.oee
+                out.append(f"{cq.oee * 100:.1f}%" + (down if below else ""), low if below else value)
+                below = cq.first_pass_yield < t.first_pass_yield
+                out.append(" FPY ", label)
+                out.append(f"{cq.first_pass_yield * 100:.1f}%" + (down if below else ""), low if below else value)
+            out.truncate(width, overflow="ellipsis")
+            return out
         if q is None:
             out.append(fit("quality: no data", width), label)
             return out
-        t = self.targets
-        down, up = ("v", "^") if ascii_only() else ("▼", "▲")
 
         def metric(name: str, number: float, below: bool, mark: str, digits: int = 1) -> None:
             out.append(name, label)

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label
 
-from console.api.models import Machine
+from console.api.models import Machine, Quality
 from console.rules import MACHINE_SORTS, machine_sort_key, sort_alerts, sort_machines
 from console.screens.columns import (
     COMPACT_ALERT_COLUMNS,
@@ -39,7 +39,7 @@ from console.screens.dashboard_facts import (
 from console.screens.dashboard_keys import DashboardKeys
 from console.screens.flows import ActionFlows
 from console.store.changes import ChangeSet
-from console.store.clusters import SEVERAL_ID
+from console.store.clusters import SEVERAL_ID, cluster_of
 from widgets.data_grid import DataGrid
 from widgets.machine_grid import MachineGrid
 from widgets.node_strip import NodeStrip
@@ -285,10 +285,16 @@ class DashboardScreen(DashboardKeys):
             cluster_quality = next((q for q in store.quality.values() if q.scope == "cluster"), None)
         if cluster_quality is not None and (not self.oee_history or self.oee_history[-1] != cluster_quality.oee):
             self.oee_history.append(cluster_quality.oee)
-        signature = (cluster_quality, tuple(self.oee_history))
+        per_cluster: list[tuple[str, Quality]] = []
+        if cluster_quality is None and cluster is not None and cluster.id == SEVERAL_ID:
+            names = cluster_names(self.console.settings.sources)
+            found = [(cluster_of(q.id, names), q) for q in store.quality.values() if q.scope == "cluster"]
+            per_cluster = sorted(((name, q) for name, q in found if name), key=lambda pair: pair[0])
+        signature = (cluster_quality, tuple(self.oee_history), tuple(per_cluster))
         if signature != self._quality_signature:
             self._quality_signature = signature
-            self.query_one("#quality", QualityStrip).set_quality(cluster_quality, list(self.oee_history))
+            strip = self.query_one("#quality", QualityStrip)
+            strip.set_quality(cluster_quality, list(self.oee_history), per_cluster)
 
     # --- widget messages ------------------------------------------------------------------------------------------
 
