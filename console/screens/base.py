@@ -19,11 +19,10 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
-from console.formatting import duration
-from console.screens.header import SourceView, StatusHeader, replay_badge
+from console.screens.header import StatusHeader
+from console.screens.header_facts import header_badges, source_views
 from console.store.changes import ChangeSet
 from console.store.query import Kind, Query, parse, placeholder
-from widgets.charset import pick
 from widgets.footer import ConsoleFooter
 
 if TYPE_CHECKING:
@@ -234,49 +233,10 @@ class ConsoleScreen(Screen[Any]):
         Unfreezing rebuilds the screen, which reattaches them."""
 
     def update_status(self) -> None:
-        """Refresh the header (cheap: it repaints only when its text changes)."""
+        """Refresh the header (cheap: it repaints only when its text changes); what it says: ``header_facts``."""
         app = self.console
         store = self.store
-        now = time.monotonic()
-        views: list[SourceView] = []
-        rate = 0.0
-        agents_live = agents_total = 0
-        for source_id, status in store.sources.items():
-            rate += status.events_per_second(now)
-            if status.kind == "agent":
-                # Agents are many (one per node): count the live ones, name only those that are not.
-                agents_total += 1
-                if status.state == "live":
-                    agents_live += 1
-                    continue
-            views.append(
-                SourceView(
-                    source_id=source_id,
-                    state=str(status.state),
-                    reason=status.reason,
-                    retry_in_s=status.retry_in(now),
-                    silent_for_s=status.seconds_since_event(now),
-                )
-            )
-        if agents_total:
-            all_live = agents_live == agents_total
-            views.append(
-                SourceView(
-                    source_id=f"agents ● {agents_live}/{agents_total} live",
-                    state="summary" if all_live else "summary-warn",
-                )
-            )
-            views.append(SourceView(source_id=self._nodes_served(now), state="summary"))
-        playback = app.session.playback  # a replay is read-only by nature: REPLAY says so
-        badges: list[str] = [] if playback is None else [replay_badge(playback)]
-        if app.frozen:
-            badges.append("FROZEN")
-        if app.read_only and playback is None:
-            badges.append("READ-ONLY")
-        if app.settings.insecure:
-            badges.append("INSECURE")
-        if app.settings.demo:
-            badges.append("DEMO")
+        views, rate = source_views(store, time.monotonic())
         whoami = getattr(store, "whoami", None)
         try:
             header = self.query_one("#status", StatusHeader)
@@ -290,28 +250,12 @@ class ConsoleScreen(Screen[Any]):
             role=app.session.role if whoami else None,  # capped by --max-role (serve-web): what this console may do
             server_time=app.server_clock.now(),
             stale_after_s=app.settings.stale_after_s,
-            badges=badges,
+            badges=header_badges(app),
         )
         role = whoami.role if whoami else None
         if role != self._last_role:
             self._last_role = role
             self.refresh_bindings()
-
-    def _nodes_served(self, now: float) -> str:
-        """Which kind of source serves the nodes, and the oldest data among them: ``nodes: agent 6 (≤3s)``."""
-        store = self.store
-        served: dict[str, int] = {}
-        oldest = 0.0
-        for node_id in store.nodes:
-            source_id = store.node_source(node_id)
-            status = store.sources.get(source_id) if source_id else None
-            kind = status.kind if status else "?"
-            served[kind] = served.get(kind, 0) + 1
-            silent = status.seconds_since_event(now) if status else None
-            if silent is not None:
-                oldest = max(oldest, silent)
-        parts = " ".join(f"{kind} {count}" for kind, count in sorted(served.items()))
-        return f"nodes: {parts} ({pick('≤', '<=')}{duration(oldest)})"
 
     # --- actions available everywhere ---------------------------------------------------------------------------
 
