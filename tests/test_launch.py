@@ -110,6 +110,31 @@ def test_config_path_prints_the_file(capsys, tmp_path, monkeypatch):
     assert capsys.readouterr().out.strip() == str(tmp_path / "c.toml")
 
 
+def demo_console_in_pty(
+    tmp_path: Path, term: str, *, drop: tuple[str, ...] = ()
+) -> tuple[int, subprocess.Popen[bytes]]:
+    """A small ``--demo`` console (2 nodes of 4 machines) in a real pty of 120x40 with ``TERM=term`` (no COLORTERM,
+    nor the variables in ``drop``), its config, log and recordings under ``tmp_path``: the pty's main end and the
+    process (in a session of its own, the pty its controlling terminal)."""
+    env = dict(os.environ, TERM=term, COLUMNS="120", LINES="40")
+    for name in ("COLORTERM", *drop):
+        env.pop(name, None)
+    env["FACTORY_CONSOLE_CONFIG"] = str(tmp_path / "config.toml")
+    env["FACTORY_CONSOLE_LOG_DIR"] = str(tmp_path / "log")
+    env["FACTORY_CONSOLE_RECORDINGS_DIR"] = str(tmp_path / "recordings")  # the ring, not the user's own
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", "--demo", "--nodes", "2", "--machines-per-node", "4"],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(child_fd)
+    return main_fd, process
+
+
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
@@ -157,21 +182,7 @@ def _read_until_exit(fd: int, process: subprocess.Popen[bytes], timeout: float) 
 def test_a_dropped_ssh_session_ends_the_process_and_restores_the_terminal(tmp_path, sig, term):
     """SIGHUP (the SSH session went away) or SIGTERM: exit promptly and leave the alternate screen; also in 16-colour
     terminals (`xterm`, the Linux console), where the console runs and reaches live too."""
-    env = dict(os.environ, TERM=term, COLUMNS="120", LINES="40")
-    env.pop("COLORTERM", None)
-    env["FACTORY_CONSOLE_CONFIG"] = str(tmp_path / "config.toml")
-    env["FACTORY_CONSOLE_LOG_DIR"] = str(tmp_path / "log")
-    env["FACTORY_CONSOLE_RECORDINGS_DIR"] = str(tmp_path / "recordings")  # the ring, not the user's own
-    main_fd, child_fd = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "console", "--demo", "--nodes", "2", "--machines-per-node", "4"],
-        stdin=child_fd,
-        stdout=child_fd,
-        stderr=child_fd,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(child_fd)
+    main_fd, process = demo_console_in_pty(tmp_path, term)
     try:
         output = _read_until(main_fd, b"live", timeout=30)
         assert b"live" in output, output[-500:]

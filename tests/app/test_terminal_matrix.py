@@ -172,28 +172,10 @@ def test_on_a_real_linux_console_the_bytes_are_16_colours_and_ascii(tmp_path) ->
     """The launch's own wiring, on a real pty with ``TERM=linux``: ASCII on by itself, 16-colour codes only (Textual
     alone wrote 256-colour codes there: ``38;5;n``), through the dashboard, Jobs and Alerts."""
     import os
-    import pty
-    import subprocess
-    import sys
 
-    from tests.test_launch import _read_until
+    from tests.test_launch import _read_until, demo_console_in_pty
 
-    env = dict(os.environ, TERM="linux", COLUMNS="120", LINES="40")
-    env.pop("COLORTERM", None)
-    env.pop("NO_COLOR", None)
-    env["FACTORY_CONSOLE_CONFIG"] = str(tmp_path / "config.toml")
-    env["FACTORY_CONSOLE_LOG_DIR"] = str(tmp_path / "log")
-    env["FACTORY_CONSOLE_RECORDINGS_DIR"] = str(tmp_path / "recordings")
-    main_fd, child_fd = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "console", "--demo", "--nodes", "2", "--machines-per-node", "4"],
-        stdin=child_fd,
-        stdout=child_fd,
-        stderr=child_fd,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(child_fd)
+    main_fd, process = demo_console_in_pty(tmp_path, "linux", drop=("NO_COLOR",))
     try:
         output = _read_until(main_fd, b"live", timeout=30)
         assert b"live" in output, output[-500:]
