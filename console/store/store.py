@@ -55,7 +55,7 @@ from typing import Any
 
 from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI
 from console.api.wire import utc_now
-from console.store import changes, ingest, registry, serving, taps, views
+from console.store import changes, ingest, preview, registry, serving, taps, views
 from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
@@ -63,6 +63,7 @@ from console.store.ingest import BIG_SNAPSHOT
 from console.store.journal import DEFAULT_CAPACITY as JOURNAL_CAPACITY
 from console.store.journal import AlertJournal
 from console.store.merge import NodeSelections
+from console.store.preview import Loading
 from console.store.replicas import Replica
 from console.store.status import SourceStatus
 from console.store.tables import RESOLVED, QualityKey
@@ -111,6 +112,8 @@ class Store:
         self.quality: dict[QualityKey, Quality] = {}
         self.audit: deque[AuditEntry] = deque(maxlen=audit_limit)
         self.sources: dict[str, SourceStatus] = {}
+        self.previews: dict[str, Loading] = {}
+        """Sources showing a preview while their first snapshot loads, and how much (:mod:`console.store.preview`)."""
 
         # --- indexes, kept by the table writers (console.store.tables) ---
         self.machines_by_node_index: GroupIndex[str] = GroupIndex()
@@ -190,6 +193,8 @@ class Store:
     apply_snapshot = ingest.apply_snapshot
     apply_event = ingest.apply_event
     apply_events = ingest.apply_events
+    apply_preview = preview.apply_preview
+    end_preview = preview.end_preview
 
     # --- taps (observers of the inputs) and starting again ------------------------------------------------------
 

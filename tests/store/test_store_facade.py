@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from console.store import Store, ingest, registry, serving, views
+from console.store import Store, ingest, preview, registry, serving, views
 from console.store import query as query_package
 from console.store.changes import add_listener, take_changes
 
@@ -21,6 +21,7 @@ PUBLIC_METHODS = {
     "any_live": "(self)",
     "apply_event": "(self, source_id: 'str', event: 'Event')",
     "apply_events": "(self, source_id: 'str', items: 'list[Any]', start: 'int' = 0)",
+    "apply_preview": "(self, source_id: 'str', preview: 'Preview')",
     "apply_snapshot": "(self, source_id: 'str', snapshot: 'Snapshot')",
     "backlog": "(self)",
     "clear": "(self, audit: 'Iterable[AuditEntry]' = ())",
@@ -28,6 +29,7 @@ PUBLIC_METHODS = {
     "counts_by_state": "(self, node_id: 'str | None' = None)",
     "current_machine": "(self, machine_id: 'str')",
     "disagreements": "(self, node_id: 'str')",
+    "end_preview": "(self, source_id: 'str')",
     "forget_source": "(self, source_id: 'str')",
     "jobs_for_machine": "(self, machine_id: 'str')",
     "jobs_for_node": "(self, node_id: 'str')",
@@ -56,7 +58,7 @@ PUBLIC_METHODS = {
 }
 """Every public method of ``Store`` before the split, with its parameters (the first one is now named ``store``);
 since, the taps (``add_tap``, ``remove_tap``) and ``clear`` (``console.store.taps``), and ``whoami_of`` (several
-clusters)."""
+clusters), ``apply_preview`` and ``end_preview`` (a big cluster's first screenful, ``console.store.preview``)."""
 
 PUBLIC_ATTRIBUTES = {
     "alerts",
@@ -76,6 +78,7 @@ PUBLIC_ATTRIBUTES = {
     "machines_by_node_index",
     "machines_by_state_index",
     "nodes",
+    "previews",
     "quality",
     "sources",
     "taps",
@@ -114,6 +117,7 @@ def test_methods_are_the_module_functions_themselves() -> None:
     assert Store.machine_telemetry is views.machine_telemetry
     assert Store.add_listener is add_listener
     assert Store.take_changes is take_changes
+    assert Store.apply_preview is preview.apply_preview
 
 
 def test_a_subclass_still_overrides_and_calls_super() -> None:
