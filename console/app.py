@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -23,6 +24,7 @@ from textual.widget import AwaitMount
 
 from console.app_recording import REPLAY_ACTIONS, REPLAY_BINDINGS, RecordingKeys
 from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
+from console.key_routing import follow_focus, note_route
 from console.outcome_report import outcome_toast
 from console.palette import EntityProvider
 from console.screens.alerts import AlertsScreen
@@ -215,6 +217,16 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
             from console.stall_trace import start_stall_trace_from_env
 
             self._stall_trace = start_stall_trace_from_env(asyncio.get_running_loop())
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed ahead follow the focus (console.key_routing): a key read while ``/`` or ``p`` was still opening
+        its input goes to that input, not to the bindings of the widget that had the focus when it was read."""
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                note_route(event, self.focused or self.screen)
+            elif follow_focus(event, self.focused or self.screen):
+                return
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
         if self._install_signal_handlers:

@@ -19,6 +19,7 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
+from console.key_routing import focus_now
 from console.screens.header import StatusHeader
 from console.screens.header_facts import header_badges, source_views
 from console.store.changes import ChangeSet
@@ -292,7 +293,7 @@ class ConsoleScreen(Screen[Any]):
     def action_filter(self) -> None:
         bar = self.query_one("#filter-bar")
         bar.add_class("-shown")
-        self.query_one(FilterInput).focus()
+        focus_now(self.query_one(FilterInput))  # before the keys typed after '/' are handled
 
     def close_filter(self) -> None:
         """Leave the filter input; the bar stays visible while a filter is active."""

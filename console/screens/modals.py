@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from console.formatting import shifted
+from console.key_routing import focus_now
 from widgets.charset import pick
 from widgets.safe_text import clean
 
@@ -139,7 +140,7 @@ class ConfirmAction(_Dialog):
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
+        focus_now(self.query_one("#reason", Input))  # a reason typed straight after the key lands here
 
     def _choice(self) -> str | None:
         if not self.choices:
@@ -189,7 +190,7 @@ class NoteDialog(_Dialog):
                 yield Button(self.button, id="confirm", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
+        focus_now(self.query_one("#note", Input))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -240,7 +241,7 @@ class ShelveDialog(_Dialog):
                 yield Button("Shelve", id="confirm", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
+        focus_now(self.query_one("#note", Input))
 
     def _result(self) -> ShelveChoice:
         radio = self.query_one("#duration", RadioSet)

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from console.formatting import clock_s
+from console.key_routing import focus_now
 from console.recording.playback import HINT, Playback, SeekError, parse_seek
 
 __all__ = ["SeekDialog"]
@@ -54,7 +55,7 @@ class SeekDialog(ModalScreen[datetime | None]):
             yield Label("", classes="error", id="seek-error")
 
     def on_mount(self) -> None:
-        self.query_one("#when", Input).focus()
+        focus_now(self.query_one("#when", Input))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
