@@ -4,13 +4,14 @@ Each card: the node's name, its state (glyph and word), its machines by state (`
 count. The strip wraps to as many lines as it needs (``height: auto``), up to its ``max-height``: when the cards do not
 fit in that many lines (80 columns, six nodes), they become shorter rather than fall off the screen, in steps: the
 node's short name (its first word) and its state as a glyph; then only the counts that need attention (paused,
-blocked, fault, maintenance, offline) and alerts. Every node stays on screen: where the faults are is what an
-operator must see. With several clusters (``docs/multi-cluster.md``) the nodes are grouped by cluster, each group
-after a label card with the cluster's name (``north:``), short names are told apart within a cluster only, and when
-even the shortest cards do not fit, one card per cluster sums its nodes' counts (the faults are still there, by
-cluster). Its height never shrinks while the width stays the same (a count that comes and goes must not make the
-grid below jump). Left/right (or h/l) and clicks move the selection and post :class:`NodeStrip.Selected` (``None``
-for "All nodes").
+blocked, fault, maintenance, offline) and alerts. With several clusters (``docs/multi-cluster.md``) the nodes are
+grouped by cluster, each group after a label card with the cluster's name (``north:``), short names are told apart
+within a cluster only, and when even the shortest cards do not fit, one card per cluster sums its nodes' counts (the
+faults are still there, by cluster). The last resort (60 columns): the quiet nodes (online, nothing to attend, no
+alert) fold into one ``+N ok`` card, the selected one excepted. Every node that needs attention stays on screen:
+where the faults are is what an operator must see. Its height never shrinks while the width stays the same (a count
+that comes and goes must not make the grid below jump). Left/right (or h/l) and clicks move the selection and post
+:class:`NodeStrip.Selected` (``None`` for "All nodes").
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ COUNTED_STATES: tuple[str, ...] = ("running", "idle", "paused", "blocked", "faul
 """The machine states counted on a card, in this order; a zero count is left out (running is always shown)."""
 ATTENTION_STATES: frozenset[str] = frozenset({"paused", "blocked", "fault", "maintenance", "offline"})
 """The counts the shortest cards keep."""
-LEVELS = 3
-"""Full cards, short cards, attention-only cards."""
+LEVELS = 4
+"""Full cards, short cards, attention-only cards, and those without the glyph of a node that is simply online."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,8 @@ class _Card:
     width: int
     label: bool = False
     """A cluster's name before its nodes: not a node, never selected."""
+    quiet: bool = False
+    """Online, no machine needing attention, no alert: the last resort folds it into ``+N ok``."""
 
 
 class NodeStrip(Widget, can_focus=True):
@@ -205,7 +208,7 @@ class NodeStrip(Widget, can_focus=True):
         node_id: str | None, name: str, state: str | None, counts: Mapping[str, int], alerts: int, level: int = 0
     ) -> _Card:
         parts: list[tuple[str, str]] = [(" " + clean(name, 24), "name")]
-        if state is not None:
+        if state is not None and (level < 3 or node_state_look(state).style != "normal"):
             look = node_state_look(state)
             parts.append((" ", ""))
             parts.append((look.label if level == 0 else look.glyph, f"state-{look.style}"))
@@ -220,7 +223,14 @@ class NodeStrip(Widget, can_focus=True):
             parts.append((" ", ""))
             parts.append((f"!{alerts}", "alerts"))
         parts.append((" ", ""))
-        return _Card(node_id, tuple(parts), sum(cell_len(t) for t, _ in parts))
+        quiet = (
+            node_id is not None
+            and state is not None
+            and node_state_look(state).style == "normal"
+            and not alerts
+            and not any(counts.get(s, 0) for s in ATTENTION_STATES)
+        )
+        return _Card(node_id, tuple(parts), sum(cell_len(t) for t, _ in parts), quiet=quiet)
 
     def _max_lines(self) -> int | None:
         """The ``max-height`` in lines, if the CSS gives one in cells."""
@@ -236,7 +246,19 @@ class NodeStrip(Widget, can_focus=True):
             lines = self._wrap(cards, width)
             if limit is None or len(lines) <= limit:
                 return lines
+        folded = self._fold_quiet(self._levels[LEVELS - 1])
+        if folded is not None:
+            lines = self._wrap(folded, width)
         return lines
+
+    def _fold_quiet(self, cards: Sequence[_Card]) -> list[_Card] | None:
+        """``cards`` with the quiet nodes (not the selected one) folded into one ``+N ok`` card at the end."""
+        folded = [card for card in cards if not card.quiet or card.node_id == self.selected]
+        hidden = len(cards) - len(folded)
+        if not hidden:
+            return None
+        text = f" +{hidden} ok "
+        return [*folded, _Card(None, ((text, "muted"),), cell_len(text), label=True)]
 
     @staticmethod
     def _wrap(cards: Sequence[_Card], width: int) -> list[list[_Card]]:

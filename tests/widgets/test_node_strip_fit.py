@@ -63,3 +63,27 @@ async def test_the_height_does_not_shrink_when_counts_go_away() -> None:
         strip.set_nodes(NODES, CALM, {})
         await pilot.pause()
         assert strip.size.height == tall  # the grid below does not jump
+
+
+async def test_at_60_columns_quiet_nodes_fold_and_every_node_in_trouble_stays() -> None:
+    """The demo at 60x20 lost York (a blocked machine, two alerts) off the end of the two lines it has."""
+    strip = TwoLines()
+    app = WidgetApp(strip)
+    async with app.run_test(size=(60, 6)) as pilot:
+        counts = {
+            **CALM,
+            "N-LEE": {"running": 14, "blocked": 2, "fault": 1},
+            "N-MAN": {"running": 13, "paused": 1},
+            "N-NEW": {"running": 14, "fault": 1},
+            "N-SHE": {"running": 9, "fault": 1},
+            "N-YOR": {"running": 13, "blocked": 1},
+        }
+        strip.set_nodes(NODES, counts, {"N-LEE": 4, "N-MAN": 3, "N-NEW": 4, "N-SHE": 2, "N-YOR": 2})
+        await pilot.pause()
+        text = "\n".join(screen_lines(app)[:2])
+        for city in ("Leeds", "Manchester", "Newcastle", "Sheffield", "York"):
+            assert city in text, (city, text)
+        assert "Liverpool" not in text and "+1 ok" in text, text  # the one node with nothing to attend is folded
+        strip.select("N-LIV", notify=False)
+        await pilot.pause()
+        assert "Liverpool" in "\n".join(screen_lines(app)[:2])  # the selected node is never folded away
