@@ -7,7 +7,8 @@ from a :class:`~console.server_clock.ServerClock`), never this machine's time. T
 * an *annunciation* is a ``raised`` or ``re-raised`` row (the alarm became active); an *occurrence* is an
   annunciation or a ``count`` row (the condition fired again while active);
 * **rates**: annunciations in the last hour and the last 10 minutes, the busiest 10 minutes of the window, and the
-  average per hour over the part of the window the journal covers (since it started listening);
+  average per hour over the part of the window the journal covers (since it started listening), of the
+  annunciations in that part only (the first snapshot's older alerts are not spread over the time heard);
 * **floods**: periods with more than :data:`FLOOD_COUNT` annunciations in :data:`FLOOD_WINDOW`: each sliding
   10-minute window over that count marks its first to its last annunciation; overlapping ones merge into one period
   (start, end, annunciations in it);
@@ -147,7 +148,11 @@ class AlarmFigures:
     repeats: list[Repeat]
     per_hour: float = field(default=0.0)
     """Average annunciations per hour over :attr:`covered` (at least 10 minutes of it, so a fresh start does not
-    read as a storm)."""
+    read as a storm): :attr:`heard` of them, not those raised before the journal listened."""
+    heard: int = field(default=0)
+    """Annunciations in :attr:`covered`. :attr:`raised` also counts the rows a first snapshot brought of alerts
+    raised earlier (at their ``raised_at``): a partial sample (alerts that came and went before are not in it), so
+    they are not averaged over the time heard."""
 
 
 def figures_now(journal: AlertJournal, clock: ServerClock, window: timedelta = DEFAULT_WINDOW) -> AlarmFigures | None:
@@ -188,6 +193,7 @@ def alarm_figures(
     covered_from = start if since is None or since < start else min(since, now)
     covered = now - covered_from
     hours = max(covered, FLOOD_WINDOW) / _HOUR
+    heard = len(times) - bisect_right(times, covered_from)
     repeats = _group(occurrences)
     return AlarmFigures(
         now=now,
@@ -203,7 +209,8 @@ def alarm_figures(
         mix=priority_mix(annunciations),
         top_codes=_top_codes(occurrences),
         repeats=repeats,
-        per_hour=len(times) / hours,
+        per_hour=heard / hours,
+        heard=heard,
     )
 
 

@@ -12,7 +12,8 @@ the handover screen (``console.screens.handover``) shows and :func:`handover_mar
 * **what is still open**: the active alerts, most urgent first (then the shelved ones, with until when), the
   machines in fault, blocked, offline, maintenance or paused (or draining), the jobs overdue or at risk;
 * the **ISA-18.2 figures** over the same span (``console.alarm_metrics``): annunciations and their rate, the
-  busiest 10 minutes, floods, chattering, stale alarms and the priority mix against the guideline.
+  busiest 10 minutes, floods, chattering, stale alarms, the priority mix against the guideline, the 10 most
+  frequent codes, and the repeats (one code on one source, one entry with its count).
 
 ``since`` is what the operator asks (:func:`parse_since`: ``HH:MM``, ``-8h``, ``-90m``, ``2d``, an ISO time, or
 ``shift``), else the last shift start of the config's ``shift_start`` (:func:`shift_began`), else 8 hours back.
@@ -49,6 +50,8 @@ __all__ = [
     "shift_began",
 ]
 
+_REPEATS_LISTED = 5
+"""Repeats named on the figures' line (most first); the others are counted."""
 DEFAULT_SPAN = timedelta(hours=8)
 """How far back a handover looks with no ``since`` and no ``shift_start``."""
 MAX_ITEMS = 100
@@ -327,11 +330,20 @@ def isa_lines(figures: AlarmFigures | None) -> list[str]:
     if figures is None:
         return ["No alarm figures: the console has not heard the server's time yet"]
     covered = duration(figures.covered.total_seconds())
-    rate = f"{figures.per_hour:.1f} an hour over the {covered} the console heard"
-    if figures.covered < timedelta(minutes=10):
-        rate = f"{figures.per_hour:.1f} an hour, rough: the console heard only {covered} of it"
+    if figures.heard != figures.raised:  # some were raised before the console listened (its first snapshot's)
+        rate = f"; {figures.heard} in the {covered} the console heard ({figures.per_hour:.1f} an hour"
+        rate += ", rough)" if figures.covered < timedelta(minutes=10) else ")"
+    elif figures.covered < timedelta(minutes=10):
+        rate = f" ({figures.per_hour:.1f} an hour, rough: the console heard only {covered} of it)"
+    else:
+        rate = f" ({figures.per_hour:.1f} an hour over the {covered} the console heard)"
+    top = ", ".join(f"{code} {n}" for code, n in figures.top_codes)
+    repeats = [r for r in figures.repeats if r.count > 1]
+    repeated = ", ".join(f"{r.code} on {r.source_id} {r.count} times" for r in repeats[:_REPEATS_LISTED])
+    if len(repeats) > _REPEATS_LISTED:
+        repeated += f", and {len(repeats) - _REPEATS_LISTED} more"
     lines = [
-        f"Alarms annunciated: {figures.raised} ({rate}); busiest 10 minutes: {figures.peak_10_min}",
+        f"Alarms annunciated: {figures.raised}{rate}; busiest 10 minutes: {figures.peak_10_min}",
         f"Floods (more than 10 in 10 minutes): {len(figures.floods)}"
         + "".join(f"; {clock(f.start)}-{clock(f.end)} ({f.count})" for f in figures.floods[:5]),
         f"Chattering (3 in a minute on one source and code): {len(figures.chattering)}"
@@ -343,6 +355,8 @@ def isa_lines(figures: AlarmFigures | None) -> list[str]:
     verdict = mix.within_guideline
     judged = "too few alarms to judge" if verdict is None else "within the guideline" if verdict else "OUTSIDE it"
     lines.append(f"Priority mix: {shares} (guideline: low+medium at least 80 %, critical under 5 %): {judged}")
+    lines.append(f"Most frequent codes: {top or 'none'}")
+    lines.append(f"Repeats (one code on one source, more than once): {repeated or 'none'}")
     return lines
 
 

@@ -57,6 +57,18 @@ def test_rates_count_annunciations_in_the_last_hour_and_ten_minutes() -> None:
     assert figures(rows, since=NOW - timedelta(hours=2)).per_hour == 3.0
 
 
+def test_the_average_per_hour_counts_only_what_was_raised_while_the_journal_listened() -> None:
+    # A console that started listening 30 minutes ago first saw, in its first snapshot, alerts raised up to 23 h
+    # before: their rows are in the journal at their raised_at. Dividing every annunciation by the 30 minutes
+    # heard made a quiet cluster read as a storm (the demo's handover said 50 an hour for 5 heard in 26 minutes).
+    since = NOW - timedelta(minutes=30)
+    rows = [row(23 * 3600), row(5 * 3600, code="E2"), row(3000, code="E3"), row(1200, code="E4"), row(60, code="E5")]
+    result = figures(rows, since=since)
+    assert result.raised == 5 and result.heard == 2 and result.covered == timedelta(minutes=30)
+    assert result.per_hour == 4.0  # 2 in the half hour heard, not 5 in it (10.0)
+    assert figures(rows).heard == 5  # no listening start given: the whole window was heard
+
+
 def test_a_flood_is_more_than_ten_annunciations_in_ten_minutes() -> None:
     ten = [row(60 * i, source=f"M-{i}") for i in range(FLOOD_COUNT)]  # ten in nine minutes: not a flood
     assert figures(ten).floods == []

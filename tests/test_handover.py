@@ -194,7 +194,12 @@ def test_what_went_wrong_what_was_done_and_what_is_open() -> None:
     figures = handover.figures
     assert figures is not None and figures.raised == 1 and figures.window == timedelta(hours=2, minutes=30)
     assert isa_lines(figures)[0].startswith("Alarms annunciated: 1 (")
-    assert isa_lines(figures)[-1].endswith("too few alarms to judge")
+    mix = next(line for line in isa_lines(figures) if line.startswith("Priority mix"))
+    assert mix.endswith("too few alarms to judge")
+    assert isa_lines(figures)[-2:] == [
+        "Most frequent codes: spindle_overload 1",
+        "Repeats (one code on one source, more than once): none",
+    ]
 
 
 def test_each_section_keeps_the_newest_items_and_says_how_many_more() -> None:
@@ -215,7 +220,7 @@ def test_the_markdown_is_inert_and_says_what_the_console_could_not_know() -> Non
     store = shift_store()
     hostile = f.alert("A-9", code="x|y", message="[click](http://evil) \x1b]52;c;NDA0\x07 *bold*",
                       raised_at=at(6, 5), updated_at=at(6, 5))  # fmt: skip
-    store.apply_event("cluster", Event(store.sources["cluster"].seq + 1, "alert.raised", hostile))
+    store.apply_event("cluster", Event((store.sources["cluster"].seq or 0) + 1, "alert.raised", hostile))
     text = handover_markdown(
         build_handover(store, since=at(4, 0), now=NOW, local=LOCAL), cluster="North", operator="al"
     )
@@ -229,3 +234,40 @@ def test_the_markdown_is_inert_and_says_what_the_console_could_not_know() -> Non
     assert "\\[click\\](http://evil) ␛\\]52;c;NDA0␇ \\*bold\\*" in hostile_line
     assert "\x1b" not in text and "\x07" not in text
     assert "### Shelved alerts (0)" in lines and "- No shelved alert" in lines
+
+
+def test_the_figures_name_the_most_frequent_codes_and_group_repeats_and_average_only_what_was_heard() -> None:
+    # ISA-18.2 asks for the most frequent alarms (top 10) beside the rates, and one code repeating on one source is
+    # one line with its count, not n lines. The console started listening at 05:00 (the snapshot); A-0 was raised
+    # before it (a first sight) and must not be averaged over the time heard.
+    store = Store()
+    clock = [at(5, 0)]
+    store.clock = lambda: clock[0]
+    first = f.alert("A-0", code="old_one", raised_at=at(4, 0), updated_at=at(4, 0))
+    store.apply_snapshot("c", at_five(1, alerts=[first]))
+    seq = 1
+    for n, (code, source, when) in enumerate(
+        [
+            ("nozzle_clog", "M-1", at(6, 0)),
+            ("nozzle_clog", "M-1", at(6, 20)),
+            ("nozzle_clog", "M-1", at(6, 40)),
+            ("nozzle_clog", "M-2", at(7, 0)),
+            ("tool_wear", "M-3", at(7, 10)),
+            ("tool_wear", "M-3", at(7, 30)),
+        ]
+    ):
+        clock[0] = when
+        seq += 1
+        alert = f.alert(f"A-{n + 1}", code=code, source_id=source, raised_at=when, updated_at=when)
+        store.apply_event("c", Event(seq, "alert.raised", alert))
+        seq += 1
+        resolved = alert.model_copy(update={"state": "resolved", "updated_at": when + timedelta(minutes=1)})
+        store.apply_event("c", Event(seq, "alert.resolved", resolved))
+    lines = isa_lines(build_handover(store, since=at(3, 0), now=NOW).figures)
+    assert lines[0] == "Alarms annunciated: 7; 6 in the 3h30m the console heard (1.7 an hour); busiest 10 minutes: 1"
+    assert "Most frequent codes: nozzle_clog 4, tool_wear 2, old_one 1" in lines
+    assert "Repeats (one code on one source, more than once): nozzle_clog on M-1 3 times, tool_wear on M-3 2 times" in (
+        lines
+    )
+    text = handover_markdown(build_handover(store, since=at(3, 0), now=NOW))
+    assert "- Most frequent codes: nozzle\\_clog 4, tool\\_wear 2, old\\_one 1" in text.splitlines()
