@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from console.api.command_bodies import CommandResult
@@ -43,7 +44,7 @@ from console.api.models import (
 )
 from console.api.transport import ANSWER_LOST, NOT_SENT, safe_url, why
 
-__all__ = ["ClusterClient"]
+__all__ = ["ClusterClient", "SnapshotBody"]
 
 _CANDIDATES = TypeAdapter(list[RerouteCandidate])
 
@@ -83,13 +84,23 @@ class ClusterClient(EventStreamClient):
         return await self._read("/v1/cluster", Cluster)
 
     async def snapshot(self) -> Snapshot:
-        """The whole cluster at one ``seq``. A big one (tens of MB at 100,000 machines) is parsed in a thread so the
-        event loop, and with it the console's keys and screen, keeps going meanwhile."""
+        """The whole cluster at one ``seq``: :meth:`snapshot_body`, then :meth:`parse_snapshot`."""
+        return await self.parse_snapshot(await self.snapshot_body())
+
+    async def snapshot_body(self) -> SnapshotBody:
+        """``GET /v1/snapshot``, read (capped) but not parsed: a source may read other things while it comes and
+        choose when to parse it (``console.sources.cluster_preview``). A problem answer raises as any read does."""
         response = await self._get("/v1/snapshot")
-        if len(response.content) < LARGE_BODY:
-            snapshot: Snapshot = self._decode(response, Snapshot)
+        self._raise_for_answer(response)
+        return SnapshotBody(response)
+
+    async def parse_snapshot(self, body: SnapshotBody) -> Snapshot:
+        """The snapshot in ``body``. A big one (tens of MB at 100,000 machines) is parsed in a thread so the event
+        loop, and with it the console's keys and screen, keeps going meanwhile."""
+        if body.size < LARGE_BODY:
+            snapshot: Snapshot = self._decode(body.response, Snapshot)
         else:
-            snapshot = await asyncio.to_thread(self._decode, response, Snapshot)
+            snapshot = await asyncio.to_thread(self._decode, body.response, Snapshot)
         return snapshot
 
     async def nodes(self) -> list[Node]:
@@ -105,6 +116,14 @@ class ClusterClient(EventStreamClient):
 
     async def alerts(self, *, state: str | None = None) -> list[Alert]:
         return await self._all("/v1/alerts", Alert, state=state)
+
+    async def machines_page(self, limit: int, *, state: str | None = None) -> Page[Machine]:
+        """The first page of ``GET /v1/machines`` (ordered by id), at most ``limit`` machines."""
+        return await self._page("/v1/machines", Machine, limit, {"state": state})
+
+    async def alerts_page(self, limit: int, *, cursor: str | None = None) -> Page[Alert]:
+        """One page of ``GET /v1/alerts`` (the first, or the one after ``cursor``), at most ``limit`` alerts."""
+        return await self._page("/v1/alerts", Alert, limit, {"cursor": cursor})
 
     async def node(self, node_id: str) -> Node:
         return await self._read(f"/v1/nodes/{_seg(node_id)}", Node)
@@ -178,6 +197,20 @@ class ClusterClient(EventStreamClient):
         """One contract command by action name (``"machine.pause"``...), its body validated against the contract's
         model and encoded one way (``console.api.commands``); raises ``InvalidCommandBody`` before sending."""
         return await self.command(command_path(action, target_id), encode_body(action, body), idempotency_key)
+
+
+class SnapshotBody:
+    """A snapshot's answer, read but not parsed yet (:meth:`ClusterClient.snapshot_body`)."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+    @property
+    def size(self) -> int:
+        """Its length in bytes, decoded."""
+        return len(self.response.content)
 
 
 def _seg(value: str) -> str:

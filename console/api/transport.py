@@ -164,6 +164,14 @@ class ApiTransport:
         result: M = self._decode(await self._get(path, params), model)
         return result
 
+    async def _page(self, path: str, model: type[M], limit: int, params: dict[str, Any]) -> Page[M]:
+        """One page of a paged list, the first unless ``params`` carries a ``cursor``; never more than ``limit``
+        items, whatever the server sent (a page is read to show a part quickly, so its cost must stay bounded)."""
+        page: Page[M] = self._decode(await self._get(path, {**params, "limit": limit}), Page[model])  # type: ignore[valid-type]
+        if len(page.items) > limit:
+            del page.items[limit:]
+        return page
+
     async def _pages(self, path: str, model: type[M], params: dict[str, Any]) -> AsyncIterator[Page[M]]:
         cursor: str | None = None
         page_model = Page[model]  # type: ignore[valid-type]

@@ -30,13 +30,14 @@ import logging
 import random
 import time
 
-from console.api.client import ClusterClient
+from console.api.client import LARGE_BODY, ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
 from console.api.event_stream import DEFAULT_SILENCE_TIMEOUT
 from console.api.models import Cluster, Event, EventType, Snapshot
 from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff
 from console.sources.cluster_ids import Qualifier
+from console.sources.cluster_preview import PREVIEW_MACHINES, PREVIEW_MIN_MACHINES, PreviewReader
 from console.store import ApplyOutcome, SourceState, SourceStatus, Store
 
 __all__ = ["ClusterSource"]
@@ -67,11 +68,22 @@ class _Resync(Exception):
 class _Boot:
     """The stream's messages while the snapshot loads: raw (cheap; the ones the snapshot covers are never parsed)."""
 
-    __slots__ = ("after", "buffering", "instance_id", "max_bytes", "max_events", "messages", "size", "stream_task")
+    __slots__ = (
+        "after",
+        "buffering",
+        "cluster",
+        "instance_id",
+        "max_bytes",
+        "max_events",
+        "messages",
+        "size",
+        "stream_task",
+    )
 
-    def __init__(self, after: int, instance_id: str, max_events: int, max_bytes: int) -> None:
-        self.after = after
-        self.instance_id = instance_id
+    def __init__(self, cluster: Cluster, max_events: int, max_bytes: int) -> None:
+        self.cluster = cluster
+        self.after = cluster.seq
+        self.instance_id = cluster.instance_id
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.messages: list[SseMessage] = []
@@ -123,6 +135,8 @@ class ClusterSource:
         resync_backoff_max: float = 60.0,
         probe_every_s: float = PROBE_EVERY_S,
         qualifier: Qualifier | None = None,
+        preview_min_machines: int = PREVIEW_MIN_MACHINES,
+        preview_machines: int = PREVIEW_MACHINES,
     ) -> None:
         self.source_id = source_id
         self.client = client
@@ -141,6 +155,10 @@ class ClusterSource:
         self.qualifier = qualifier
         """One cluster among several: its ids qualified as they come in (``console.sources.cluster_ids``)."""
         self._parse = parse_sse if qualifier is None else qualifier.parse
+        self.preview_min_machines = preview_min_machines
+        self.preview_machines = preview_machines
+        """A cluster of at least this many machines gets a preview of this many a page while its first snapshot
+        loads (``console.sources.cluster_preview``)."""
         self.resyncs = 0
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
@@ -242,7 +260,7 @@ class ClusterSource:
             self._need_snapshot = False
             await self._stream()
             return
-        boot = _Boot(cluster.seq, cluster.instance_id, self.boot_buffer_events, self.boot_buffer_bytes)
+        boot = _Boot(cluster, self.boot_buffer_events, self.boot_buffer_bytes)
         stream = asyncio.create_task(self._stream(boot))
         loader = asyncio.create_task(self._load(boot))
         boot.stream_task = stream
@@ -270,14 +288,43 @@ class ClusterSource:
         )
 
     async def _load(self, boot: _Boot) -> None:
-        """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot."""
-        snapshot = self._snapshot(await self.client.snapshot())
+        """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot.
+
+        The first time (no snapshot applied yet), a preview of a big cluster is read and shown while the snapshot
+        comes (``console.sources.cluster_preview``); it is dropped if the snapshot's body is here first, and the
+        snapshot replaces it."""
+        preview: PreviewReader | None = None
+        task: asyncio.Task[None] | None = None
+        if not self.status.snapshots_total:
+            preview = PreviewReader(
+                self.source_id,
+                self.client,
+                self.store,
+                boot.cluster,
+                self.qualifier,
+                min_machines=self.preview_min_machines,
+                page=self.preview_machines,
+            )
+            task = asyncio.create_task(preview.run(), name=f"preview:{self.source_id}")
+        try:
+            body = await self.client.snapshot_body()
+            if task is not None and not task.done():
+                task.cancel()  # the snapshot is here: no need of a part of it
+            if preview is not None and body.size >= LARGE_BODY:
+                await preview.wait_drawn()
+            snapshot = self._snapshot(await self.client.parse_snapshot(body))
+            del body
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         instance_id, seq = snapshot.cluster.instance_id, snapshot.seq
         if instance_id != boot.instance_id:
             raise _Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")
         if seq < boot.after:
             raise _Resync(f"snapshot at seq {seq} is older than the stream's start {boot.after}")
         self.store.apply_snapshot(self.source_id, snapshot)
+        self.store.end_preview(self.source_id)
         del snapshot
         self._need_snapshot = False  # from here a lost stream resumes from the store's seq
         self.store.log_source(
