@@ -2,7 +2,8 @@
 since there is one per node), the event rate, which kind of source serves the nodes, and the badges.
 
 Apart from :class:`~console.screens.base.ConsoleScreen` so that the screen keeps to its job (filter, sort, marks, the
-refresh protocol) and this stays a few plain functions over the store.
+refresh protocol) and this stays a few plain functions over the store. The LOADING badge says how much of a big
+cluster is shown while its first snapshot still arrives (``loading_badge``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from typing import TYPE_CHECKING
 
 from console.formatting import duration
 from console.screens.header import SourceView, replay_badge
+from console.store.preview import loading
 from widgets.charset import pick
 
 if TYPE_CHECKING:
     from console.screens.host import ConsoleHost
     from console.store.store import Store
 
-__all__ = ["header_badges", "nodes_served", "source_views"]
+__all__ = ["header_badges", "loading_badge", "nodes_served", "source_views"]
 
 
 def source_views(store: Store, now: float) -> tuple[list[SourceView], float]:
@@ -70,10 +72,28 @@ def nodes_served(store: Store, now: float) -> str:
     return f"nodes: {parts} ({pick('≤', '<=')}{duration(oldest)})"
 
 
+def loading_badge(store: Store) -> str | None:
+    """``LOADING 1,000 of 20,000 machines`` while a source shows a preview of a big cluster, its snapshot still on the
+    way (``console.store.preview``): what is on screen is a part, and the header says how big a part, so no count on
+    screen passes for the whole. ``None`` when nothing is loading."""
+    marks = loading(store)
+    if not marks:
+        return None
+    shown = sum(mark.machines_shown for mark in marks.values())
+    totals = [mark.machines_total for mark in marks.values()]
+    if any(total is None for total in totals):
+        return f"LOADING {shown:,} machines so far"
+    return f"LOADING {shown:,} of {sum(t for t in totals if t is not None):,} machines"
+
+
 def header_badges(app: ConsoleHost) -> list[str]:
-    """REPLAY (a replay is read-only by nature: it says so), FROZEN, READ-ONLY, INSECURE, DEMO."""
+    """LOADING (a preview is shown), REPLAY (a replay is read-only by nature: it says so), FROZEN, READ-ONLY,
+    INSECURE, DEMO."""
     playback = app.session.playback
     badges: list[str] = [] if playback is None else [replay_badge(playback)]
+    loading_now = loading_badge(app.store)
+    if loading_now is not None:
+        badges.insert(0, loading_now)
     if app.frozen:
         badges.append("FROZEN")
     if app.read_only and playback is None:
