@@ -32,9 +32,9 @@ class SeekDialog(ModalScreen[datetime | None]):
         width: 64; max-width: 96%; height: auto;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    SeekDialog .title { text-style: bold; }
-    SeekDialog .hint { color: $text-muted; }
-    SeekDialog .error { color: $error; height: auto; }
+    SeekDialog .title { text-style: bold; width: 1fr; }
+    SeekDialog .hint { color: $text-muted; width: 1fr; height: auto; }
+    SeekDialog .error { color: $error; width: 1fr; height: auto; }
     SeekDialog Input { margin: 1 0 0 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from textual.widgets import Input
@@ -40,7 +40,19 @@ def replay_app(path: Path, tmp_path: Path) -> FactoryConsoleApp:
 
 def header_text(app: Any) -> str:
     app.screen.update_status()
-    return app.screen.query_one(StatusHeader)._last.plain
+    text: str = app.screen.query_one(StatusHeader)._last.plain
+    return text
+
+
+def visible_text(app: Any) -> str:
+    """Every line the terminal shows (the dialog over the screen)."""
+    lines: list[str] = [strip.text for strip in app.screen._compositor.render_strips()]
+    return "\n".join(lines)
+
+
+def shown_words(app: Any) -> str:
+    """The words on the terminal, one space apart (a wrapped line reads on; the dialog's border left out)."""
+    return " ".join(visible_text(app).replace("█", " ").split())
 
 
 def footer_actions(app: Any) -> set[str]:
@@ -125,7 +137,7 @@ def test_replay_header(snap_compare: Any, simulated_recording: Path, tmp_path: P
     async def run_before(pilot: Any) -> None:
         app.animation_level = "none"
         await wait_for(pilot, lambda: bool(app.store.machines), what="the replay to show the cluster")
-        playback = app.session.playback
+        playback: Any = app.session.playback  # the replay's (play, seek, faster: more than Session's Protocol)
         playback.play(False)
         playback.seek(playback.start.replace(minute=5, second=30))
         playback.faster()
@@ -134,7 +146,34 @@ def test_replay_header(snap_compare: Any, simulated_recording: Path, tmp_path: P
         for status in app.store.sources.values():  # the header's rate: what it reads two seconds later, now
             status.last_event_monotonic = now - 10
             status._bucket, status._last_rate, status._bucket_count = int(now - 10), 0, 0
-        app.screen.update_status()
+        cast(Any, app.screen).update_status()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+# --- the seek dialog says what can be reached ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_seek_dialog_shows_the_recorded_span_and_why_a_text_is_no_time(
+    simulated_recording: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # The hint and the error were one-line labels as wide as their text in a 64-column box: at any terminal size
+    # the recorded span ("recorded from ... to ...", what an operator needs to pick a time) was cut off unseen.
+    app = replay_app(simulated_recording, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: bool(app.store.machines), what="the replay to show the cluster")
+        playback: Any = app.session.playback  # the replay's (play, seek, faster: more than Session's Protocol)
+        playback.play(False)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SeekDialog), what="the seek dialog")
+        await settle(pilot)
+        span = f"recorded from {playback.start:%H:%M:%S} to {playback.end:%H:%M:%S} UTC"
+        assert span in shown_words(app)
+        app.screen.query_one(Input).value = "xyz"
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = shown_words(app)
+        assert "not a time: 'xyz'" in shown and shown.count("+1h30m, -90s") == 2, "the hint and the error, whole"
+        assert isinstance(app.screen, SeekDialog), "the dialog stays open"
