@@ -2,7 +2,9 @@
 
 The grid is one Line-API widget. On each flush the screen decides between two costs: when only fields of machines
 already shown changed (and not in a way that moves them in the sort or the filter), it swaps those rows in and the
-grid repaints only the visible ones; when objects came, went or moved, it re-filters and re-sorts once.
+grid repaints only the visible ones; when objects came, went or moved, it moves just those in its placement
+(``console.screens.grid_placement``: the order a full sort gives, without sorting 20,000 machines per flush), or,
+when that cannot be done, re-filters and re-sorts once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from console.screens.columns import (
     source_name,
 )
 from console.screens.dashboard_facts import (
-    GridPlacement,
     StoreMachines,
     alert_counts,
     alerts_stale_note,
@@ -38,6 +39,7 @@ from console.screens.dashboard_facts import (
 )
 from console.screens.dashboard_keys import DashboardKeys
 from console.screens.flows import ActionFlows
+from console.screens.grid_placement import GridPlacement
 from console.store.changes import ChangeSet
 from console.store.clusters import SEVERAL_ID, cluster_of
 from widgets.data_grid import DataGrid
@@ -138,10 +140,10 @@ class DashboardScreen(DashboardKeys):
         store = self.store
         grid = self.grid
         machines = self._visible_machines()
-        self._placement.place(machines, machine_sort_key(self.sort_key))
+        self._placement.place(machines, machine_sort_key(self.sort_key), self._ranks())
         self._machine_source = grid_source(store)
         grid.marked = self.marked
-        self._show_machines(machines)
+        self._show_machines([m.id for m in machines])
         self._refresh_nodes()
         self._refresh_queue()
         self._refresh_alerts()
@@ -154,10 +156,16 @@ class DashboardScreen(DashboardKeys):
             self._machine_source = StoreMachines(self.store)
         return self._machine_source
 
-    def _show_machines(self, machines: list[Machine]) -> None:
-        """Place ``machines`` in the grid, read live from the store; a snapshot of them while the view is frozen."""
+    def _ranks(self) -> dict[str, int] | None:
+        """The store's order of the machines, when the grid's input is all of them in that order and the sort is
+        ascending: then later changes move machines in the placement instead of sorting again (``grid_placement``)."""
+        if self.selected_node is not None or self.sort_reverse:
+            return None
+        return {machine_id: i for i, machine_id in enumerate(self.store.machines)}
+
+    def _show_machines(self, ids: list[str]) -> None:
+        """Place ``ids`` in the grid, read live from the store; a snapshot of them while the view is frozen."""
         grid = self.grid
-        ids = [m.id for m in machines]
         if self.marked and not self.marked <= (shown := set(ids)):
             self.marked &= shown  # a mark the filter or the node selection hides must not be acted on
             grid.marked = self.marked
@@ -182,8 +190,11 @@ class DashboardScreen(DashboardKeys):
         store = self.store
         grid = self.grid
         source = self.machine_source
-        if self._grid_needs_placing(changes):
+        placing = self._grid_needs_placing(changes)
+        if placing is None:
             self._place_machines()
+        elif placing:
+            self._show_machines(self._placement.order)  # moved in place of a full sort: the same order
         elif changes.machines or changes.telemetry_only:
             # The grid reads machines from the store's mapping: it repaints the visible ones among these.
             grid.machines_changed(changes.machines)
@@ -218,8 +229,9 @@ class DashboardScreen(DashboardKeys):
         if changes.quality:
             self._refresh_quality()
 
-    def _grid_needs_placing(self, changes: ChangeSet) -> bool:
-        """Did a changed machine join or leave the view, or change what it is sorted by?"""
+    def _grid_needs_placing(self, changes: ChangeSet) -> bool | None:
+        """Did a changed machine join or leave the view, or change what it is sorted by? ``True``: yes, and the
+        placement has moved it (its ``order`` is the new one); ``None``: yes, place again in full; ``False``: no."""
         if not changes.machines:
             return False
         query, nodes, selected = self.filter_query, self.store.nodes, self.selected_node
@@ -229,13 +241,13 @@ class DashboardScreen(DashboardKeys):
                 query.is_empty or query.matches_machine(machine, nodes.get(machine.node_id))
             )
 
-        return self._placement.needs_placing(self.store, changes.machines, belongs, machine_sort_key(self.sort_key))
+        return self._placement.reposition(self.store, changes.machines, belongs, machine_sort_key(self.sort_key))
 
     def _place_machines(self) -> None:
         """Filter and sort again (membership or order changed); the grid keeps its cursor on the same machine."""
         machines = self._visible_machines()
-        self._placement.place(machines, machine_sort_key(self.sort_key))
-        self._show_machines(machines)
+        self._placement.place(machines, machine_sort_key(self.sort_key), self._ranks())
+        self._show_machines([m.id for m in machines])
 
     def _states_changed(self, changes: ChangeSet) -> bool:
         """The node strip counts machines by state: only a state change (or a machine coming or going) moves it."""

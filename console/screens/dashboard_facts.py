@@ -8,7 +8,7 @@ widget, so each rule is tested without a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -166,39 +166,6 @@ def alerts_stale_note(store: Store, alerts: Iterable[Alert]) -> str:
     """The active alerts panel's stale word: the sources serving the nodes its alerts are about."""
     nodes = {node_id for alert in alerts if (node_id := alert_node(store, alert)) is not None}
     return stale_note(store, nodes)
-
-
-@dataclass
-class GridPlacement:
-    """Which machines the grid shows and the sort value each was placed by: from these a change set tells whether
-    the grid must be filtered and sorted again (a machine joined, left or moved) or only repainted in place."""
-
-    shown_ids: set[str] = field(default_factory=set)
-    sort_values: dict[str, object] = field(default_factory=dict)
-
-    def place(self, machines: list[Machine], key: Callable[[Machine], object]) -> None:
-        self.shown_ids = {m.id for m in machines}
-        self.sort_values = {m.id: key(m) for m in machines}
-
-    def needs_placing(
-        self,
-        store: Store,
-        changed: set[str],
-        belongs: Callable[[Machine], bool],
-        key: Callable[[Machine], object],
-    ) -> bool:
-        """Did a changed machine join or leave the view (``belongs``: the node selection and the filter), or change
-        what it is sorted by?"""
-        for machine_id in changed:
-            machine = store.machines.get(machine_id)
-            shown = machine_id in self.shown_ids
-            if machine is None:
-                if shown:
-                    return True
-                continue
-            if belongs(machine) != shown or (shown and key(machine) != self.sort_values.get(machine_id)):
-                return True
-        return False
 
 
 def queue_touched(
