@@ -66,20 +66,34 @@ def table_row_line_key(
     )
 
 
+NAME_MIN = 9
+"""A machine's id (``M-LDS-05``) whole and a space: below it, ids of different nodes read alike (``M-L…05``)."""
+PROGRESS_WIDTH = 11
+
+
+def table_shows_progress(width: int) -> bool:
+    """Whether the progress column fits beside a whole id; narrower (about 70 columns), it goes first, so the
+    alerts column stays on screen (at 60 columns it was cut off, with the ids)."""
+    return width - 2 - sum(w + 1 for _, w in TABLE_COLUMNS) >= NAME_MIN
+
+
 def table_widths(width: int) -> tuple[int, int]:
     """(name width, node width) at ``width``: the name takes what is left, and the node a column if there is room."""
     fixed = 2 + sum(w + 1 for _, w in TABLE_COLUMNS)
+    if not table_shows_progress(width):
+        fixed -= PROGRESS_WIDTH + 1
     rest = width - fixed
     if rest >= 28:
         node = min(16, rest - 16)
         return rest - node - 1, node
-    return max(6, rest), 0
+    return max(6, rest - 1), 0  # the space after the alerts column is part of ``fixed``'s count, not the name's
 
 
 def table_header(width: int, styles: dict[str, Style]) -> Strip:
     name_w, node_w = table_widths(width)
     text = "  " + fit("NAME", name_w) + " "
-    text += " ".join(fit(label, w) for label, w in TABLE_COLUMNS) + " "
+    progress = table_shows_progress(width)
+    text += " ".join(fit(label, w) for label, w in TABLE_COLUMNS if progress or label != "PROGRESS") + " "
     if node_w:
         text += fit("NODE", node_w)
     return Strip([Segment(fit(text, width, cleaned=True), styles["_base"] + styles["header"])], width)
@@ -110,10 +124,15 @@ def table_row(
         (" ", base),
         (fit(look.label, 13, cleaned=True), base + state_style(styles, look.style)),
         (" ", base),
-        (progress_bar(machine.progress, 6), base + styles["progress"]),
-        (" ", base),
-        (percent(machine.progress), muted),
-        (" ", base),
+    ]
+    if table_shows_progress(width):
+        parts += [
+            (progress_bar(machine.progress, 6), base + styles["progress"]),
+            (" ", base),
+            (percent(machine.progress), muted),
+            (" ", base),
+        ]
+    parts += [
         (fit(cleaned(machine.job_id or pick(*DASH)), 10, cleaned=True), base),
         (" ", base),
         (fit(tele, 14, cleaned=True), base + styles["stale"] if stale else muted),

@@ -193,3 +193,23 @@ def test_progress_bar_widths() -> None:
     assert progress_bar(1.0, 4) == "████"
     assert progress_bar(0.5, 4) == "██░░"
     assert len(progress_bar(0.33, 9)) == 9
+
+
+async def test_a_60_column_table_keeps_whole_ids_and_the_alerts_column() -> None:
+    """At 60x20 the table showed ``M-0…01`` (ids of different nodes read alike) and cut the alerts column off: below
+    about 70 columns the progress column goes first."""
+    app, grid = make(layout="table")
+    async with app.run_test(size=(60, 10)) as pilot:
+        rows = machines(4)
+        source = MachineRows(machines={m.id: m for m in rows}, alert_counts={"M-00001": 2})
+        grid.set_view([m.id for m in rows], source)
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert "PROGRESS" not in lines[0] and lines[0].rstrip().endswith("AL"), lines[0]
+        assert lines[2].startswith("  M-00001 "), lines[2]
+        assert lines[2].rstrip().endswith("!2"), lines[2]
+    app, grid = make(layout="table")
+    async with app.run_test(size=(80, 10)) as pilot:
+        grid.set_view([m.id for m in rows], source)
+        await pilot.pause()
+        assert "PROGRESS" in screen_lines(app)[0]  # 80 columns keep it
