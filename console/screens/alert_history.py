@@ -110,7 +110,10 @@ class AlertHistoryScreen(ListScreen):
         parts = [f"{shown:,} of {len(journal):,} transitions" if self.query_text else f"{shown:,} transitions"]
         parts.append("newest first")
         if journal.since is not None:
-            parts.append(f"since {clock(journal.since)} UTC")
+            heard = f"the console heard from {clock(journal.since)} UTC on"
+            if journal.rows and journal.rows[0].at < journal.since:  # first sights, at their raised_at
+                heard += " (earlier rows: what its first snapshot held)"
+            parts.append(heard)
         if journal.dropped:
             parts.append(f"{journal.dropped:,} older dropped")
         self.query_one("#history-title", Label).update("Alert history: " + ", ".join(parts))

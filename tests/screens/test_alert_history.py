@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from console.screens.alert_detail import AlertDetail
 from console.screens.alert_history import AlertHistoryScreen
@@ -240,6 +240,24 @@ async def test_ack_with_a_note_then_the_detail_shows_who_and_the_history_finds_i
         history.set_filter("by:nobody-at-all")
         await settle(pilot)
         assert history.grid.row_count == 0 and history.grid.empty_message == "No history rows match the filter"
+
+
+async def test_the_title_says_from_when_the_console_heard_and_what_the_earlier_rows_are(make_app: Any) -> None:
+    # The simulator's opening scene has alerts raised before the console started: their rows come first-sighted
+    # from the first snapshot, at their raised_at. The title said "since 08:00 UTC" above rows of 07:03, which
+    # reads as a history complete since 08:00 that somehow holds older rows.
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("3")
+        app.simulate_key("H")
+        history = await history_shown(pilot)
+        await settle(pilot)
+        journal = app.store.journal
+        assert journal.since is not None and journal.rows[0].at < journal.since, "the scene's older alerts"
+        title = str(history.query_one("#history-title", Label).content)
+        heard = f"the console heard from {journal.since:%H:%M} UTC on (earlier rows: what its first snapshot held)"
+        assert heard in title and "since" not in title
 
 
 async def test_a_resolved_alert_stays_in_the_history_and_its_detail(make_app) -> None:
