@@ -37,6 +37,7 @@ from console.api.enums import (
     Role,
 )
 from console.api.lean import LeanModel, WeakLeanModel, lean
+from console.api.shared_values import intern_list, intern_slots, share, share_weak
 from console.api.wire import ApiModel, Count, Fraction, NonNegative, Timestamp
 
 __all__ = [
@@ -102,7 +103,15 @@ class Node(ApiModel):
     agent_url: str | None = None
 
 
-class Machine(ApiModel):
+_MACHINE_STRINGS = ("node_id", "kind", "model", "state")
+"""A machine's strings that repeat across thousands of machines."""
+
+
+@lean
+class Machine(LeanModel):
+    """A machine. Lean (``console.api.lean``): 100,000 of them as ``BaseModel``s carried ~46 MB of ``__dict__``s.
+    Its repeated strings are interned as it is validated (``console.api.shared_values`` says why then)."""
+
     id: str
     node_id: str
     name: str
@@ -122,6 +131,12 @@ class Machine(ApiModel):
     draining: bool = False
     last_seen: Timestamp
 
+    def __post_init__(self) -> None:
+        # Called by pydantic once the fields are validated (not by ``model_copy``).
+        intern_slots(self, _MACHINE_STRINGS)
+        intern_list(self.materials)
+        intern_list(self.processes)
+
 
 class MachineTelemetry(ApiModel):
     """The payload of ``machine.telemetry``: frequent and small, merged into ``Machine.telemetry``."""
@@ -140,9 +155,15 @@ class Design(WeakLeanModel):
     sha256: str
 
 
+_JOB_STRINGS = ("id", "order_id", "process", "material", "status", "node_id", "machine_id", "customer_region", "part")
+"""A job's strings that repeat across jobs (and its id, which the machines and the store's tables repeat)."""
+_SET = object.__setattr__
+
+
 @lean
 class Job(LeanModel):
-    """A job. Lean (``console.api.lean``): the console may hold 100,000 of them."""
+    """A job. Lean (``console.api.lean``): the console may hold 100,000 of them. Its repeated values are shared as
+    it is validated (``console.api.shared_values`` says why then)."""
 
     id: str
     order_id: str
@@ -164,6 +185,14 @@ class Job(LeanModel):
     eta: Timestamp | None = None
     created_at: Timestamp
     customer_region: str
+
+    def __post_init__(self) -> None:
+        # Called by pydantic once the fields are validated (not by ``model_copy``): equal values become one object.
+        intern_slots(self, _JOB_STRINGS)
+        _SET(self, "size_mm", share(self.size_mm))
+        design = self.design
+        if type(design) is Design:
+            _SET(self, "design", share_weak((design.file, design.sha256), design))
 
 
 class JobRemoved(ApiModel):

@@ -11,9 +11,11 @@ model raises ``TypeError`` (pydantic records the name in the fields set, and the
 pydantic has already written the value by then, so this is a bug detector, not a guard). ``model_copy(update=...)``
 and ``copy.copy`` still work: copying a :class:`SharedFieldsSet` gives an ordinary ``set`` for the copy to own.
 
-Jobs, the most numerous objects, are not ``BaseModel``s but lean records (``console.api.lean``: slotted, frozen,
-without a fields set); compacting one means interning its strings and sharing its design and size with equal ones,
-written with ``object.__setattr__`` before the store lets anyone see the job.
+Machines, jobs, quality records and SPC series are not ``BaseModel``s but lean records (``console.api.lean``:
+slotted, frozen, without a fields set). Machines and jobs share their repeated values (interned strings, a job's size
+and design) as they are validated (``console.api.shared_values`` says why then); compacting one here does it again
+for a record made by ``model_copy`` (which validates nothing), written with ``object.__setattr__`` before the store
+lets anyone see it.
 
 Strings that repeat across thousands of objects (node ids, states, kinds, statuses, materials, processes, regions)
 are interned with :func:`sys.intern`, so each distinct value is kept once. Only field values are replaced, by equal
@@ -25,13 +27,13 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
-import weakref
 from typing import Any
 
 from pydantic import BaseModel
 
 from console.api.lean import LeanModel
 from console.api.models import Alert, Design, Job, Machine, Node, Quality, SourceRef, SpcSeries
+from console.api.shared_values import intern_list, intern_slots, share, share_weak
 
 __all__ = ["SharedFieldsSet", "compact", "release_free_memory", "share_fields"]
 
@@ -97,56 +99,29 @@ def _intern_fields(obj: BaseModel, names: tuple[str, ...]) -> None:
             values[name] = _intern(value)
 
 
-def _intern_list(values: list[str]) -> None:
-    for i, value in enumerate(values):
-        if type(value) is str:
-            values[i] = _intern(value)
-
-
-_MACHINE_STRINGS = ("node_id", "kind", "model", "state")
-_JOB_STRINGS = ("id", "process", "material", "status", "node_id", "machine_id", "customer_region", "part")
+_JOB_STRINGS = ("id", "order_id", "process", "material", "status", "node_id", "machine_id", "customer_region", "part")
 _NODE_STRINGS = ("id", "state", "city")
 _ALERT_STRINGS = ("priority", "state", "code")
 _QUALITY_STRINGS = ("scope", "id")
 _SPC_STRINGS = ("characteristic", "unit")
+_MACHINE_STRINGS = ("node_id", "kind", "model", "state")
 
 
 def _machine(machine: Machine) -> None:
-    # The hot one (every machine.updated): only the fields that repeat across thousands of machines.
-    share_fields(machine)
-    _intern_fields(machine, _MACHINE_STRINGS)
-    _intern_list(machine.materials)
-    _intern_list(machine.processes)
-
-
-_DESIGNS: weakref.WeakValueDictionary[tuple[str, str], Design] = weakref.WeakValueDictionary()
-"""One ``Design`` object per (file, sha256) among stored jobs: many jobs make the same part. Weak, so a design no
-stored job uses any more is freed."""
-
-
-_SIZES: dict[tuple[float, ...], tuple[float, ...]] = {}
-"""One ``size_mm`` tuple per distinct size among stored jobs (a part's size repeats across its jobs); bounded."""
+    # A lean record that interned its strings when it was validated; again here for one made by ``model_copy``.
+    intern_slots(machine, _MACHINE_STRINGS)
+    intern_list(machine.materials)
+    intern_list(machine.processes)
 
 
 def _job(job: Job) -> None:
-    # Jobs are lean records (``console.api.lean``): slots, frozen, no fields set. Replace values by equal shared
-    # ones before the store lets anyone see the job.
-    _intern_slots(job, _JOB_STRINGS)
-    size = job.size_mm
-    shared_size = _SIZES.get(size)
-    if shared_size is None:
-        if len(_SIZES) >= 65_536:
-            _SIZES.clear()
-        shared_size = _SIZES[size] = size
-    _OBJECT_SETATTR(job, "size_mm", shared_size)
-    design: Design = job.design
+    # A lean record that shared its values when it was validated (``console.api.shared_values``); again here for
+    # one made by ``model_copy`` (equal values, so nothing changes for a job already shared).
+    intern_slots(job, _JOB_STRINGS)
+    _OBJECT_SETATTR(job, "size_mm", share(job.size_mm))
+    design = job.design
     if type(design) is Design:
-        key = (design.file, design.sha256)
-        known = _DESIGNS.get(key)
-        if known is not None:
-            _OBJECT_SETATTR(job, "design", known)  # equal and never changed in place: shared
-        else:
-            _DESIGNS[key] = design
+        _OBJECT_SETATTR(job, "design", share_weak((design.file, design.sha256), design))
 
 
 def _node(node: Node) -> None:
@@ -162,20 +137,12 @@ def _alert(alert: Alert) -> None:
     _intern_fields(source, ("kind", "id"))
 
 
-def _intern_slots(obj: Any, names: tuple[str, ...]) -> None:
-    """Intern the string fields ``names`` of a lean record (frozen: written with ``object.__setattr__``)."""
-    for name in names:
-        value = getattr(obj, name)
-        if type(value) is str:
-            _OBJECT_SETATTR(obj, name, _intern(value))
-
-
 def _quality(quality: Quality) -> None:
     # A lean record, as are its SPC series (``console.api.lean``): no fields set to share.
-    _intern_slots(quality, _QUALITY_STRINGS)
+    intern_slots(quality, _QUALITY_STRINGS)
     series: SpcSeries
     for series in quality.spc:
-        _intern_slots(series, _SPC_STRINGS)
+        intern_slots(series, _SPC_STRINGS)
 
 
 _COMPACTORS: dict[type[BaseModel | LeanModel], Any] = {

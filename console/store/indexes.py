@@ -2,6 +2,11 @@
 
 Each event moves one id between groups in O(1); nothing is recomputed from the whole table, which matters at
 20,000 machines and 100,000 events a second.
+
+A small group is a tuple, a larger one a set. Why: most groups are small (a machine's jobs: a handful), and a Python
+set of 5 ids takes 728 bytes against a tuple's 80; at 100,000 jobs on 16,000 machines the sets alone were 11.6 MB
+of the store's ~150. Up to :data:`SMALL` ids, a change rebuilds the tuple (as cheap as a set's add at that size);
+a group that outgrows it becomes a set and stays one.
 """
 
 from __future__ import annotations
@@ -9,34 +14,50 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["GroupIndex"]
+__all__ = ["SMALL", "GroupIndex"]
 
 K = TypeVar("K", bound=Hashable)
+
+SMALL = 8
+"""The most ids a group keeps as a tuple."""
 
 _EMPTY: frozenset[str] = frozenset()
 
 
 class GroupIndex(Generic[K]):
-    """A mapping from a group key to the set of ids in that group; empty groups are dropped."""
+    """A mapping from a group key to the ids in that group; empty groups are dropped."""
 
     __slots__ = ("_groups",)
 
     def __init__(self) -> None:
-        self._groups: dict[K, set[str]] = {}
+        self._groups: dict[K, tuple[str, ...] | set[str]] = {}
 
     def add(self, key: K, item_id: str) -> None:
-        group = self._groups.get(key)
+        groups = self._groups
+        group = groups.get(key)
         if group is None:
-            self._groups[key] = {item_id}
+            groups[key] = (item_id,)
+        elif type(group) is tuple:
+            if item_id not in group:
+                groups[key] = (*group, item_id) if len(group) < SMALL else {*group, item_id}
         else:
-            group.add(item_id)
+            group.add(item_id)  # type: ignore[union-attr]  # a set: the tuple case is above
 
     def discard(self, key: K, item_id: str) -> None:
-        group = self._groups.get(key)
-        if group is not None:
-            group.discard(item_id)
+        groups = self._groups
+        group = groups.get(key)
+        if group is None:
+            return
+        if type(group) is tuple:
+            if item_id in group:
+                if len(group) == 1:
+                    del groups[key]
+                else:
+                    groups[key] = tuple(i for i in group if i != item_id)
+        else:
+            group.discard(item_id)  # type: ignore[union-attr]
             if not group:
-                del self._groups[key]
+                del groups[key]
 
     def move(self, old: K, new: K, item_id: str) -> None:
         if old != new:
@@ -44,8 +65,11 @@ class GroupIndex(Generic[K]):
             self.add(new, item_id)
 
     def get(self, key: K) -> frozenset[str] | set[str]:
-        """The ids in a group (a live set: copy it before changing the store while iterating)."""
-        return self._groups.get(key, _EMPTY)
+        """The ids in a group (a large group's live set: copy it before changing the store while iterating)."""
+        group = self._groups.get(key)
+        if group is None:
+            return _EMPTY
+        return frozenset(group) if type(group) is tuple else group  # type: ignore[return-value]
 
     def count(self, key: K) -> int:
         group = self._groups.get(key)

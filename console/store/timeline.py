@@ -138,7 +138,10 @@ class Timeline:
         """Grows with every entry: a screen compares it to know whether to read again."""
         self.dropped = 0
         """Entries dropped by the global cap (a subject's own cap drops silently: its ring says how far it reaches)."""
-        self._rings: dict[Subject, deque[TimelineEntry]] = {}
+        self._rings: dict[Subject, list[TimelineEntry]] = {}
+        """Each subject's ring, a list: most subjects have one or two entries, and an empty ``deque`` alone takes
+        ~620 bytes (a 64-slot block) against a one-entry list's 64 (8,000 subjects: 6.2 MB -> 0.5 MB). Dropping the
+        oldest of up to ``per_subject`` (500) entries is a short memmove."""
         self._order: deque[TimelineEntry] = deque()
 
     # --- reading --------------------------------------------------------------------------------------------------
@@ -165,9 +168,9 @@ class Timeline:
         rings = self._rings
         ring = rings.get(entry.subject)
         if ring is None:
-            ring = rings[entry.subject] = deque()
+            ring = rings[entry.subject] = []
         elif len(ring) >= self.per_subject:
-            ring.popleft().kept = False
+            ring.pop(0).kept = False
         ring.append(entry)
         order = self._order
         order.append(entry)
@@ -176,7 +179,7 @@ class Timeline:
             if old.kept:
                 old.kept = False
                 held = rings[old.subject]
-                held.popleft()  # a ring loses only its oldest: a kept entry older than all others is at its head
+                del held[0]  # a ring loses only its oldest: a kept entry older than all others is at its head
                 self.dropped += 1
                 if not held:
                     del rings[old.subject]
