@@ -86,16 +86,16 @@ def table_widths(width: int) -> tuple[int, int]:
     if rest >= 28:
         node = min(16, rest - 16)
         return rest - node - 1, node
-    return max(6, rest - 1), 0  # the space after the alerts column is part of ``fixed``'s count, not the name's
+    return max(6, rest), 0  # no node column: the space ``fixed`` counts after the alerts column is not drawn
 
 
 def table_header(width: int, styles: dict[str, Style]) -> Strip:
     name_w, node_w = table_widths(width)
     text = "  " + fit("NAME", name_w) + " "
     progress = table_shows_progress(width)
-    text += " ".join(fit(label, w) for label, w in TABLE_COLUMNS if progress or label != "PROGRESS") + " "
+    text += " ".join(fit(label, w) for label, w in TABLE_COLUMNS if progress or label != "PROGRESS")
     if node_w:
-        text += fit("NODE", node_w)
+        text += " " + fit("NODE", node_w)
     return Strip([Segment(fit(text, width, cleaned=True), styles["_base"] + styles["header"])], width)
 
 
@@ -141,8 +141,7 @@ def table_row(
             fit(f"!{alerts}" if alerts else "", 3, align="right", cleaned=True),
             base + styles["alerts"] if alerts else base,
         ),
-        (" ", base),
     ]
     if node_w:
-        parts.append((fit(facts.node, node_w), muted))
+        parts += [(" ", base), (fit(facts.node, node_w), muted)]
     return Strip(fit_parts(parts, width, base), width)
