@@ -38,7 +38,11 @@ REPLAY_ACTIONS = frozenset({"replay"})
 
 
 def run_replay_key(app: Any, playback: Playback, what: str) -> None:
-    """Do what a replay key asks, and say so in a short toast where the header alone would not."""
+    """Do what a replay key asks, and say so in a short toast where the header alone would not.
+
+    A seek, a step or a jump to the next mark is drawn at once (``flush_changes``), not after the ``refresh_ms``
+    the app waits live to gather a burst of events: it is one move the operator waits on, nothing else is coming
+    (it was a third of the 300 ms a seek may take to its first correct frame)."""
     if what == "play":
         playback.toggle()
         if playback.at_end and not playback.playing:
@@ -51,16 +55,19 @@ def run_replay_key(app: Any, playback: Playback, what: str) -> None:
         app.notify(f"Replay at {playback.speed}x", timeout=1.5)
     elif what in ("back", "forward"):
         playback.step(-1 if what == "back" else 1)
+        app.flush_changes()
     elif what == "seek":
         from console.screens.replay_seek import SeekDialog
 
         def chosen(when: Any) -> None:
             if when is not None:
                 playback.seek(when)
+                app.flush_changes()
 
         app.push_screen(SeekDialog(playback), chosen)
     elif what == "next":
         mark = playback.next_mark()
+        app.flush_changes()
         if mark is None:
             app.notify("No alert or state change after this point", timeout=3)
         else:

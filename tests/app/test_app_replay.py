@@ -177,3 +177,39 @@ async def test_the_seek_dialog_shows_the_recorded_span_and_why_a_text_is_no_time
         shown = shown_words(app)
         assert "not a time: 'xyz'" in shown and shown.count("+1h30m, -90s") == 2, "the hint and the error, whole"
         assert isinstance(app.screen, SeekDialog), "the dialog stays open"
+
+
+# --- a move is drawn at once ---------------------------------------------------------------------------------------
+
+
+async def test_a_seek_a_step_and_next_are_drawn_at_once_not_after_the_refresh_wait(
+    simulated_recording: Path, tmp_path: Path
+) -> None:
+    # Live, the app gathers a burst of events for refresh_ms before it repaints. A seek, a step or a jump is one
+    # move the operator waits on: it waited the same refresh_ms (100 ms of the 300 ms a seek may take to its first
+    # correct frame) for nothing else to come.
+    app = replay_app(simulated_recording, tmp_path)
+    app.settings.refresh_ms = 60_000
+    flushes: list[str] = []
+    flush = app.flush_changes
+
+    def counted() -> None:
+        flushes.append(app.screen.__class__.__name__)
+        flush()
+
+    app.flush_changes = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: bool(app.store.machines), what="the replay to show the cluster")
+        playback: Any = app.session.playback
+        playback.play(False)
+        flushes.clear()
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SeekDialog), what="the seek dialog")
+        app.screen.query_one(Input).value = (playback.start.replace(minute=5)).strftime("%H:%M:%S")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(flushes), timeout=5, what="the seek drawn")
+        assert flushes == ["DashboardScreen"], "drawn on the screen under the dialog, once"
+        for key in ("left_square_bracket", "right_square_bracket", "n"):
+            flushes.clear()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: bool(flushes), timeout=5, what=f"{key} drawn")
