@@ -105,9 +105,9 @@ class EntityProvider(Provider):
     # --- jumps ----------------------------------------------------------------------------------------------------
 
     def _machine(self, machine_id: str) -> None:
-        from console.screens.machine_detail import MachineDetailScreen
+        from console.screens.machine_detail import open_machine_detail
 
-        self.app.push_screen(MachineDetailScreen(machine_id))
+        open_machine_detail(self.app, machine_id)
 
     def _node(self, node_id: str) -> None:
         from console.screens.alerts import jump_to_source

@@ -264,14 +264,14 @@ def jump_to_source(screen: Screen[Any], kind: str, ident: str) -> None:
 
     ``screen`` is any screen of the console (the palette passes the one showing), so the store comes from its app."""
     from console.screens.dashboard import DashboardScreen
-    from console.screens.machine_detail import MachineDetailScreen
+    from console.screens.machine_detail import open_machine_detail
 
     app = screen.app
     store = cast(ConsoleHost, app).store
     if kind == "machine" and ident in store.machines:
-        app.push_screen(MachineDetailScreen(ident))
+        open_machine_detail(app, ident)
     elif kind == "job" and (job := store.jobs.get(ident)) is not None and job.machine_id in store.machines:
-        app.push_screen(MachineDetailScreen(job.machine_id))
+        open_machine_detail(app, job.machine_id)
     elif kind == "node" and ident in store.nodes:
         app.switch_mode("dashboard")
         dashboard = app.screen

@@ -330,9 +330,9 @@ class DashboardScreen(DashboardKeys):
         self.open_machine(event.machine_id)
 
     def open_machine(self, machine_id: str) -> None:
-        from console.screens.machine_detail import MachineDetailScreen
+        from console.screens.machine_detail import open_machine_detail
 
-        self.app.push_screen(MachineDetailScreen(machine_id))
+        open_machine_detail(self.app, machine_id)
 
     def on_machine_grid_mark_toggled(self, event: MachineGrid.MarkToggled) -> None:
         event.stop()

@@ -5,9 +5,9 @@ series and the recent events that touched it. ``escape`` goes back; ``b`` opens 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -28,6 +28,31 @@ from widgets.glyphs import kind_glyph, machine_state_look
 from widgets.safe_text import clean
 from widgets.sparkline import Sparkline
 from widgets.spc_chart import SpcChart
+
+DETAIL_SCREEN = "machine-detail"
+"""The name the one reused machine detail is installed under (:func:`open_machine_detail`)."""
+
+
+def open_machine_detail(app: App[Any], machine_id: str) -> None:
+    """Open a machine's detail, reusing one composed detail screen while it is not already showing.
+
+    Why: a new screen composes ~30 widgets, lays them out and mounts the telemetry rows, two to three frames and
+    60-190 ms on the demo before it is fully drawn (issue 15). The one instance is installed, so ``escape`` hides it
+    instead of removing it, and the next ``enter`` only fills it with the other machine. If it is in a screen stack
+    already (a detail opened from a timeline opened from a detail), a new one is made, as before.
+    """
+    if app.is_screen_installed(DETAIL_SCREEN):
+        kept = app.get_screen(DETAIL_SCREEN)
+        stacks: dict[str, list[Any]] = getattr(app, "_screen_stacks", {})
+        if isinstance(kept, MachineDetailScreen) and not any(kept in stack for stack in stacks.values()):
+            kept.show_machine(machine_id)
+            app.push_screen(kept)
+            return
+        app.push_screen(MachineDetailScreen(machine_id))
+        return
+    screen = MachineDetailScreen(machine_id)
+    app.install_screen(screen, DETAIL_SCREEN)
+    app.push_screen(screen)
 
 
 def eta_words(view: EtaView) -> str:
@@ -88,8 +113,23 @@ class MachineDetailScreen(ConsoleScreen):
         super().__init__()
         self.machine_id = machine_id
         self._telemetry_names: list[str] = []
+        self._telemetry_rows: list[tuple[Horizontal, Label, Sparkline]] = []
         self._shown_jobs: set[str] = set()
         self._shown_alerts: set[str] = set()
+
+    def show_machine(self, machine_id: str) -> None:
+        """Show another machine on this (already composed) screen, before it is pushed again: its first frame is the
+        new machine, from the top of its lists, with the queue focused, as a new screen would be."""
+        self.machine_id = machine_id
+        if not self.ready:
+            self.needs_rebuild = True  # not mounted yet: on_mount rebuilds it
+            return
+        for grid in self.query(DataGrid):
+            grid.set_rows([])  # the cursor goes back to the first row
+        self.query_one("#telemetry", VerticalScroll).scroll_home(animate=False)
+        self.rebuild()
+        self.query_one("#queue", DataGrid).focus()
+        self.target_changed()  # another machine may be offered other actions (an OctoPrint printer: no reroute)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -188,25 +228,34 @@ class MachineDetailScreen(ConsoleScreen):
         facts.update(Content(fold("\n".join(lines))))  # fold: ASCII mode
 
     def _show_telemetry(self) -> None:
+        """One row per telemetry value: a label and a sparkline. Rows are kept and reused (hidden when a machine has
+        fewer values), so another machine, or a value coming or going, mounts nothing unless it needs more rows than
+        were ever shown; new rows are built with their content, so they are drawn complete in their first frame."""
         machine = self.store.machines.get(self.machine_id)
-        box = self.query_one("#telemetry", VerticalScroll)
         if machine is None:
             return
         telemetry = self.store.machine_telemetry(self.machine_id)
         names = sorted(telemetry)
+        rows = self._telemetry_rows
+        new: list[Horizontal] = []
+        for index, name in enumerate(names):
+            text = Content(f"{clean(name, 16)} {telemetry[name]:,.1f}")
+            series = list(self.store.telemetry_series(machine.id, name))
+            if index < len(rows):
+                _row, label, sparkline = rows[index]
+                label.update(text)
+                sparkline.data = series
+            else:
+                label, sparkline = Label(text, id=f"tl-{index}"), Sparkline(series, id=f"ts-{index}")
+                row = Horizontal(label, sparkline, classes="row")
+                rows.append((row, label, sparkline))
+                new.append(row)
         if names != self._telemetry_names:
             self._telemetry_names = names
-            box.remove_children()
-            rows = []
-            for index, _name in enumerate(names):
-                rows.append(Horizontal(Label(id=f"tl-{index}"), Sparkline([], id=f"ts-{index}"), classes="row"))
-            box.mount_all(rows)
-            self.call_after_refresh(self._show_telemetry)
-            return
-        for index, name in enumerate(names):
-            value = telemetry.get(name)
-            self.query_one(f"#tl-{index}", Label).update(Content(f"{clean(name, 16)} {value:,.1f}"))
-            self.query_one(f"#ts-{index}", Sparkline).data = list(self.store.telemetry_series(machine.id, name))
+            for index, (row, _label, _sparkline) in enumerate(rows):
+                row.display = index < len(names)
+        if new:
+            self.query_one("#telemetry", VerticalScroll).mount_all(new)
 
     def _show_lists(self) -> None:
         store = self.store

@@ -86,9 +86,9 @@ def open_ref(screen: Screen[object], ref: tuple[str, str] | None) -> None:
     kind, ident = ref
     app = screen.app
     if kind == "machine":
-        from console.screens.machine_detail import MachineDetailScreen
+        from console.screens.machine_detail import open_machine_detail
 
-        app.push_screen(MachineDetailScreen(ident))
+        open_machine_detail(app, ident)
     elif kind == "job":
         from console.screens.job_detail import JobDetailScreen
 
