@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import Label, Static
 
 from console.screens.machine_detail import MachineDetailScreen, open_machine_detail
@@ -23,7 +25,7 @@ def _shown(detail: MachineDetailScreen) -> tuple[str, list[str], list[str]]:
     return str(facts), detail.query_one("#queue", DataGrid).keys, labels
 
 
-async def test_the_next_enter_reuses_the_detail_and_shows_the_other_machine_as_new(make_app):
+async def test_the_next_enter_reuses_the_detail_and_shows_the_other_machine_as_new(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
@@ -59,7 +61,7 @@ async def test_the_next_enter_reuses_the_detail_and_shows_the_other_machine_as_n
         assert _shown(fresh) == _shown(first)
 
 
-async def test_a_detail_opened_while_the_kept_one_is_showing_is_a_new_screen(make_app):
+async def test_a_detail_opened_while_the_kept_one_is_showing_is_a_new_screen(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
