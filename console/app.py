@@ -276,13 +276,21 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
                 screen.needs_rebuild = True
 
     BIG_SNAPSHOT_OBJECTS = 10_000
+    BIG_GC_THRESHOLD = 10_000
+    """The collector's first-generation threshold with a big cluster (Python's default: 700 net allocations)."""
 
     def _freeze_after_big_snapshot(self) -> None:
-        """After a big snapshot, move what is alive to the collector's permanent generation.
+        """After a big snapshot, move what is alive to the collector's permanent generation, and collect the young
+        generation less often.
 
-        Why: with hundreds of thousands of long-lived models in the store, each full collection walks them all and
-        stalls the event loop for a good part of a second (keys feel dead). They hold no reference cycles of their
-        own, so reference counting still frees each one when the store replaces it; the collector need not look.
+        Why the freeze: with hundreds of thousands of long-lived models in the store, each full collection walks them
+        all and stalls the event loop for a good part of a second (keys feel dead). They hold no reference cycles of
+        their own, so reference counting still frees each one when the store replaces it; the collector need not
+        look. Why the threshold: a big cluster's stream (the demo's mix at 20,000 machines, ~9,000 events/s) makes
+        ~3 tracked objects an event that live until the next version replaces them; at 700 a young collection ran
+        every ~250 events and each survivor was walked again by the older generations' passes: ~7 µs of collector
+        CPU per event (a quarter of ingest), ~3.5 µs at 10,000 (``docs/performance.md`` §3). Never lowered: a
+        process that already set a larger one (the test suite) keeps it.
         """
         total = sum(status.snapshots_total for status in self.store.sources.values())
         if total == self._snapshots_seen:
@@ -291,6 +299,9 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         if len(self.store.machines) + len(self.store.jobs) >= self.BIG_SNAPSHOT_OBJECTS:
             gc.collect()
             gc.freeze()
+            first, *older = gc.get_threshold()
+            if first < self.BIG_GC_THRESHOLD:
+                gc.set_threshold(self.BIG_GC_THRESHOLD, *older)
 
     def switch_mode(self, mode: str) -> AwaitMount:
         """Switch screens (keys 1-7) and draw the new one in the very next frame.
