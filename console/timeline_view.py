@@ -9,7 +9,8 @@ Pure (no Textual, no I/O): it reads the store and what the caller fetched, and m
 * the alert journal (:mod:`console.store.journal`): every transition of the alerts about the subject (a node's: about
   it or its machines), with who acknowledged or shelved and the note;
 * the server's audit trail (``store.audit``, plus a page the caller fetched): the commands on the subject (a
-  machine's: also on the jobs it ran; a node's: also on its machines), with who, the reason and the outcome;
+  machine's: also on the jobs it ran; a node's: also on its machines; a job's: also on the machines it was on,
+  while it was there), with who, the reason and the outcome;
 * this console's local audit log (records the caller read off the UI thread): commands that never reached the
   server's trail (refused on the way, failed, or sent with no outcome recorded);
 * the connection log of the sources that serve the subject (``SourceStatus.log``): each gap, from the moment the
@@ -286,6 +287,13 @@ def subject_entries(
     audit.update((e.id, e) for e in store.audit)
     mine = [e for e in audit.values() if (e.target.kind, e.target.id) in targets]
     entries += [audit_entry(e, (kind, subject_id)) for e in mine]
+    if kind == "job":  # a pause of its machine paused it: who and why belong on the job's timeline too
+        spans = _machine_spans(store.jobs.get(subject_id), history)
+        entries += [
+            audit_entry(e)
+            for e in audit.values()
+            if e.target.kind == "machine" and _on_machine(spans, e.target.id, e.at)
+        ]
     keys = {e.idempotency_key for e in audit.values() if e.idempotency_key}
     for record in local_records_left([r for r in local if _target(r) in targets], keys):
         entry = local_entry(record, (kind, subject_id))
@@ -313,6 +321,30 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     for index, (_, entry) in enumerate(ordered):
         out.append(Entry(entry.at, entry.kind, entry.summary, entry.who, entry.ref, entry.tone, str(index)))
     return out
+
+
+def _machine_spans(
+    job: Job | None, history: Sequence[TimelineEntry]
+) -> list[tuple[str, datetime | None, datetime | None]]:
+    """The machines a job was on, each from when to when (``None``: open, before the console listened or still
+    there); never before the job was created."""
+    places = placements(job, history)
+    spans: list[tuple[str, datetime | None, datetime | None]] = []
+    known: datetime | None = job.created_at if job is not None else None
+    for index, place in enumerate(places):
+        start = place.since or known
+        known = place.since or known
+        end = next((later.since for later in places[index + 1 :] if later.since is not None), None)
+        if place.machine_id is not None:
+            spans.append((place.machine_id, start, end))
+    return spans
+
+
+def _on_machine(spans: list[tuple[str, datetime | None, datetime | None]], machine_id: str, at: datetime) -> bool:
+    return any(
+        machine == machine_id and (start is None or at >= start) and (end is None or at < end)
+        for machine, start, end in spans
+    )
 
 
 def _created(job: Job) -> Entry:

@@ -235,3 +235,31 @@ def test_a_timeline_in_markdown() -> None:
 def test_no_control_or_bidi_character_reaches_an_export(bad: str) -> None:
     text = timeline_markdown(bad, [Entry(f.at(0), "job", bad, who=bad, ref=(bad, bad))], now=f.at(0))
     assert bad not in text
+
+
+def test_a_jobs_timeline_has_the_commands_on_the_machine_it_was_on_while_it_was_there() -> None:
+    # On the demo, J-10197 was paused by tom.w pausing its machine M-MAN-01 ("first-article check on the new
+    # fixture"): the job's timeline said only "created", so who paused the job, and why, was on the machine's.
+    store = Store()
+    store.clock = lambda: f.at(0)
+    store.apply_snapshot(
+        "c", f.snapshot(1, jobs=[f.job("J-1", machine_id="M-1", node_id="N-1", status="running", created_at=f.at(-60))])
+    )
+
+    def command(seq: int, ident: str, at_s: int, machine: str, reason: str) -> None:
+        entry = f.audit(ident, at=f.at(at_s), operator="tom", action="machine.pause", reason=reason,
+                        target={"kind": "machine", "id": machine})  # fmt: skip
+        store.apply_event("c", Event(seq, "audit.appended", entry))
+
+    command(2, "AU-0", -120, "M-1", "before the job existed")
+    command(3, "AU-1", 10, "M-1", "first-article check")
+    command(4, "AU-2", 10, "M-9", "another machine")
+    store.clock = lambda: f.at(100)
+    store.apply_event("c", Event(5, "job.updated", f.job("J-1", machine_id="M-2", node_id="N-2", status="assigned")))
+    command(6, "AU-3", 150, "M-1", "after the job left")
+    command(7, "AU-4", 160, "M-2", "on its new machine")
+    job = subject_entries(store, "job", "J-1", now=f.at(200))
+    assert [(e.summary, e.who, e.ref) for e in job if e.kind == "command"] == [
+        ("machine.pause machine M-2: applied, reason: on its new machine", "tom", ("machine", "M-2")),
+        ("machine.pause machine M-1: applied, reason: first-article check", "tom", ("machine", "M-1")),
+    ]
