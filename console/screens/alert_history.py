@@ -3,7 +3,9 @@
 Rows come from the store's alert journal (``console.store.journal``): raised, re-raised, count, acked (by whom, with
 the note), shelved, unshelved, cleared, resolved, gone. Acked and resolved alerts stay here after they have left the
 Alerts screen. ``/`` takes the Alerts screen's language plus the row's own fields (``transition:acked by:alice``,
-``note:maintenance``, ``server:agent``); ``enter`` (or ``i``) opens the alert's detail with its whole life.
+``note:maintenance``, ``server:agent``); ``enter`` (or ``i``) opens the alert's detail with its whole life. A line
+under the title names ISA-18.2's most frequent codes and the repeats (one code on one source, with its count) of the
+last 24 h, worked out at most once a ``panel_interval_s`` and only when the journal changed.
 
 Cheap at 50,000 rows: the list is a Line-API grid fed with keys (``DataGrid.set_keys``), rows are formatted only when
 drawn, and a change tests only the rows added since the last one against the filter (the whole journal only when
@@ -16,10 +18,13 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import Label
 
+from console.alarm_metrics import figures_now
 from console.api.models import Node
 from console.formatting import clock
+from console.handover import isa_lines
 from console.screens.alert_detail import AlertDetail
 from console.screens.columns import source_name, source_text
 from console.screens.journal_rows import HISTORY_COLUMNS, history_row
@@ -28,6 +33,7 @@ from console.store.changes import ChangeSet
 from console.store.journal import JournalRow
 from console.store.query import Query, alert_node_id
 from widgets.data_grid import DataGrid, RowData
+from widgets.safe_text import clean
 
 __all__ = ["AlertHistoryScreen"]
 
@@ -42,6 +48,9 @@ class AlertHistoryScreen(ListScreen):
 
     DEFAULT_CSS = """
     AlertHistoryScreen #history-title { color: $text-muted; text-style: bold; padding: 0 1; }
+    AlertHistoryScreen #history-figures {
+        color: $text-muted; padding: 0 1; height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -55,9 +64,11 @@ class AlertHistoryScreen(ListScreen):
         self._keys_query: Query | None = None
         self._keys_upto = 0
         self._version = -1
+        self._figures_version = -1
 
     def compose_above(self) -> ComposeResult:
         yield Label("", id="history-title")
+        yield Label("", id="history-figures")
 
     def apply_changes(self, changes: ChangeSet) -> None:
         if self.needs_rebuild:
@@ -117,6 +128,21 @@ class AlertHistoryScreen(ListScreen):
         if journal.dropped:
             parts.append(f"{journal.dropped:,} older dropped")
         self.query_one("#history-title", Label).update("Alert history: " + ", ".join(parts))
+        if journal.version != self._figures_version:
+            self.soon(self.update_figures)
+
+    def update_figures(self) -> None:
+        """ISA-18.2's most frequent codes and the repeats (one code on one source, with its count), over the last
+        24 h on the server's clock: the handover's words (``console.handover.isa_lines``)."""
+        journal = self.store.journal
+        figures = figures_now(journal, self.console.server_clock)
+        if figures is None:
+            return
+        self._figures_version = journal.version
+        top, repeats = isa_lines(figures)[-2:]
+        hours = figures.window.total_seconds() / 3600
+        text = clean(f"{hours:g} h: {top} · {repeats}", 600)  # codes and source ids are the server's text
+        self.query_one("#history-figures", Label).update(Content(text))
 
     def current_target(self) -> tuple[str, str | None]:
         row = self._cursor_row()

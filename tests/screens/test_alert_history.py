@@ -260,6 +260,27 @@ async def test_the_title_says_from_when_the_console_heard_and_what_the_earlier_r
         assert heard in title and "since" not in title
 
 
+async def test_the_history_names_the_most_frequent_codes_and_the_repeats(make_app: Any) -> None:
+    # ISA-18.2's top 10 most frequent codes and the repeats of one code on one source were worked out
+    # (console.alarm_metrics) and shown nowhere on the Alerts side; the history, where the repeats are, names them.
+    from console.alarm_metrics import figures_now
+    from console.handover import isa_lines
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("3")
+        app.simulate_key("H")
+        history = await history_shown(pilot)
+        await settle(pilot)
+        figures = figures_now(app.store.journal, app.server_clock)
+        assert figures is not None and figures.top_codes
+        line = str(history.query_one("#history-figures", Label).content)
+        top, repeats = isa_lines(figures)[-2:]
+        assert line == f"24 h: {top} · {repeats}"
+        assert top.startswith("Most frequent codes: " + f"{figures.top_codes[0][0]} {figures.top_codes[0][1]}")
+
+
 async def test_a_resolved_alert_stays_in_the_history_and_its_detail(make_app) -> None:
     """The condition clears in the simulator (``CLR-UNACK``), the operator acknowledges it: it resolves and leaves
     the Alerts screen, and the history and the detail still tell its whole story."""
