@@ -194,7 +194,11 @@ class DashboardScreen(DashboardKeys):
         if placing is None:
             self._place_machines()
         elif placing:
-            self._show_machines(self._placement.order)  # moved in place of a full sort: the same order
+            # Moved in place of a full sort (the same order). The grid repaints nothing when the moves were all off
+            # screen, so the visible machines among the changed ones are repainted as below.
+            self._show_machines(self._placement.order)
+            grid.machines_changed(changes.machines)
+            grid.machines_changed(changes.telemetry_only)
         elif changes.machines or changes.telemetry_only:
             # The grid reads machines from the store's mapping: it repaints the visible ones among these.
             grid.machines_changed(changes.machines)

@@ -260,3 +260,33 @@ async def test_render_keys_change_whenever_a_drawn_line_changes() -> None:
         heartbeat = base.model_copy(update={"last_seen": T0 + timedelta(minutes=1)})
         assert tile_line_keys(base) == tile_line_keys(heartbeat)
         assert table_row_key(base) == table_row_key(heartbeat)
+
+
+async def test_set_view_that_moves_machines_only_off_screen_repaints_nothing() -> None:
+    """The dashboard's placement moves a few machines each flush at 20,000 machines; when none of the moves touches
+    what is on screen (the same machines in the same places, the cursor where it was) the grid repaints nothing,
+    and scrolling there shows the new order. A move on screen repaints as before."""
+    app, grid = _make("tiles")
+    async with app.run_test(size=SIZE) as pilot:
+        rows = machines(5000)
+        live = {m.id: m for m in rows}
+        grid.set_machines(rows, live)
+        await pilot.pause()
+        ids = grid.machine_ids
+        grid.refreshed_lines = grid.rendered_lines = 0
+        moved = [*ids[:1000], ids[4000], *ids[1000:4000], *ids[4001:]]  # M-04000 moves to index 1000
+        grid.set_view(moved, grid.source)
+        await pilot.pause()
+        assert grid.rendered_lines == 0 and grid.refreshed_lines == 0
+        assert grid.machine_ids == moved and grid.cursor_key == ids[0]
+        grid.move_cursor_to("M-04000")
+        await pilot.pause()
+        assert grid.cursor_index == 1000
+        grid.move_cursor_to(ids[0])
+        await pilot.pause()
+        grid.rendered_lines = 0
+        on_screen = [ids[0], ids[2], ids[1], *ids[3:]]  # two visible tiles swap places
+        grid.set_view(on_screen, grid.source)
+        await pilot.pause()
+        assert grid.rendered_lines > 0
+        assert grid.machine_ids == on_screen
