@@ -125,7 +125,8 @@ class TimelineScreen(ListScreen):
         store = self.store
         title = subject_title(store, self.kind, self.subject_id)
         shown, total = len(self.entries), self._total
-        parts = [f"{shown} of {total} entries" if self.query_text else f"{total} entries", "newest first"]
+        noun = "entry" if total == 1 else "entries"
+        parts = [f"{shown} of {total} {noun}" if self.query_text else f"{total} {noun}", "newest first"]
         if store.journal.since is not None:
             parts.append(f"the console heard from {clock(store.journal.since)} UTC on")
         self.query_one("#timeline-title", Label).update(f"Timeline of {title}: " + ", ".join(parts))

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Label
+
 from console.screens.job_detail import JobDetailScreen
 from tests.app.conftest import settle, wait_for, wait_ready
 
@@ -239,3 +241,24 @@ async def test_t_reaches_the_timeline_from_the_dashboard_panels_and_the_nodes_an
         await pilot.press("T")
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="the node's timeline")
         assert (app.screen.kind, app.screen.subject_id) == ("node", node_id)
+
+
+async def test_a_timeline_of_one_entry_says_one_entry(make_app: Any) -> None:
+    """A job just queued has one entry, its creation: the title said '1 entries'."""
+    from console.screens.timeline import TimelineScreen
+    from console.timeline_view import subject_entries
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        now = app.server_clock.now()
+        lone = next(
+            j.id
+            for j in sorted(app.store.jobs.values(), key=lambda j: j.id)
+            if len(subject_entries(app.store, "job", j.id, now=now)) == 1
+        )
+        app.push_screen(TimelineScreen("job", lone))
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="the job's timeline")
+        await settle(pilot)
+        title = str(app.screen.query_one("#timeline-title", Label).content)
+        assert ": 1 entry, newest first" in title, title
