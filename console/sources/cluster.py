@@ -2,7 +2,7 @@
 
 The loop, and why each step is there:
 
-1. ``GET /v1/whoami`` once (the app shows who we are and what we may do).
+1. ``GET /v1/whoami`` once, beside the first ``GET /v1/cluster`` (the app shows who we are and what we may do).
 2. Bootstrap: ``GET /v1/cluster`` (small; carries the server's current ``seq``), then at once ``GET /v1/events``
    after that ``seq``, whose events are buffered raw (bounded: on overflow, start over), while ``GET /v1/snapshot``
    loads concurrently. Then :meth:`Store.apply_snapshot`, then the buffered events after ``snapshot.seq`` (those at or
@@ -33,7 +33,7 @@ import time
 from console.api.client import LARGE_BODY, ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
 from console.api.event_stream import DEFAULT_SILENCE_TIMEOUT
-from console.api.models import Cluster, Event, EventType, Snapshot
+from console.api.models import Cluster, Event, EventType, Snapshot, WhoAmI
 from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff
 from console.sources.cluster_ids import Qualifier
@@ -163,6 +163,7 @@ class ClusterSource:
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
         self._need_snapshot = True
+        self._whoami_done = False
         self._task: asyncio.Task[None] | None = None
         self._down_since: float | None = None
         self._last_resync: float | None = None
@@ -223,12 +224,8 @@ class ClusterSource:
                 )
 
     async def _loop(self) -> None:
-        whoami_done = False
         while not self._stopping:
             try:
-                if not whoami_done:
-                    self.store.set_whoami(await self.client.whoami(), self.source_id)
-                    whoami_done = True
                 if self._need_snapshot:
                     await self._bootstrap_and_stream()
                 else:
@@ -251,15 +248,21 @@ class ClusterSource:
 
     async def _bootstrap_and_stream(self) -> None:
         """Snapshot and stream together (see the module docstring, step 2); then stream on until it ends."""
-        if self.status.state != SourceState.CONNECTING:
-            self.store.set_source_state(self.source_id, SourceState.CONNECTING, reason="fetching snapshot")
+        first = not self._whoami_done  # until whoami answers, a failed attempt stays "reconnecting", as it was
+        if not first:
+            self._fetching()
         try:
-            cluster = await self.client.cluster()
+            cluster = await self._cluster_and_whoami()
         except NotFound:  # a server without GET /v1/cluster: snapshot first, then the events after its seq
+            if not self._whoami_done:
+                self._whoami(await self.client.whoami())
+            self._fetching()
             await self._bootstrap()
             self._need_snapshot = False
             await self._stream()
             return
+        if first:
+            self._fetching()
         boot = _Boot(cluster, self.boot_buffer_events, self.boot_buffer_bytes)
         stream = asyncio.create_task(self._stream(boot))
         loader = asyncio.create_task(self._load(boot))
@@ -278,6 +281,27 @@ class ClusterSource:
             for task in (stream, loader):
                 task.cancel()
             await asyncio.gather(stream, loader, return_exceptions=True)
+
+    def _fetching(self) -> None:
+        if self.status.state != SourceState.CONNECTING:
+            self.store.set_source_state(self.source_id, SourceState.CONNECTING, reason="fetching snapshot")
+
+    async def _cluster_and_whoami(self) -> Cluster:
+        """``GET /v1/cluster``; the first time with ``GET /v1/whoami`` beside it (one round trip less before the
+        first frame; a 401 or 403 from either ends the source as before)."""
+        if self._whoami_done:
+            return await self.client.cluster()
+        whoami, cluster = await asyncio.gather(self.client.whoami(), self.client.cluster(), return_exceptions=True)
+        if isinstance(whoami, BaseException):
+            raise whoami  # as when it came first: its failure is the one reported (and retried)
+        self._whoami(whoami)
+        if isinstance(cluster, BaseException):
+            raise cluster
+        return cluster
+
+    def _whoami(self, whoami: WhoAmI) -> None:
+        self.store.set_whoami(whoami, self.source_id)
+        self._whoami_done = True
 
     async def _bootstrap(self) -> None:
         """The classic bootstrap: the snapshot alone (the stream is opened after it, from its seq)."""
