@@ -340,9 +340,39 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
                 screen.catch_up()
         self._switching_warm = warm
         try:
-            return super().switch_mode(mode)
+            mounted = super().switch_mode(mode)
+            if warm:
+                self._draw_once_resumed(self.screen)
         finally:
             self._switching_warm = False
+        return mounted
+
+    RESUME_HOLD_MAX_S = 0.1
+    """A warm switch's frame waits for the screen's ``ScreenResume`` at most this long (it is normally a few ms)."""
+
+    def _draw_once_resumed(self, screen: Screen[Any]) -> None:
+        """Hold the warm screen's first frame until its ``ScreenResume`` has been handled, then draw once.
+
+        Why: the screen's update timer could fire before that message was handled, so a warm switch drew the screen
+        twice in full: once as it was, and again after Textual's resume handler refreshed the whole screen and
+        re-laid it out (the header and toasts updated), 5-20 ms of CPU each at 160x48 and the second one the frame
+        that was complete (issue 15). The release is queued behind the ``ScreenResume`` on the screen's own queue,
+        so it runs right after every handler of it; a timer releases it anyway if the screen never gets there.
+        """
+        self._begin_batch()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            self._end_batch()
+            if not self._batch_count and screen is self.screen:
+                screen.refresh()  # what was asked for while held (the update timer skipped it) is drawn now
+
+        screen.call_later(release)
+        self.set_timer(self.RESUME_HOLD_MAX_S, release, name="resume-hold")
 
     def delay_update(self, delay: float = 0.05) -> None:
         if self._switching_warm:

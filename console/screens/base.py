@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.events import ScreenResume
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
@@ -151,6 +152,16 @@ class ConsoleScreen(Screen[Any]):
             return  # not composed yet: on_mount rebuilds it
         self.update_status()
         self.catch_up()
+
+    def _screen_resized(self, size: Size) -> None:
+        """Textual calls this on every mode switch, and it lays the whole screen out and draws it at once, before the
+        screen has handled its ``ScreenResume``; that handler then refreshes the whole screen and it is drawn again
+        (issue 15: two full frames per switch, the second the complete one). A warm screen already laid out at this
+        size skips it: what changed while it was hidden asked for its layout then, and that is done in the one
+        frame drawn after the resume (``FactoryConsoleApp._draw_once_resumed``). A real resize is not skipped."""
+        if getattr(self.app, "_switching_warm", False) and size == self._size:
+            return
+        super()._screen_resized(size)
 
     def _style_inputs(self) -> tuple[object, ...]:
         """What the styles of this screen's nodes depend on outside it (see :meth:`on_screen_resume`)."""

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 
 from console.screens.base import ConsoleScreen
@@ -176,3 +178,36 @@ async def test_the_nodes_list_rebuilds_on_counts_at_most_once_per_panel_interval
         assert rebuilds == [1] and len(later) == 1, "a count change: once now, then once when the interval is up"
         nodes.apply_changes(ChangeSet(nodes={next(iter(app.store.nodes))}))
         assert rebuilds == [1, 1], "a node's own change shows at once"
+
+
+async def test_a_warm_switch_draws_the_screen_once_after_its_resume(make_app: Any, monkeypatch: Any) -> None:
+    """Textual laid out and drew a switched-to screen inside ``switch_mode``, before its ``ScreenResume`` was handled,
+    and that handler's refresh drew it all again: two full frames per switch. Now the first frame comes after the
+    resume, and the screen is laid out at most once."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        for mode in ("jobs", "dashboard", "jobs", "dashboard"):  # composed, and the stylesheet settled (a screen
+            app.switch_mode(mode)  # composed later restyles the others once, in Textual's refresh_css)
+            await settle(pilot)
+        jobs = app._screen_stacks["jobs"][-1]
+        seen: list[str] = []
+        monkeypatch.setattr(JobsScreen, "on_screen_resume", lambda self, event: seen.append("resume"), raising=False)
+        draw, layout = jobs._compositor_refresh, jobs._refresh_layout
+
+        def drawing() -> None:
+            seen.append("draw")
+            draw()
+
+        def laying_out(*args: Any, **kwargs: Any) -> None:
+            seen.append("layout")
+            layout(*args, **kwargs)
+
+        monkeypatch.setattr(jobs, "_compositor_refresh", drawing)
+        monkeypatch.setattr(jobs, "_refresh_layout", laying_out)
+        app.switch_mode("jobs")
+        assert seen == [], "nothing is drawn inside switch_mode"
+        await settle(pilot)
+        assert seen[0] == "resume" and "draw" in seen
+        assert seen.count("layout") <= 1, seen  # once, if what changed while hidden asked for a layout
+        assert app._batch_count == 0, "the hold was released"
