@@ -37,7 +37,16 @@ from console.api.enums import (
     Role,
 )
 from console.api.lean import LeanModel, WeakLeanModel, lean
-from console.api.shared_values import intern_list, intern_slots, share, share_weak
+from console.api.shared_values import (
+    intern_list,
+    intern_slots,
+    share,
+    share_float_dict,
+    share_float_slots,
+    share_floats,
+    share_time_slots,
+    share_weak,
+)
 from console.api.wire import ApiModel, Count, Fraction, NonNegative, Timestamp
 
 __all__ = [
@@ -105,6 +114,9 @@ class Node(ApiModel):
 
 _MACHINE_STRINGS = ("node_id", "kind", "model", "state")
 """A machine's strings that repeat across thousands of machines."""
+_MACHINE_TIMES = ("state_since", "last_seen")
+"""A machine's times that repeat across machines (``console.api.shared_values``)."""
+_SET = object.__setattr__
 
 
 @lean
@@ -136,6 +148,10 @@ class Machine(LeanModel):
         intern_slots(self, _MACHINE_STRINGS)
         intern_list(self.materials)
         intern_list(self.processes)
+        share_time_slots(self, _MACHINE_TIMES)
+        _SET(self, "envelope_mm", share(self.envelope_mm))
+        share_float_dict(self.telemetry)
+        share_float_slots(self, ("progress",))
 
 
 class MachineTelemetry(ApiModel):
@@ -157,7 +173,6 @@ class Design(WeakLeanModel):
 
 _JOB_STRINGS = ("id", "order_id", "process", "material", "status", "node_id", "machine_id", "customer_region", "part")
 """A job's strings that repeat across jobs (and its id, which the machines and the store's tables repeat)."""
-_SET = object.__setattr__
 
 
 @lean
@@ -189,6 +204,8 @@ class Job(LeanModel):
     def __post_init__(self) -> None:
         # Called by pydantic once the fields are validated (not by ``model_copy``): equal values become one object.
         intern_slots(self, _JOB_STRINGS)
+        share_time_slots(self, ("created_at",))  # due_at and eta rarely repeat
+        share_float_slots(self, ("progress",))
         _SET(self, "size_mm", share(self.size_mm))
         design = self.design
         if type(design) is Design:
@@ -223,6 +240,10 @@ class Alert(ApiModel):
     shelved_until: Timestamp | None = None
 
 
+_SPC_FLOATS = ("nominal", "lsl", "usl", "lcl", "ucl", "cpk")
+_QUALITY_FLOATS = ("window_h", "oee", "availability", "performance", "quality_rate", "first_pass_yield", "scrap_rate")
+
+
 @lean
 class SpcSeries(LeanModel):
     """One SPC chart's recent values. Lean (``console.api.lean``): every machine's quality carries some."""
@@ -237,6 +258,14 @@ class SpcSeries(LeanModel):
     values: list[float] = Field(default_factory=list)
     violations: list[str] = Field(default_factory=list)
     cpk: float | None = None
+
+    def __post_init__(self) -> None:
+        # Called by pydantic once the fields are validated: ~30 values a chart, 1.5 charts a machine; measured
+        # values repeat (``console.api.shared_values``).
+        intern_slots(self, ("characteristic", "unit"))
+        intern_list(self.violations)
+        share_floats(self.values)
+        share_float_slots(self, _SPC_FLOATS)
 
 
 @lean
@@ -256,6 +285,11 @@ class Quality(LeanModel):
     good_count: Count
     scrap_count: Count
     spc: list[SpcSeries] = Field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Called by pydantic once the fields (and the SPC series) are validated: one record per machine.
+        intern_slots(self, ("scope",))
+        share_float_slots(self, _QUALITY_FLOATS)
 
     @property
     def key(self) -> tuple[str, str]:

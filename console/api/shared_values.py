@@ -9,16 +9,36 @@ after 100,000 jobs; see docs/performance.md §6). A record that shares its value
 values reuse those very blocks: no holes. Nothing observable changes: only values are replaced, by equal ones,
 before anyone holds the record; the record's type and its validation rules are the same.
 
-The caches are bounded (sizes) or weak (designs), so a long-running console does not keep values no record uses.
+Floats and times too: a float object is 24 bytes (plus the list's 8-byte slot), and at 100,000 machines the quality
+records alone carry ~6.3 M of them (SPC values and limits, OEE figures) of which ~50,000 are distinct (measurements
+have a resolution; the simulator's 100,000-machine snapshot: 4.65 M SPC values, 31,397 distinct), ~150 MB as
+separate objects. A machine's ``state_since`` and ``last_seen`` and a job's ``created_at`` repeat too (the same
+100,000-machine snapshot: 644, 405 and 383 distinct values), where a job's ``due_at`` and ``eta`` do not (so they are
+left alone). Zeros are shared by sign (``-0.0 == 0.0``, so a plain cache would change a zero's sign), and a time
+only with a time of the same offset (the key is the time and its offset).
+
+The caches are bounded (values, times: cleared when full) or weak (designs), so a long-running console does not keep
+values no record uses.
 """
 
 from __future__ import annotations
 
 import sys
 import weakref
+from datetime import datetime, timedelta
+from math import copysign
 from typing import Any, TypeVar
 
-__all__ = ["intern_list", "intern_slots", "share", "share_weak"]
+__all__ = [
+    "intern_list",
+    "intern_slots",
+    "share",
+    "share_float_dict",
+    "share_float_slots",
+    "share_floats",
+    "share_time_slots",
+    "share_weak",
+]
 
 _intern = sys.intern
 _SET = object.__setattr__
@@ -28,6 +48,14 @@ _W = TypeVar("_W")
 _LIMIT = 65_536
 _SHARED: dict[Any, Any] = {}
 """One object per distinct small immutable value (tuples of floats: a part's size repeats across its jobs)."""
+
+_FLOATS: dict[float, float] = {}
+"""One object per distinct non-zero float value (see the module docstring)."""
+_FLOAT_LIMIT = 262_144
+
+_TIMES: dict[tuple[datetime, timedelta | None], datetime] = {}
+"""One object per distinct time and offset."""
+_TIME_LIMIT = 65_536
 
 _WEAK: weakref.WeakValueDictionary[Any, Any] = weakref.WeakValueDictionary()
 """One record per key among live records (a job's design: many jobs make the same part); weak, so a design no
@@ -72,3 +100,66 @@ def share_weak(key: Any, record: _W) -> _W:
         return known  # type: ignore[no-any-return]
     _WEAK[key] = record
     return record
+
+
+_ZERO = 0.0
+_NEGATIVE_ZERO = -0.0
+
+
+def _float(value: float) -> float:
+    if type(value) is not float:  # an int stays an int
+        return value
+    if value == 0.0:  # zeros are common (scrap, progress): shared too, each sign its own
+        return _ZERO if copysign(1.0, value) > 0 else _NEGATIVE_ZERO
+    known = _FLOATS.get(value)
+    if known is not None:
+        return known
+    if len(_FLOATS) >= _FLOAT_LIMIT:
+        _FLOATS.clear()
+    _FLOATS[value] = value
+    return value
+
+
+def share_floats(values: list[float]) -> None:
+    """Replace the floats of a list the record owns (SPC values) by the shared equal ones, in place."""
+    known = _FLOATS.get
+    for i, value in enumerate(values):
+        shared = known(value) if value != 0.0 else None
+        if shared is None:
+            shared = _float(value)
+        if shared is not value:
+            values[i] = shared
+
+
+def share_float_dict(values: dict[str, float]) -> None:
+    """The same for the values of a dict the record owns (a machine's telemetry), in place."""
+    for name, value in values.items():
+        shared = _float(value)
+        if shared is not value:
+            values[name] = shared
+
+
+def share_float_slots(obj: object, names: tuple[str, ...]) -> None:
+    """The same for float fields of a frozen record (written with ``object.__setattr__``); ``None`` stays."""
+    for name in names:
+        value = getattr(obj, name)
+        if type(value) is float:
+            shared = _float(value)
+            if shared is not value:
+                _SET(obj, name, shared)
+
+
+def share_time_slots(obj: object, names: tuple[str, ...]) -> None:
+    """Replace the time fields ``names`` of a frozen record by the shared equal time with the same offset."""
+    for name in names:
+        value = getattr(obj, name)
+        if type(value) is not datetime:
+            continue
+        key = (value, value.utcoffset())
+        known = _TIMES.get(key)
+        if known is None:
+            if len(_TIMES) >= _TIME_LIMIT:
+                _TIMES.clear()
+            _TIMES[key] = value
+        elif known is not value:
+            _SET(obj, name, known)
