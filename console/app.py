@@ -12,7 +12,7 @@ import gc
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -26,7 +26,7 @@ from console.app_recording import REPLAY_ACTIONS, REPLAY_BINDINGS, RecordingKeys
 from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
 from console.key_routing import follow_focus, note_route
 from console.outcome_report import outcome_toast
-from console.palette import EntityProvider
+from console.palette import ConsolePalette, EntityProvider
 from console.screens.alerts import AlertsScreen
 from console.screens.audit import AuditScreen
 from console.screens.base import ConsoleScreen
@@ -138,6 +138,7 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         self._switching_warm = False
         self._snapshots_seen = 0
         self._demo_frozen = False
+        self._audit_primed = False
         self._install_signal_handlers = install_signal_handlers
         register_themes(self)
         self.use_ascii(settings.ascii)
@@ -273,6 +274,9 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         cluster = self.store.cluster
         if changes.cluster and cluster is not None:
             self.server_clock.reset(cluster.server_time)
+            if not self._audit_primed and self.session.playback is None:
+                self._audit_primed = True
+                self.run_worker(self._prime_audit(), group="audit-prime", exit_on_error=False)
         for machine_id in changes.machines:
             machine = self.store.machines.get(machine_id)
             if machine is not None:
@@ -455,6 +459,11 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         mount (the footer reads it when it mounts)."""
         set_ascii_only(value)
 
+    def action_command_palette(self) -> None:
+        """``ctrl+p``: the palette, as Textual's but taking its providers' hits in one go (``ConsolePalette``)."""
+        if self.use_command_palette and not ConsolePalette.is_open(cast("App[object]", self)):
+            self.push_screen(ConsolePalette(id="--command-palette"))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, mode, title in SCREEN_KEYS:
@@ -496,6 +505,18 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
             done(entries)
 
         self.run_worker(fetch(), group="audit", exclusive=True, exit_on_error=False)
+
+    async def _prime_audit(self) -> None:
+        """Once, when the first cluster is in: the newest page of the server's audit trail into the store, so the
+        alert journal knows who acked or shelved what before the console started (and the recording keeps it).
+        Quiet: the Audit screen says so when the trail cannot be read."""
+        from console.api.errors import ClientError
+        from console.session import NotConnected
+
+        try:
+            await self.session.server_audit(limit=200)
+        except (NotConnected, ClientError):
+            return
 
     def send_commands(self, commands: list[Command], *, what: str) -> None:
         """Send one or more commands in the background and report the outcome as a notification."""

@@ -7,11 +7,12 @@ the store (in memory) and caps the work per keystroke, so it stays quick with 20
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from asyncio import Queue, create_task, wait_for
+from collections.abc import AsyncGenerator, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
@@ -140,3 +141,40 @@ class EntityProvider(Provider):
         screen = self.app.screen
         if isinstance(screen, ConsoleScreen):
             screen.set_filter(alert_id)
+
+
+class ConsolePalette(CommandPalette):
+    """Textual's command palette, taking the hits its providers have found in one go.
+
+    Why: Textual's palette passes every hit through a queue with ``wait_for(queue.get(), 0.1)``, a task and at least
+    one turn of the event loop per hit, and shows the list only when all have arrived. On open that is ~60 system
+    commands and actions plus every node (200 at 20,000 machines); under live load each turn of the loop also runs
+    the sources' reads and flushes, so the list came hundreds of ms after the palette's empty frame (issue 15,
+    "palette" in ``benchmarks/bench_switch.py``). Here what is already queued is taken without waiting; it still
+    waits (as Textual does) while a provider has nothing ready, and an abort still cancels the searches.
+    """
+
+    async def _search_for(self, search_value: str) -> AsyncGenerator[DiscoveryHit | Hit, bool]:
+        commands: Queue[DiscoveryHit | Hit] = Queue()
+        searches = [
+            create_task(self._consume(provider._search(search_value), commands)) for provider in self._providers
+        ]
+        self._start_busy_countdown()
+        aborted = False
+        while not aborted and (not commands.empty() or any(not search.done() for search in searches)):
+            if not commands.empty():
+                aborted = yield commands.get_nowait()
+                continue
+            try:
+                hit = await wait_for(commands.get(), 0.1)
+            except TimeoutError:
+                continue  # a provider still working and nothing queued: look again
+            aborted = yield hit
+        for search in searches:
+            if search.done() and not search.cancelled() and (error := search.exception()) is not None:
+                self.log.error(error)  # as Textual does: a provider's failure is logged, the palette goes on
+        if aborted:
+            for search in searches:
+                search.cancel()
+        else:
+            self._stop_busy_countdown()

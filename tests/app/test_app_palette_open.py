@@ -1,0 +1,44 @@
+"""The palette (``ctrl+p``) is ``console.palette.ConsolePalette``: Textual's, taking the hits its providers found in
+one go instead of one turn of the event loop each (issue 15). It must list what Textual's lists, in the same order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.command import CommandList, CommandPalette
+
+from console.palette import ConsolePalette
+from tests.app.conftest import settle, wait_for, wait_ready
+
+SIZE = (160, 48)
+
+
+def _listed(palette: CommandPalette) -> list[str]:
+    options = palette.query_one(CommandList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def _open(pilot: Any, app: Any, palette: CommandPalette) -> list[str]:
+    app.push_screen(palette)
+    await wait_for(pilot, lambda: palette.has_class("-ready"), what="the palette's list")
+    await settle(pilot)
+    listed = _listed(palette)
+    await pilot.press("escape")
+    await settle(pilot)
+    return listed
+
+
+async def test_ctrl_p_opens_the_console_palette_with_what_textuals_lists(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsolePalette), what="the palette")
+        await pilot.press("escape")
+        await settle(pilot)
+        ours = await _open(pilot, app, ConsolePalette(id="--command-palette"))
+        textuals = await _open(pilot, app, CommandPalette(id="--command-palette"))
+        assert ours == textuals
+        nodes = [f"Node {node.name} ({node.id})" for node in app.store.nodes.values()]
+        assert all(any(node in line for line in ours) for node in nodes), "every node is offered on open"
+        assert any("Screen: Jobs" in line for line in ours)
