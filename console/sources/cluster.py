@@ -10,6 +10,8 @@ The loop, and why each step is there:
    a server must keep only the last 10,000 events, which at 20,000 machines is about one second, while fetching and
    parsing a 50 MB snapshot takes several; the stream would always answer ``reset``. Opened first, the stream starts
    inside the history whatever the snapshot takes. (A server without ``GET /v1/cluster`` gets the classic order.)
+   The first time, a big cluster's first screenful is read through the paged lists and shown before the snapshot is
+   asked for, then replaced by it (``console.sources.cluster_preview``; issue 15).
 3. Live: :meth:`Store.apply_event` for each event.
 4. When the stream drops (an error, the server closing it, 45 s of silence), wait (exponential backoff, full jitter,
    never less than a ``Retry-After``) and resume from the last applied ``seq`` with ``Last-Event-ID``: no snapshot
@@ -37,7 +39,7 @@ from console.api.models import Cluster, Event, EventType, Snapshot, WhoAmI
 from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff
 from console.sources.cluster_ids import Qualifier
-from console.sources.cluster_preview import PREVIEW_MACHINES, PREVIEW_MIN_MACHINES, PreviewReader
+from console.sources.cluster_preview import PREVIEW_MACHINES, PREVIEW_MIN_MACHINES, PREVIEW_TIMEOUT_S, PreviewReader
 from console.store import ApplyOutcome, SourceState, SourceStatus, Store
 
 __all__ = ["ClusterSource"]
@@ -137,6 +139,7 @@ class ClusterSource:
         qualifier: Qualifier | None = None,
         preview_min_machines: int = PREVIEW_MIN_MACHINES,
         preview_machines: int = PREVIEW_MACHINES,
+        preview_timeout_s: float = PREVIEW_TIMEOUT_S,
     ) -> None:
         self.source_id = source_id
         self.client = client
@@ -157,8 +160,9 @@ class ClusterSource:
         self._parse = parse_sse if qualifier is None else qualifier.parse
         self.preview_min_machines = preview_min_machines
         self.preview_machines = preview_machines
-        """A cluster of at least this many machines gets a preview of this many a page while its first snapshot
-        loads (``console.sources.cluster_preview``)."""
+        self.preview_timeout_s = preview_timeout_s
+        """A cluster of at least this many machines gets a preview of this many a page, read in at most
+        ``preview_timeout_s``, before its first snapshot (``console.sources.cluster_preview``)."""
         self.resyncs = 0
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
@@ -314,11 +318,9 @@ class ClusterSource:
     async def _load(self, boot: _Boot) -> None:
         """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot.
 
-        The first time (no snapshot applied yet), a preview of a big cluster is read and shown while the snapshot
-        comes (``console.sources.cluster_preview``); it is dropped if the snapshot's body is here first, and the
-        snapshot replaces it."""
+        The first time (no snapshot applied yet), a preview of a big cluster is read and shown first, the snapshot
+        asked for after it (``console.sources.cluster_preview``), and the snapshot replaces it."""
         preview: PreviewReader | None = None
-        task: asyncio.Task[None] | None = None
         if not self.status.snapshots_total:
             preview = PreviewReader(
                 self.source_id,
@@ -328,20 +330,14 @@ class ClusterSource:
                 self.qualifier,
                 min_machines=self.preview_min_machines,
                 page=self.preview_machines,
+                timeout_s=self.preview_timeout_s,
             )
-            task = asyncio.create_task(preview.run(), name=f"preview:{self.source_id}")
-        try:
-            body = await self.client.snapshot_body()
-            if task is not None and not task.done():
-                task.cancel()  # the snapshot is here: no need of a part of it
-            if preview is not None and body.size >= LARGE_BODY:
-                await preview.wait_drawn()
-            snapshot = self._snapshot(await self.client.parse_snapshot(body))
-            del body
-        finally:
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+            await preview.run()  # before the snapshot is asked for: a server builds a big one on its loop
+        body = await self.client.snapshot_body()
+        if preview is not None and body.size >= LARGE_BODY:
+            await preview.wait_drawn()
+        snapshot = self._snapshot(await self.client.parse_snapshot(body))
+        del body
         instance_id, seq = snapshot.cluster.instance_id, snapshot.seq
         if instance_id != boot.instance_id:
             raise _Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")

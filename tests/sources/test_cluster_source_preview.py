@@ -176,15 +176,16 @@ async def test_an_oversized_page_is_cut_to_the_size_asked_for(live_server: Calla
         await wait_for(lambda: store.sources["c"].state == SourceState.LIVE)
 
 
-async def test_a_preview_slower_than_the_snapshot_is_dropped(live_server: Callable[..., Any]) -> None:
+async def test_a_slow_preview_is_given_up_and_the_snapshot_asked_for(live_server: Callable[..., Any]) -> None:
     server = live_server()
     store = RecordingStore()
     gate = Gate({"/v1/alerts": "hang"})
     gate.release.set()
-    async with Source(server.url, store, gate):
+    async with Source(server.url, store, gate, preview_timeout_s=0.3):
         await wait_for(lambda: store.sources["c"].state == SourceState.LIVE)
-        await asyncio.sleep(0.05)
         assert len(store.machines) == MACHINES and loading(store) == {}
+        assert "preview not shown (no answer in 0.3 s)" in _log(store)
+        assert gate.paths.index("/v1/snapshot") > gate.paths.index("/v1/alerts")  # the preview's reads go first
 
 
 async def test_a_failed_snapshot_keeps_the_preview_marked_and_the_retry_replaces_it(
