@@ -278,12 +278,20 @@ class Session:
         cannot be read is left out unless none can."""
         clusters = [c for c in self.cluster_ids if c in self.adapters]
         if not clusters:
-            carrier = self._carrier(Command("audit.read", "-", {}), "read the server audit")
-            page = await carrier.audit(limit=limit)
+            routed = self.route(Command("audit.read", "-", {}))
+            if routed is None:
+                raise NotConnected("not connected: cannot read the server audit")
+            page = await routed[1].audit(limit=limit)
+            # Into the store too (console.store.audit_page): the journal learns who did what before the console
+            # started, and the recording keeps the page for a replay.
+            self.store.merge_audit(routed[0], list(page.items))
             return list(page.items)
         pages = await asyncio.gather(
             *(self.adapters[c].carrier.audit(limit=limit) for c in clusters), return_exceptions=True
         )
+        for cluster, read in zip(clusters, pages, strict=True):
+            if not isinstance(read, BaseException):
+                self.store.merge_audit(cluster, list(read.items))
         entries = [e for page in pages if not isinstance(page, BaseException) for e in page.items]
         if not entries and (failures := [p for p in pages if isinstance(p, BaseException)]):
             raise failures[0]

@@ -32,9 +32,19 @@ import zstandard
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from console.api.models import EVENT_MODELS, Event, EventType, MachineTelemetry, Snapshot
+from console.api.models import EVENT_MODELS, AuditEntry, Event, EventType, MachineTelemetry, Snapshot
 from console.api.sse import MalformedEvent
-from console.recording.format import EVENTS, MALFORMED, OUTCOME, SNAPSHOT, STATE, Record, RecordingError, StateChange
+from console.recording.format import (
+    AUDIT,
+    EVENTS,
+    MALFORMED,
+    OUTCOME,
+    SNAPSHOT,
+    STATE,
+    Record,
+    RecordingError,
+    StateChange,
+)
 from console.recording.numbers import Slots, decode_values, encode_values
 
 __all__ = ["CODES", "LEVEL", "SegmentDecoder", "SegmentEncoder", "dumps", "json_bytes", "loads", "to_bytes"]
@@ -194,6 +204,10 @@ class SegmentEncoder:
             elif kind == OUTCOME:
                 idx.append(dumps([kind, record.source_id, t, record.seq]))
                 obj.append(to_bytes(dumps(record.payload)))
+            elif kind == AUDIT:
+                entries = list(record.payload)
+                idx.append(dumps([kind, record.source_id, t, record.seq, len(entries)]))
+                obj.extend(_obj_line(entry) for entry in entries)
         lines: dict[str, bytes] = {
             "idx": to_bytes("\n".join(idx) + "\n") if idx else b"",
             "obj": b"\n".join(obj) + b"\n" if obj else b"",
@@ -335,6 +349,9 @@ class SegmentDecoder:
                 records.append(Record(kind, source_id, t, seq, item))
             elif kind == OUTCOME:
                 records.append(Record(kind, source_id, t, seq, loads(obj.next())))
+            elif kind == AUDIT:
+                entries = [_from_obj_line(AuditEntry, obj.next()) for _ in range(int(line[4]))]
+                records.append(Record(kind, source_id, t, seq, entries))
             else:
                 raise RecordingError(f"unknown record kind {kind!r}")
         return records

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "AUDIT",
     "EVENTS",
     "FORMAT",
     "MALFORMED",
@@ -55,6 +56,8 @@ MALFORMED = "m"
 """A malformed event the store stepped over (``payload``: ``MalformedEvent``)."""
 OUTCOME = "o"
 """The outcome of a command this console sent (``payload``: a dict; ``source_id``: the source that carried it)."""
+AUDIT = "a"
+"""A page of the server's audit trail the console fetched (``payload``: ``list[AuditEntry]``; ``Store.merge_audit``)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -25,10 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.api.models import Snapshot
+from console.api.models import AuditEntry, Snapshot
 from console.api.sse import MalformedEvent
 from console.recording.database import WriteConnection
-from console.recording.format import EVENTS, MALFORMED, OUTCOME, SNAPSHOT, STATE, Record, StateChange, to_epoch
+from console.recording.format import AUDIT, EVENTS, MALFORMED, OUTCOME, SNAPSHOT, STATE, Record, StateChange, to_epoch
 from console.recording.ring import RecordingSpec, prune_ring_folder, ring_file_name
 from console.recording.writer import Capture, Writer
 
@@ -170,6 +170,11 @@ class Recorder:
     def malformed(self, source_id: str, item: MalformedEvent) -> None:
         if self._room(1):
             self._queue.append(Record(MALFORMED, source_id, self._now(), item.seq, item))
+
+    def audit_page(self, source_id: str, entries: list[AuditEntry]) -> None:
+        if self._room(len(entries)):
+            status = self.store.sources.get(source_id)
+            self._queue.append(Record(AUDIT, source_id, self._now(), status.seq if status else None, list(entries)))
 
     def command(self, outcome: Any) -> None:
         """A command's outcome (a ``CommandOutcome``), from the session."""

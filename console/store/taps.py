@@ -6,7 +6,8 @@ given and return (the recorder puts a reference on a queue; a writer thread does
 logged and never stops ingest.
 
 How it costs nothing when nothing taps: :func:`add_tap` gives that one store instance tapped versions of its input
-methods (``apply_snapshot``, ``apply_event``, ``apply_events``, ``set_source_state``, ``record_malformed``), each
+methods (``apply_snapshot``, ``apply_event``, ``apply_events``, ``set_source_state``, ``record_malformed``,
+``merge_audit``), each
 calling the class's own method and then the taps; :func:`remove_tap` of the last tap takes them away. ``Store``'s
 class methods stay the modules' functions themselves (no delegating layer on the hot path), and a tapped read of the
 stream costs one more call per batch, not per event. Add taps before the sources start: a source that bound a
@@ -47,6 +48,10 @@ class StoreTap(Protocol):
     def source_state(self, source_id: str, state: str, reason: str | None) -> None: ...
 
     def malformed(self, source_id: str, item: MalformedEvent) -> None: ...
+
+    def audit_page(self, source_id: str, entries: list[AuditEntry]) -> None:
+        """A page of the server's audit trail the console fetched (``Store.merge_audit``), as handed in."""
+        ...
 
 
 def _failed(tap: StoreTap) -> None:
@@ -106,12 +111,24 @@ def _record_malformed(store: Store, source_id: str, item: MalformedEvent) -> App
     return outcome
 
 
+def _merge_audit(store: Store, source_id: str, entries: list[AuditEntry]) -> int:
+    new = type(store).merge_audit(store, source_id, entries)
+    if new:
+        for tap in store.taps:
+            try:
+                tap.audit_page(source_id, entries)
+            except Exception:
+                _failed(tap)
+    return new
+
+
 _TAPPED: dict[str, Callable[..., Any]] = {
     "apply_snapshot": _apply_snapshot,
     "apply_event": _apply_event,
     "apply_events": _apply_events,
     "set_source_state": _set_source_state,
     "record_malformed": _record_malformed,
+    "merge_audit": _merge_audit,
 }
 
 
@@ -152,6 +169,8 @@ def clear(store: Store, audit: Iterable[AuditEntry] = ()) -> None:
     old_timeline = store.timeline
     store.timeline = type(old_timeline)(old_timeline.per_subject, old_timeline.total)
     store.timeline.version = old_timeline.version + 1
+    for entry in store.audit:  # who acked or shelved what, for the rows the checkpoint's snapshot is about to make
+        store.journal.note_audit(entry)
     store._pending.audit.update(e.id for e in store.audit)
     store._pending.structure = True
     touch(store)

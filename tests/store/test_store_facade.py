@@ -30,6 +30,7 @@ PUBLIC_METHODS = {
     "current_machine": "(self, machine_id: 'str')",
     "disagreements": "(self, node_id: 'str')",
     "end_preview": "(self, source_id: 'str')",
+    "merge_audit": "(self, source_id: 'str', entries: 'Sequence[AuditEntry]')",
     "forget_source": "(self, source_id: 'str')",
     "jobs_for_machine": "(self, machine_id: 'str')",
     "jobs_for_node": "(self, node_id: 'str')",
@@ -58,7 +59,8 @@ PUBLIC_METHODS = {
 }
 """Every public method of ``Store`` before the split, with its parameters (the first one is now named ``store``);
 since, the taps (``add_tap``, ``remove_tap``) and ``clear`` (``console.store.taps``), and ``whoami_of`` (several
-clusters), ``apply_preview`` and ``end_preview`` (a big cluster's first screenful, ``console.store.preview``)."""
+clusters), ``apply_preview`` and ``end_preview`` (a big cluster's first screenful, ``console.store.preview``),
+``merge_audit`` (a fetched page of the server's audit trail, ``console.store.audit_page``)."""
 
 PUBLIC_ATTRIBUTES = {
     "alerts",

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.recording.format import (
+    AUDIT,
     EVENTS,
     MALFORMED,
     OUTCOME,
@@ -298,6 +299,8 @@ class Player:
             store.set_source_state(source_id, change.state, change.reason)
         elif kind == MALFORMED:
             store.record_malformed(source_id, record.payload)
+        elif kind == AUDIT:
+            store.merge_audit(source_id, record.payload)
         elif kind == OUTCOME and source_id in store.sources:
             outcome = record.payload
             detail = f": {outcome.get('detail')}" if outcome.get("detail") else ""
