@@ -161,8 +161,8 @@ class ClusterSource:
         self.preview_min_machines = preview_min_machines
         self.preview_machines = preview_machines
         self.preview_timeout_s = preview_timeout_s
-        """A cluster of at least this many machines gets a preview of this many a page, read in at most
-        ``preview_timeout_s``, before its first snapshot (``console.sources.cluster_preview``)."""
+        """A cluster of at least this many machines gets a preview of this many a page before its first snapshot,
+        which is asked for when the preview is shown or after ``preview_timeout_s`` (``cluster_preview``)."""
         self.resyncs = 0
         """How many times the source went back to a snapshot after the first one (for tests and diagnostics)."""
         self._stopping = False
@@ -319,8 +319,10 @@ class ClusterSource:
         """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot.
 
         The first time (no snapshot applied yet), a preview of a big cluster is read and shown first, the snapshot
-        asked for after it (``console.sources.cluster_preview``), and the snapshot replaces it."""
+        asked for once it is shown or after ``preview_timeout_s`` (``console.sources.cluster_preview``; a preview
+        still unread when the snapshot comes is dropped), and the snapshot replaces it."""
         preview: PreviewReader | None = None
+        task: asyncio.Task[None] | None = None
         if not self.status.snapshots_total:
             preview = PreviewReader(
                 self.source_id,
@@ -330,14 +332,23 @@ class ClusterSource:
                 self.qualifier,
                 min_machines=self.preview_min_machines,
                 page=self.preview_machines,
-                timeout_s=self.preview_timeout_s,
             )
-            await preview.run()  # before the snapshot is asked for: a server builds a big one on its loop
-        body = await self.client.snapshot_body()
-        if preview is not None and body.size >= LARGE_BODY:
-            await preview.wait_drawn()
-        snapshot = self._snapshot(await self.client.parse_snapshot(body))
-        del body
+            task = asyncio.create_task(preview.run(), name=f"preview:{self.source_id}")
+            # A head start: a server builds a big snapshot on its loop, so reads sent after it wait behind it.
+            await asyncio.wait({task}, timeout=self.preview_timeout_s)
+        try:
+            body = await self.client.snapshot_body()
+            if task is not None and not task.done():
+                task.cancel()
+                self.store.log_source(self.source_id, "preview not shown (the snapshot came first)")
+            if preview is not None and body.size >= LARGE_BODY:
+                await preview.wait_drawn()
+            snapshot = self._snapshot(await self.client.parse_snapshot(body))
+            del body
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         instance_id, seq = snapshot.cluster.instance_id, snapshot.seq
         if instance_id != boot.instance_id:
             raise _Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")

@@ -12,8 +12,9 @@ Why the preview is read *before* the snapshot is asked for, not beside it: a ser
 event loop (the demo server joins ~37 MB there before compressing them in a thread), so reads sent beside it waited
 behind it; measured under load, the preview's pages came after the whole snapshot and showed nothing early. Read
 first, they cost a few small round trips (~30-50 ms) before the snapshot's request, and the stream, opened before
-either, buffers meanwhile as it does during the snapshot. A preview that takes longer than
-:data:`PREVIEW_TIMEOUT_S` is given up. Only a source's first snapshot gets a preview:
+either, buffers meanwhile as it does during the snapshot. A preview not shown within :data:`PREVIEW_TIMEOUT_S` no
+longer holds the snapshot back: it is asked for then, and the preview, if still unread when the snapshot's body
+comes, is dropped. Only a source's first snapshot gets a preview:
 after a reconnect or a ``reset`` the last snapshot's data stays on screen, as before.
 
 Why a small cluster gets none: below :data:`PREVIEW_MIN_MACHINES` the snapshot is a few hundred KB, parsed in
@@ -60,7 +61,7 @@ PREVIEW_ALERTS = 1_000
 """Alerts are few (an alert flood is a few hundred): one page of up to this many (the contract's usual maximum);
 a next page is not read ("not all" in the connection log; the snapshot brings them)."""
 PREVIEW_TIMEOUT_S = 2.0
-"""The preview's reads come before the snapshot is asked for; a server slower than this gets no preview."""
+"""The preview's head start: the snapshot is asked for when the preview is shown, or after this long."""
 DRAWN_WAIT_S = 0.5
 """How long a big snapshot's parse waits, at most, for the app to take the preview (see the module docstring)."""
 PAINT_S = 0.1
@@ -80,10 +81,8 @@ class PreviewReader:
         *,
         min_machines: int = PREVIEW_MIN_MACHINES,
         page: int = PREVIEW_MACHINES,
-        timeout_s: float = PREVIEW_TIMEOUT_S,
     ) -> None:
         self.source_id = source_id
-        self.timeout_s = timeout_s
         self.min_machines = min_machines
         self.page = page
         self.client = client
@@ -94,16 +93,10 @@ class PreviewReader:
         """The preview was applied (the store shows it)."""
 
     async def run(self) -> None:
-        """Read and show the preview, in at most ``timeout_s``; never raises but ``CancelledError`` (a failed or
-        slow preview is logged, not fatal)."""
+        """Read and show the preview; never raises but ``CancelledError`` (a failed preview is logged, not
+        fatal)."""
         try:
-            async with asyncio.timeout(self.timeout_s):
-                preview = await self.read()
-        except TimeoutError:
-            self.store.log_source(
-                self.source_id, f"preview not shown (no answer in {self.timeout_s:g} s); waiting for the snapshot"
-            )
-            return
+            preview = await self.read()
         except ClientError as error:
             self.store.log_source(self.source_id, f"preview not shown ({error}); waiting for the snapshot")
             return
