@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from console.api.models import FINISHED_JOB_STATUSES, Alert, Job, Machine, Node, Quality
 from console.store.changes import mark_structure, touch
 from console.store.history import MachineEvent
+from console.store.timeline import FIRST_SIGHT_STATUSES
 
 if TYPE_CHECKING:
     from console.store.store import Store
@@ -135,6 +136,8 @@ def put_job(store: Store, source_id: str, job: Job) -> None:
         if job.node_id is not None:
             store.jobs_by_node_index.add(job.node_id, job_id)
         mark_structure(store, "jobs")
+        if job.status in FIRST_SIGHT_STATUSES:
+            store.timeline.job(None, job, store.clock, store.machines)  # first seen paused or failed: say so
     else:
         if (
             old.status != job.status

@@ -220,8 +220,13 @@ class Timeline:
 
     def job(self, old: Job | None, new: Job, now: Callable[[], datetime], machines: dict[str, Machine]) -> None:
         """Record what changed from ``old`` to ``new`` (``machines``: the shown machines, for their ``last_seen``)."""
-        if old is None:
-            return  # first seen (a snapshot, or a new job): its created_at says when it came (the view shows it)
+        if old is None:  # first seen (a snapshot, or a new job): its created_at says when it came (the view shows it)
+            if new.status in FIRST_SIGHT_STATUSES:  # ... but not that it was already held, as a machine's would
+                where = _place(new.machine_id, new.node_id)
+                words = f"{new.status} when first seen" + (f" on {where}" if new.machine_id or new.node_id else "")
+                at = _when(now, machines, new.machine_id)
+                self.add(TimelineEntry(("job", new.id), at, STATUS, words, value=new.status, ref=_ref(new)))
+            return
         status = new.status
         placed = old.machine_id != new.machine_id or old.node_id != new.node_id
         if not placed and old.status == status and new.scrap_qty <= old.scrap_qty:
@@ -292,6 +297,9 @@ class Timeline:
             summary = f"job {job.id} {words}"
             self.add(TimelineEntry(("machine", machine_id), at, event, summary, value=value, ref=("job", job.id)))
 
+
+FIRST_SIGHT_STATUSES = frozenset({"paused", "failed"})
+"""A job first seen so gets an entry (when the console first saw it: a job carries no "since")."""
 
 _NORMAL_STATES = frozenset({"running", "idle"})
 """States a machine's first sight does not enter: every other one says since when it has been so."""

@@ -314,3 +314,20 @@ def test_a_machine_first_seen_in_fault_or_paused_says_since_when_and_a_running_o
     )
     store.apply_snapshot("c", f.snapshot(2, machines=machines))  # seen again: nothing new
     assert len(store.timeline) == 2
+
+
+def test_a_job_first_seen_paused_or_failed_says_so_and_a_queued_one_adds_nothing() -> None:
+    """The demo's J-10197 was paused (with its machine) before the console started: its timeline said only 'created'."""
+    store = Store()
+    store.clock = lambda: f.at(30)
+    jobs = [
+        f.job("J-1", status="paused", machine_id="M-1", node_id="N-1"),
+        f.job("J-2", status="failed"),
+        f.job("J-3", status="queued"),
+    ]
+    store.apply_snapshot("c", f.snapshot(1, jobs=jobs))
+    assert last(store, "job", "J-1").summary == "paused when first seen on M-1 (node N-1)"
+    assert last(store, "job", "J-2").summary == "failed when first seen"
+    assert events(store, "job", "J-3") == []
+    store.apply_snapshot("c", f.snapshot(2, jobs=jobs))  # seen again: nothing new
+    assert len(store.timeline) == 2
