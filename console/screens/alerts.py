@@ -50,6 +50,7 @@ from console.screens.runbook import open_runbook
 from console.store.query import alert_node_id
 from widgets.charset import pick
 from widgets.data_grid import DataGrid, RowData
+from widgets.safe_text import clean
 
 FLOOD_THRESHOLD = 10
 ISA_REFRESH_S = 15.0
@@ -69,6 +70,7 @@ class AlertsScreen(ListScreen):
     AlertsScreen #flood.-shown { display: block; }
     AlertsScreen #isa { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     AlertsScreen #isa.-alarm { color: $warning; text-style: bold; }
+    AlertsScreen #isa-top { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     AlertsScreen #shelved-title { color: $text-muted; text-style: bold; padding: 0 1; }
     AlertsScreen #shelved { height: 2; max-height: 8; }
     """
@@ -88,6 +90,7 @@ class AlertsScreen(ListScreen):
     def compose_above(self) -> ComposeResult:
         yield Label("", id="flood")
         yield Static("", id="isa")
+        yield Static("", id="isa-top")
 
     _clusters: frozenset[str] = frozenset()
     """Several clusters: a Cluster column on both lists (``console.screens.columns.show_clusters``)."""
@@ -157,6 +160,10 @@ class AlertsScreen(ListScreen):
         text, abnormal = isa_summary(figures, self.size.width)
         line.update(Content(text))
         line.set_class(abnormal, "-alarm")
+        # ISA-18.2's "top 10 most frequent": the bad actors to fix first (codes are the server's text: cleaned)
+        top = ", ".join(f"{code} {n}" for code, n in figures.top_codes[:10])
+        hours = figures.window.total_seconds() / 3600
+        self.query_one("#isa-top", Static).update(Content(clean(f"Most frequent ({hours:g} h): {top or 'none'}", 600)))
 
     def _isa_tick(self) -> None:
         if self.is_current and not self.console.frozen:
