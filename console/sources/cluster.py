@@ -36,8 +36,9 @@ from console.api.client import LARGE_BODY, ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
 from console.api.event_stream import DEFAULT_SILENCE_TIMEOUT
 from console.api.models import Cluster, Event, EventType, Snapshot, WhoAmI
-from console.api.sse import MalformedEvent, Reset, SseMessage, StreamItem, parse_seq, parse_sse
+from console.api.sse import MalformedEvent, Reset, StreamItem, parse_seq, parse_sse
 from console.sources.base import Backoff
+from console.sources.cluster_boot import BOOT_BUFFER_BYTES, BOOT_BUFFER_EVENTS, Boot, Resync, slices
 from console.sources.cluster_ids import Qualifier
 from console.sources.cluster_preview import PREVIEW_MACHINES, PREVIEW_MIN_MACHINES, PREVIEW_TIMEOUT_S, PreviewReader
 from console.store import ApplyOutcome, SourceState, SourceStatus, Store
@@ -56,64 +57,6 @@ return in step."""
 
 YIELD_EVERY = 256
 """Give the event loop (and so the UI) a turn after this many events read without waiting on the network."""
-
-
-BOOT_BUFFER_EVENTS = 250_000
-BOOT_BUFFER_BYTES = 128 * 1024 * 1024
-"""How much of the stream a bootstrap buffers while its snapshot loads: ~25 s of a 20,000-machine cluster."""
-
-
-class _Resync(Exception):
-    """Internal: the stream cannot be continued; fetch a snapshot."""
-
-
-class _Boot:
-    """The stream's messages while the snapshot loads: raw (cheap; the ones the snapshot covers are never parsed)."""
-
-    __slots__ = (
-        "after",
-        "buffering",
-        "cluster",
-        "instance_id",
-        "max_bytes",
-        "max_events",
-        "messages",
-        "size",
-        "stream_task",
-    )
-
-    def __init__(self, cluster: Cluster, max_events: int, max_bytes: int) -> None:
-        self.cluster = cluster
-        self.after = cluster.seq
-        self.instance_id = cluster.instance_id
-        self.max_events = max_events
-        self.max_bytes = max_bytes
-        self.messages: list[SseMessage] = []
-        self.size = 0
-        self.buffering = True
-        self.stream_task: asyncio.Task[None] | None = None
-
-    def add(self, batch: list[SseMessage]) -> None:
-        size = self.size
-        for message in batch:
-            size += len(message[2])
-            if message[1] == "reset":  # no use waiting for the snapshot: the stream is already lost
-                item = parse_sse(*message)
-                if isinstance(item, Reset):
-                    raise _Resync(f"server reset to seq {item.seq} (instance {item.instance_id}) while bootstrapping")
-        self.size = size
-        self.messages.extend(batch)
-        if len(self.messages) > self.max_events or size > self.max_bytes:
-            raise _Resync(
-                f"bootstrap buffer full ({len(self.messages)} events, {size // 1024} KiB) before the snapshot came"
-            )
-
-
-def _slices(items: list[SseMessage], size: int) -> list[list[SseMessage]]:
-    """``items`` in slices of at most ``size`` (the loop gets a turn between slices)."""
-    if len(items) <= size:
-        return [items]
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class ClusterSource:
@@ -234,7 +177,7 @@ class ClusterSource:
                     await self._bootstrap_and_stream()
                 else:
                     await self._stream()
-            except _Resync as why:
+            except Resync as why:
                 self._need_snapshot = True
                 self.resyncs += 1
                 self.store.log_source(self.source_id, f"resync: {why}")
@@ -267,13 +210,13 @@ class ClusterSource:
             return
         if first:
             self._fetching()
-        boot = _Boot(cluster, self.boot_buffer_events, self.boot_buffer_bytes)
+        boot = Boot(cluster, self.boot_buffer_events, self.boot_buffer_bytes)
         stream = asyncio.create_task(self._stream(boot))
         loader = asyncio.create_task(self._load(boot))
         boot.stream_task = stream
         try:
             done, _ = await asyncio.wait((stream, loader), return_when=asyncio.FIRST_EXCEPTION)
-            if stream in done and not loader.done() and not isinstance(stream.exception(), _Resync):
+            if stream in done and not loader.done() and not isinstance(stream.exception(), Resync):
                 # The stream broke (it always ends by raising) while the snapshot loads: finish the load (the
                 # snapshot, then what was buffered), so the next attempt resumes from there instead of starting over.
                 await loader
@@ -315,7 +258,7 @@ class ClusterSource:
             self.source_id, f"snapshot at seq {snapshot.seq} (instance {snapshot.cluster.instance_id})"
         )
 
-    async def _load(self, boot: _Boot) -> None:
+    async def _load(self, boot: Boot) -> None:
         """Fetch and apply the snapshot while ``_stream`` buffers, then apply what it buffered after the snapshot.
 
         The first time (no snapshot applied yet), a preview of a big cluster is read and shown first, the snapshot
@@ -351,9 +294,9 @@ class ClusterSource:
                 await asyncio.gather(task, return_exceptions=True)
         instance_id, seq = snapshot.cluster.instance_id, snapshot.seq
         if instance_id != boot.instance_id:
-            raise _Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")
+            raise Resync(f"server instance changed while bootstrapping ({boot.instance_id} -> {instance_id})")
         if seq < boot.after:
-            raise _Resync(f"snapshot at seq {seq} is older than the stream's start {boot.after}")
+            raise Resync(f"snapshot at seq {seq} is older than the stream's start {boot.after}")
         self.store.apply_snapshot(self.source_id, snapshot)
         self.store.end_preview(self.source_id)
         del snapshot
@@ -403,12 +346,12 @@ class ClusterSource:
                 i += 1
 
     def _take(self, item: StreamItem) -> None:
-        """Apply one stream item; raises ``_Resync`` when the stream cannot be continued."""
+        """Apply one stream item; raises ``Resync`` when the stream cannot be continued."""
         store, source_id, status = self.store, self.source_id, self.status
         if type(item) is Event:
             outcome = store.apply_event(source_id, item)
             if outcome is ApplyOutcome.GAP:
-                raise _Resync(f"gap: got seq {item.seq} after {status.seq}")
+                raise Resync(f"gap: got seq {item.seq} after {status.seq}")
             if outcome is ApplyOutcome.DUPLICATE:
                 # A correct server never repeats a seq after Last-Event-ID; SSE also gives an event without an id
                 # line the previous id. Either way it is not applied, and the operator should see it.
@@ -421,14 +364,14 @@ class ClusterSource:
                 and isinstance(data, Cluster)
                 and data.instance_id != status.instance_id
             ):
-                raise _Resync(f"new server instance {data.instance_id}")
+                raise Resync(f"new server instance {data.instance_id}")
         elif isinstance(item, Reset):
-            raise _Resync(f"server reset to seq {item.seq} (instance {item.instance_id})")
+            raise Resync(f"server reset to seq {item.seq} (instance {item.instance_id})")
         elif isinstance(item, MalformedEvent) and store.record_malformed(source_id, item) is ApplyOutcome.GAP:
-            raise _Resync(f"gap at malformed event seq {item.seq}")
+            raise Resync(f"gap at malformed event seq {item.seq}")
 
-    async def _stream(self, boot: _Boot | None = None) -> None:
-        """Apply the stream until it ends (raises ``StreamLost`` & co) or must resync (raises ``_Resync``).
+    async def _stream(self, boot: Boot | None = None) -> None:
+        """Apply the stream until it ends (raises ``StreamLost`` & co) or must resync (raises ``Resync``).
 
         With ``boot``, the stream starts after the bootstrap's ``seq`` and its batches go to ``boot`` while it is
         buffering (``_load`` applies them after the snapshot); afterwards they are applied here as usual.
@@ -450,7 +393,7 @@ class ClusterSource:
                 if boot is not None and boot.buffering:
                     boot.add(batch)
                     continue
-                for part in _slices(batch, YIELD_EVERY):
+                for part in slices(batch, YIELD_EVERY):
                     self._take_batch([parse(*message) for message in part])
                     countdown -= len(part)
                     if countdown <= 0:
