@@ -55,7 +55,7 @@ from typing import Any
 
 from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI
 from console.api.wire import utc_now
-from console.store import audit_page, changes, ingest, preview, registry, serving, taps, views
+from console.store import changes, ingest, preview, registry, serving, taps, views
 from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
@@ -119,7 +119,7 @@ class Store:
         self.machines_by_node_index: GroupIndex[str] = GroupIndex()
         self.machines_by_state_index: GroupIndex[str] = GroupIndex()
         self.machines_by_kind_index: GroupIndex[str] = GroupIndex()
-        self.node_state_counts: dict[str, dict[str, int]] = {}
+        self._node_state_counts: dict[str, dict[str, int]] = {}
         """Machines per state per node (``counts_by_state``): the node strip and the nodes list ask for every node."""
         self.jobs_by_machine_index: GroupIndex[str] = GroupIndex()
         self.jobs_by_node_index: GroupIndex[str] = GroupIndex()
@@ -196,7 +196,6 @@ class Store:
     apply_event = ingest.apply_event
     apply_events = ingest.apply_events
     apply_preview = preview.apply_preview
-    merge_audit = audit_page.merge_audit
     end_preview = preview.end_preview
 
     # --- taps (observers of the inputs) and starting again ------------------------------------------------------

@@ -3,9 +3,10 @@
 Why one place: every public table (``nodes``, ``machines``, ``jobs``, ``alerts``, ``quality``) has companions that
 must move with it in the same step, or a screen sees a machine that no index lists: the indexes of ids by group
 (:class:`~console.store.indexes.GroupIndex`: machines by node, state and kind; jobs by machine and node; the
-backlog; alerts by priority and by what they are about), the owner of each shown object (the source it is shown
-from), the pending change set (ids, and ``structure`` when an object came, went or changed group), the per-machine
-notable events (state and job changes, new alerts) and the telemetry history of a machine that goes.
+backlog; alerts by priority and by what they are about), the count of machines per state per node, the owner of
+each shown object (the source it is shown from), the pending change set (ids, and ``structure`` when an object
+came, went or changed group), the per-machine notable events (state and job changes, new alerts) and the telemetry
+history of a machine that goes.
 
 The writers do not decide *which* version to show: the merge does (``console.store.merge``; with one source, the
 ingest handlers call the writers directly). They are free functions of the store, called once per stored object on
@@ -76,12 +77,28 @@ def remove_node(store: Store, node_id: str) -> None:
         touch(store)
 
 
+def _count_state(store: Store, node_id: str, state: str, step: int) -> None:
+    """Keep ``Store._node_state_counts`` (machines per state per node) as a machine comes, goes or moves."""
+    per_node = store._node_state_counts
+    counts = per_node.get(node_id)
+    if counts is None:
+        counts = per_node[node_id] = {}
+    n = counts.get(state, 0) + step
+    if n > 0:
+        counts[state] = n
+    else:
+        counts.pop(state, None)
+        if not counts:
+            del per_node[node_id]
+
+
 def put_machine(store: Store, source_id: str, machine: Machine) -> None:
     machine_id = machine.id
     old = store.machines.get(machine_id)
     store.machines[machine_id] = machine
     store._owners["machines"][machine_id] = source_id
     if old is None:
+        _count_state(store, machine.node_id, machine.state, 1)
         store.machines_by_node_index.add(machine.node_id, machine_id)
         store.machines_by_state_index.add(machine.state, machine_id)
         store.machines_by_kind_index.add(machine.kind, machine_id)
@@ -89,6 +106,9 @@ def put_machine(store: Store, source_id: str, machine: Machine) -> None:
         if machine.state not in ("running", "idle"):
             store.timeline.machine(None, machine, store.clock)  # first seen in fault, paused...: since when
     else:
+        if old.node_id != machine.node_id or old.state != machine.state:
+            _count_state(store, old.node_id, old.state, -1)
+            _count_state(store, machine.node_id, machine.state, 1)
         if old.node_id != machine.node_id:
             store.machines_by_node_index.move(old.node_id, machine.node_id, machine_id)
             mark_structure(store, "machines")
@@ -115,6 +135,7 @@ def remove_machine(store: Store, machine_id: str) -> None:
     if old is None:
         return
     store._owners["machines"].pop(machine_id, None)
+    _count_state(store, old.node_id, old.state, -1)
     store.machines_by_node_index.discard(old.node_id, machine_id)
     store.machines_by_state_index.discard(old.state, machine_id)
     store.machines_by_kind_index.discard(old.kind, machine_id)

@@ -129,12 +129,9 @@ def counts_by_state(store: Store, node_id: str | None = None) -> dict[str, int]:
     """How many machines are in each state, in the whole cluster or on one node."""
     if node_id is None:
         return store.machines_by_state_index.counts()
-    counts: dict[str, int] = {}
-    machines = store.machines
-    for mid in store.machines_by_node_index.get(node_id):
-        state = machines[mid].state
-        counts[state] = counts.get(state, 0) + 1
-    return counts
+    # Kept by the table writers: the node strip asks for all 200 nodes at 20,000 machines, and counting each
+    # node's machines took ~30 ms a strip (ten times a second under the demo's stream).
+    return dict(store._node_state_counts.get(node_id, ()))
 
 
 def machine_telemetry(store: Store, machine_id: str) -> Mapping[str, float]:
