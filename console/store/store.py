@@ -55,7 +55,7 @@ from typing import Any
 
 from console.api.models import Alert, AuditEntry, Cluster, Job, Machine, Node, Quality, WhoAmI
 from console.api.wire import utc_now
-from console.store import changes, ingest, preview, registry, serving, taps, views
+from console.store import audit_page, changes, ingest, preview, registry, serving, taps, views
 from console.store.changes import ChangeSet, Listener
 from console.store.history import MachineEvents, TelemetryHistory
 from console.store.indexes import GroupIndex
@@ -196,6 +196,7 @@ class Store:
     apply_event = ingest.apply_event
     apply_events = ingest.apply_events
     apply_preview = preview.apply_preview
+    merge_audit = audit_page.merge_audit
     end_preview = preview.end_preview
 
     # --- taps (observers of the inputs) and starting again ------------------------------------------------------
