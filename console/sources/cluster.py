@@ -31,6 +31,7 @@ import contextlib
 import logging
 import random
 import time
+from typing import Any
 
 from console.api.client import LARGE_BODY, ClusterClient
 from console.api.errors import ClientError, Forbidden, NotFound, Unauthorized
@@ -57,6 +58,13 @@ return in step."""
 
 YIELD_EVERY = 256
 """Give the event loop (and so the UI) a turn after this many events read without waiting on the network."""
+
+
+async def _drop(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a read nobody will use, and collect its end (so no "exception never retrieved" is logged)."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 class ClusterSource:
@@ -198,9 +206,12 @@ class ClusterSource:
         first = not self._whoami_done  # until whoami answers, a failed attempt stays "reconnecting", as it was
         if not first:
             self._fetching()
+        # A preview's first read (the nodes: is the cluster big?) goes out beside GET /v1/cluster, a round trip less.
+        nodes = None if self.status.snapshots_total else asyncio.create_task(self.client.nodes())
         try:
             cluster = await self._cluster_and_whoami()
         except NotFound:  # a server without GET /v1/cluster: snapshot first, then the events after its seq
+            await _drop(nodes)
             if not self._whoami_done:
                 self._whoami(await self.client.whoami())
             self._fetching()
@@ -208,9 +219,13 @@ class ClusterSource:
             self._need_snapshot = False
             await self._stream()
             return
+        except BaseException:
+            await _drop(nodes)
+            raise
         if first:
             self._fetching()
         boot = Boot(cluster, self.boot_buffer_events, self.boot_buffer_bytes)
+        boot.preview_nodes = nodes
         stream = asyncio.create_task(self._stream(boot))
         loader = asyncio.create_task(self._load(boot))
         boot.stream_task = stream
@@ -228,6 +243,7 @@ class ClusterSource:
             for task in (stream, loader):
                 task.cancel()
             await asyncio.gather(stream, loader, return_exceptions=True)
+            await _drop(nodes)
 
     def _fetching(self) -> None:
         if self.status.state != SourceState.CONNECTING:
@@ -275,6 +291,7 @@ class ClusterSource:
                 self.qualifier,
                 min_machines=self.preview_min_machines,
                 page=self.preview_machines,
+                nodes=boot.preview_nodes,
             )
             task = asyncio.create_task(preview.run(), name=f"preview:{self.source_id}")
             # A head start: a server builds a big snapshot on its loop, so reads sent after it wait behind it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from console.api.models import Cluster
+from console.api.models import Cluster, Node
 from console.api.sse import Reset, SseMessage, parse_sse
 
 __all__ = ["BOOT_BUFFER_BYTES", "BOOT_BUFFER_EVENTS", "Boot", "Resync", "slices"]
@@ -34,6 +34,7 @@ class Boot:
         "max_bytes",
         "max_events",
         "messages",
+        "preview_nodes",
         "size",
         "stream_task",
     )
@@ -48,6 +49,8 @@ class Boot:
         self.size = 0
         self.buffering = True
         self.stream_task: asyncio.Task[None] | None = None
+        self.preview_nodes: asyncio.Task[list[Node]] | None = None
+        """The nodes, asked for beside ``GET /v1/cluster`` for a preview (``console.sources.cluster_preview``)."""
 
     def add(self, batch: list[SseMessage]) -> None:
         size = self.size

@@ -52,9 +52,9 @@ log = logging.getLogger(__name__)
 
 PREVIEW_MIN_MACHINES = 2_000
 """A cluster with fewer machines (by its nodes' ``machine_count``) gets no preview: its snapshot is quick."""
-PREVIEW_MACHINES = 500
+PREVIEW_MACHINES = 200
 """Machines per preview page (two pages: the first by id, and the first in an abnormal state); a 160x48 terminal
-shows about 50 tiles."""
+shows about 50 tiles, and every machine more costs the server, the parse, the store and the first layout."""
 ABNORMAL_STATES = "fault,blocked,offline,maintenance,paused"
 """The states the dashboard's default sort puts first (worst first), as the list's ``state`` filter."""
 PREVIEW_ALERTS = 1_000
@@ -81,8 +81,11 @@ class PreviewReader:
         *,
         min_machines: int = PREVIEW_MIN_MACHINES,
         page: int = PREVIEW_MACHINES,
+        nodes: asyncio.Task[list[Node]] | None = None,
     ) -> None:
         self.source_id = source_id
+        self.nodes = nodes
+        """``GET /v1/nodes`` already on its way (the source asks beside ``GET /v1/cluster``), else read here."""
         self.min_machines = min_machines
         self.page = page
         self.client = client
@@ -119,7 +122,7 @@ class PreviewReader:
 
     async def read(self) -> Preview | None:
         """The preview's reads (``None``: the cluster is small, no preview); raises what the client raises."""
-        nodes = await self.client.nodes()
+        nodes = await (self.nodes if self.nodes is not None else self.client.nodes())
         total = sum(max(0, node.machine_count) for node in nodes)
         if total < self.min_machines:
             return None
