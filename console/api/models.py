@@ -20,9 +20,9 @@ refused everywhere: such an event is malformed and is counted by the source, not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
 from console.api.enums import (
     ALERT_PRIORITY_RANK,
@@ -38,6 +38,7 @@ from console.api.enums import (
 )
 from console.api.lean import LeanModel, WeakLeanModel, lean
 from console.api.shared_values import (
+    SHARING,
     intern_list,
     intern_slots,
     share,
@@ -46,6 +47,7 @@ from console.api.shared_values import (
     share_floats,
     share_time_slots,
     share_weak,
+    sharing,
 )
 from console.api.wire import ApiModel, Count, Fraction, NonNegative, Timestamp
 
@@ -145,6 +147,12 @@ class Machine(LeanModel):
 
     def __post_init__(self) -> None:
         # Called by pydantic once the fields are validated (not by ``model_copy``).
+        if SHARING.on:
+            self.share_values()
+
+    def share_values(self) -> None:
+        """Replace repeated values by shared equal ones, in place (``console.api.shared_values``): while a snapshot
+        is parsed, and by the store before it keeps the record."""
         intern_slots(self, _MACHINE_STRINGS)
         intern_list(self.materials)
         intern_list(self.processes)
@@ -202,7 +210,13 @@ class Job(LeanModel):
     customer_region: str
 
     def __post_init__(self) -> None:
-        # Called by pydantic once the fields are validated (not by ``model_copy``): equal values become one object.
+        # Called by pydantic once the fields are validated (not by ``model_copy``).
+        if SHARING.on:
+            self.share_values()
+
+    def share_values(self) -> None:
+        """Replace repeated values by shared equal ones, in place (``console.api.shared_values``): while a snapshot
+        is parsed, and by the store before it keeps the record."""
         intern_slots(self, _JOB_STRINGS)
         share_time_slots(self, ("created_at",))  # due_at and eta rarely repeat
         share_float_slots(self, ("progress",))
@@ -260,8 +274,13 @@ class SpcSeries(LeanModel):
     cpk: float | None = None
 
     def __post_init__(self) -> None:
-        # Called by pydantic once the fields are validated: ~30 values a chart, 1.5 charts a machine; measured
-        # values repeat (``console.api.shared_values``).
+        # Called by pydantic once the fields are validated.
+        if SHARING.on:
+            self.share_values()
+
+    def share_values(self) -> None:
+        """Replace repeated values by shared equal ones, in place (``console.api.shared_values``): ~30 values a
+        chart, 1.5 charts a machine, and measured values repeat."""
         intern_slots(self, ("characteristic", "unit"))
         intern_list(self.violations)
         share_floats(self.values)
@@ -287,9 +306,18 @@ class Quality(LeanModel):
     spc: list[SpcSeries] = Field(default_factory=list)
 
     def __post_init__(self) -> None:
-        # Called by pydantic once the fields (and the SPC series) are validated: one record per machine.
+        # Called by pydantic once the fields (and the SPC series, which share their own) are validated.
+        if SHARING.on:
+            intern_slots(self, ("scope",))
+            share_float_slots(self, _QUALITY_FLOATS)
+
+    def share_values(self) -> None:
+        """Replace repeated values by shared equal ones, its SPC series' too, in place
+        (``console.api.shared_values``): one record per machine."""
         intern_slots(self, ("scope",))
         share_float_slots(self, _QUALITY_FLOATS)
+        for series in self.spc:
+            series.share_values()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -317,7 +345,25 @@ class ResetData(ApiModel):
 
 
 class Snapshot(ApiModel):
-    """``GET /v1/snapshot``: everything at one consistent ``seq``."""
+    """``GET /v1/snapshot``: everything at one consistent ``seq``.
+
+    Parsed from JSON, its records share their repeated values as they are validated (``console.api.shared_values``
+    says why), and :attr:`values_shared` says so: the store then need not share them again."""
+
+    _values_shared: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        """As ``BaseModel.model_validate_json``, with the records' values shared as they are validated."""
+        with sharing():
+            snapshot = super().model_validate_json(json_data, **options)
+        snapshot._values_shared = True
+        return snapshot
+
+    @property
+    def values_shared(self) -> bool:
+        """Whether the records' repeated values were shared as they were parsed (see the class docstring)."""
+        return self._values_shared
 
     seq: int
     cluster: Cluster

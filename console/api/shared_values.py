@@ -1,13 +1,18 @@
 """Equal values shared as records are parsed: interned strings, one tuple per size, one design per file and hash.
 
-Why at parse time and not later: the store used to do this once a whole snapshot was parsed (``console.store.compact``).
-By then the duplicates (a job's ``size_mm`` tuple and its three floats, its machine and node ids, its design) were
-spread over the whole 56 MB parse, and freeing them left ~27 MB of small holes in CPython's allocator pools that the
-console's resident memory kept (``sys._debugmallocstats()``: 270,000 free 64-byte and 300,000 free 32-byte blocks
-after 100,000 jobs; see docs/performance.md §6). A record that shares its values from its own ``__post_init__``
-(pydantic calls it once the record's fields are validated) frees each duplicate at once, and the next record's
-values reuse those very blocks: no holes. Nothing observable changes: only values are replaced, by equal ones,
-before anyone holds the record; the record's type and its validation rules are the same.
+Why while a snapshot is parsed and not after: the store used to do this once a whole snapshot was parsed
+(``console.store.compact``). By then the duplicates (a job's ``size_mm`` tuple and its three floats, its machine and
+node ids, its design) were spread over the whole 56 MB parse, and freeing them left ~27 MB of small holes in
+CPython's allocator pools that the console's resident memory kept (``sys._debugmallocstats()``: 270,000 free 64-byte
+and 300,000 free 32-byte blocks after 100,000 jobs; see docs/performance.md §6). A record that shares its values from
+its own ``__post_init__`` (pydantic calls it once the record's fields are validated) frees each duplicate at once,
+and the next record's values reuse those very blocks: no holes. Nothing observable changes: only values are
+replaced, by equal ones, before anyone holds the record; the record's type and its validation rules are the same.
+
+Only while a snapshot is parsed (:func:`sharing`, which ``Snapshot.model_validate_json`` enters, on the parsing
+thread only): a record parsed alone (an event) is one allocation among few, and the store shares its values as it
+keeps it (``console.store.compact``), while everyone else who builds records (the simulator: ~40 % slower with the
+work in every ``__post_init__``) pays nothing but the check.
 
 Floats and times too: a float object is 24 bytes (plus the list's 8-byte slot), and at 100,000 machines the quality
 records alone carry ~6.3 M of them (SPC values and limits, OEE figures) of which ~50,000 are distinct (measurements
@@ -24,12 +29,16 @@ values no record uses.
 from __future__ import annotations
 
 import sys
+import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from math import copysign
 from typing import Any, TypeVar
 
 __all__ = [
+    "SHARING",
     "intern_list",
     "intern_slots",
     "share",
@@ -38,12 +47,33 @@ __all__ = [
     "share_floats",
     "share_time_slots",
     "share_weak",
+    "sharing",
 ]
 
 _intern = sys.intern
 _SET = object.__setattr__
 _F = TypeVar("_F", bound=tuple[float, ...])
 _W = TypeVar("_W")
+
+
+class _Sharing(threading.local):
+    on = False
+    """Whether records parsed on this thread share their values now (see the module docstring)."""
+
+
+SHARING = _Sharing()
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Records validated on this thread meanwhile share their values (see the module docstring)."""
+    before = SHARING.on
+    SHARING.on = True
+    try:
+        yield
+    finally:
+        SHARING.on = before
+
 
 _LIMIT = 65_536
 _SHARED: dict[Any, Any] = {}

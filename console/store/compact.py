@@ -32,10 +32,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from console.api.lean import LeanModel
-from console.api.models import Alert, Design, Job, Machine, Node, Quality, SourceRef, SpcSeries
-from console.api.shared_values import intern_list, intern_slots, share, share_weak
+from console.api.models import Alert, Job, Machine, Node, Quality, SourceRef
+from console.api.shared_values import intern_slots
 
-__all__ = ["SharedFieldsSet", "compact", "release_free_memory", "share_fields"]
+__all__ = ["SharedFieldsSet", "compact", "compact_shared", "release_free_memory", "share_fields"]
 
 _intern = sys.intern
 
@@ -99,29 +99,17 @@ def _intern_fields(obj: BaseModel, names: tuple[str, ...]) -> None:
             values[name] = _intern(value)
 
 
-_JOB_STRINGS = ("id", "order_id", "process", "material", "status", "node_id", "machine_id", "customer_region", "part")
 _NODE_STRINGS = ("id", "state", "city")
 _ALERT_STRINGS = ("priority", "state", "code")
 _QUALITY_STRINGS = ("scope", "id")
-_SPC_STRINGS = ("characteristic", "unit")
-_MACHINE_STRINGS = ("node_id", "kind", "model", "state")
 
 
 def _machine(machine: Machine) -> None:
-    # A lean record that interned its strings when it was validated; again here for one made by ``model_copy``.
-    intern_slots(machine, _MACHINE_STRINGS)
-    intern_list(machine.materials)
-    intern_list(machine.processes)
+    machine.share_values()  # interned strings, shared times, floats and envelope (``console.api.shared_values``)
 
 
 def _job(job: Job) -> None:
-    # A lean record that shared its values when it was validated (``console.api.shared_values``); again here for
-    # one made by ``model_copy`` (equal values, so nothing changes for a job already shared).
-    intern_slots(job, _JOB_STRINGS)
-    _OBJECT_SETATTR(job, "size_mm", share(job.size_mm))
-    design = job.design
-    if type(design) is Design:
-        _OBJECT_SETATTR(job, "design", share_weak((design.file, design.sha256), design))
+    job.share_values()  # interned strings, shared created_at, progress, size and design
 
 
 def _node(node: Node) -> None:
@@ -140,9 +128,7 @@ def _alert(alert: Alert) -> None:
 def _quality(quality: Quality) -> None:
     # A lean record, as are its SPC series (``console.api.lean``): no fields set to share.
     intern_slots(quality, _QUALITY_STRINGS)
-    series: SpcSeries
-    for series in quality.spc:
-        intern_slots(series, _SPC_STRINGS)
+    quality.share_values()
 
 
 _COMPACTORS: dict[type[BaseModel | LeanModel], Any] = {
@@ -161,6 +147,25 @@ def compact(obj: Any) -> None:
     copies are as before; setting an attribute on it afterwards raises (see the module docstring).
     """
     compactor = _COMPACTORS.get(type(obj))
+    if compactor is not None:
+        compactor(obj)
+
+
+def _quality_ids(quality: Quality) -> None:
+    intern_slots(quality, _QUALITY_STRINGS)
+
+
+_SHARED_COMPACTORS: dict[type[BaseModel | LeanModel], Any] = {
+    Node: _node,
+    Alert: _alert,
+    Quality: _quality_ids,
+}
+
+
+def compact_shared(obj: Any) -> None:
+    """:func:`compact` for a record whose values were shared as its snapshot was parsed
+    (``Snapshot.values_shared``): machines and jobs need nothing more, quality records their ids interned."""
+    compactor = _SHARED_COMPACTORS.get(type(obj))
     if compactor is not None:
         compactor(obj)
 

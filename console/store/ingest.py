@@ -41,7 +41,7 @@ from console.api.models import (
     Snapshot,
 )
 from console.store.changes import ApplyOutcome, touch
-from console.store.compact import compact, release_free_memory
+from console.store.compact import compact, compact_shared, release_free_memory
 from console.store.merge import refresh_cluster, reselect_all, resolve, resolve_refs
 from console.store.registry import source_status
 from console.store.replicas import TABLES, Replica
@@ -83,8 +83,11 @@ def apply_snapshot(store: Store, source_id: str, snapshot: Snapshot) -> None:
     size = 0
     for objects in (snapshot.nodes, snapshot.machines, snapshot.jobs, snapshot.alerts, snapshot.quality):
         size += len(objects)
+    # Records parsed with the snapshot shared their values already (``Snapshot.values_shared``): the rest only.
+    shrink = compact_shared if snapshot.values_shared else compact
+    for objects in (snapshot.nodes, snapshot.machines, snapshot.jobs, snapshot.alerts, snapshot.quality):
         for obj in objects:
-            compact(obj)
+            shrink(obj)
     replica = store._replicas.get(source_id)
     held_before = replica.alerts if replica is not None else {}
     if replica is None:

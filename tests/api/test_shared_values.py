@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 from console.api.models import Machine, Quality
-from console.api.shared_values import share_float_dict, share_floats, share_time_slots
+from console.api.shared_values import SHARING, share_float_dict, share_floats, share_time_slots, sharing
 from tests.store import factories as f
 
 
@@ -29,7 +29,9 @@ def test_times_are_shared_only_with_the_same_offset() -> None:
     utc = f.machine("M-1", state_since=datetime(2026, 11, 25, 12, tzinfo=UTC))
     plus_one = datetime(2026, 11, 25, 13, tzinfo=timezone(timedelta(hours=1)))  # the same instant, another offset
     other = f.machine("M-2", state_since=plus_one)
-    again = Machine.model_validate_json(utc.model_dump_json())
+    with sharing():
+        again = Machine.model_validate_json(utc.model_dump_json())
+        utc.share_values()
     assert again.state_since is utc.state_since
     assert other.state_since == utc.state_since and other.state_since.utcoffset() == timedelta(hours=1)
     share_time_slots(other, ("state_since",))
@@ -65,8 +67,21 @@ def test_quality_records_share_their_spc_values_and_dump_the_same() -> None:
         ],
     }
     text = json.dumps(record)
-    one, two = Quality.model_validate_json(text), Quality.model_validate_json(text.replace('"M-1"', '"M-2"'))
+    with sharing():
+        one, two = Quality.model_validate_json(text), Quality.model_validate_json(text.replace('"M-1"', '"M-2"'))
     assert one.spc[0].values[0] is one.spc[0].values[2] is two.spc[0].values[0]
     assert one.oee is two.oee and one.spc[0].lsl is two.spc[0].lsl
     assert json.loads(one.model_dump_json()) == record
     assert one.model_dump_json().count("-0.0") == 1
+
+
+def test_only_while_sharing_and_on_that_thread_only() -> None:
+    import threading
+
+    seen: list[bool] = []
+    with sharing():
+        assert SHARING.on
+        worker = threading.Thread(target=lambda: seen.append(SHARING.on))
+        worker.start()
+        worker.join()
+    assert seen == [False] and not SHARING.on

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from console.api.models import Job, Machine, Node
+from console.api.models import Job, Machine, Node, Snapshot
+from console.api.shared_values import sharing
 from console.store import Store
 from console.store.compact import SharedFieldsSet
 from console.store.history import TelemetryHistory
@@ -63,17 +64,27 @@ def test_strings_are_interned_and_values_unchanged() -> None:
     assert store.machines["M-9"].model_dump(exclude_unset=True) == expected
 
 
-def test_values_are_shared_as_records_are_parsed() -> None:
+def test_values_are_shared_as_a_snapshot_is_parsed() -> None:
     # Parsed, not yet stored: the duplicates are freed while the next record is parsed (console.api.shared_values).
-    machines = [wire(Machine, f.machine(f"M-{i}")) for i in range(2)]
-    jobs = [wire(Job, f.job(f"J-{i}", machine_id="M-0")) for i in range(2)]
+    text = f.snapshot(
+        0,
+        nodes=[f.node("N-1")],
+        machines=[f.machine(f"M-{i}") for i in range(2)],
+        jobs=[f.job(f"J-{i}", machine_id="M-0") for i in range(2)],
+    ).model_dump_json()
+    snapshot = Snapshot.model_validate_json(text)
+    assert snapshot.values_shared and not Snapshot.model_validate(snapshot.model_dump()).values_shared
+    machines, jobs = snapshot.machines, snapshot.jobs
     assert machines[0].node_id is machines[1].node_id and machines[0].kind is machines[1].kind
     assert machines[0].materials[0] is machines[1].materials[0]
     assert jobs[0].machine_id is jobs[1].machine_id and jobs[0].size_mm is jobs[1].size_mm
     assert jobs[0].design is jobs[1].design
-    zero = Job.model_validate({**jobs[0].model_dump(), "size_mm": (-0.0, 1.0, 2.0)})
-    assert Job.model_validate({**jobs[0].model_dump(), "size_mm": (0.0, 1.0, 2.0)}).size_mm is not zero.size_mm
+    with sharing():
+        zero = Job.model_validate({**jobs[0].model_dump(), "size_mm": (-0.0, 1.0, 2.0)})
+        assert Job.model_validate({**jobs[0].model_dump(), "size_mm": (0.0, 1.0, 2.0)}).size_mm is not zero.size_mm
     assert zero.model_dump_json().count("-0.0") == 1  # a zero's sign is kept: sizes with a zero are not shared
+    alone = [wire(Job, f.job(f"J-{i}", machine_id="M-0")) for i in range(2)]  # an event's record: the store shares
+    assert alone[0].machine_id == alone[1].machine_id and alone[0].size_mm is not alone[1].size_mm
 
 
 def test_stored_objects_cannot_be_changed_in_place_but_can_be_copied() -> None:
