@@ -10,11 +10,17 @@ from __future__ import annotations
 from asyncio import Queue, create_task, wait_for
 from collections.abc import AsyncGenerator, Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from rich.console import RenderableType
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.fuzzy import Matcher
+from textual.renderables.background_screen import BackgroundScreen
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual, Visual
 
 from console.screens.base import ConsoleScreen
 from widgets.safe_text import clean
@@ -154,6 +160,25 @@ class ConsolePalette(CommandPalette):
     waits (as Textual does) while a provider has nothing ready, and an abort still cancels the searches.
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._backdrops: dict[tuple[int, int | None, Style], list[Strip]] = {}
+
+    def render(self) -> RenderableType:
+        """The screen beneath, dimmed, drawn once per size for the palette's life.
+
+        Why: Textual draws a modal screen's translucent background by rendering the whole screen beneath through Rich
+        and tinting every segment (``BackgroundScreen``), again whenever the palette is laid out (its list filled,
+        shown, ready): in-process 14.5 ms of CPU for the first frame and 31 ms for the one with the list, against 3.3
+        and 12 ms with nothing beneath (issue 15). The screen beneath does not change while the palette is up (the
+        app hands changes to the top screen only; the others hold them), so the tinted picture is kept.
+        """
+        rendered = super().render()
+        if isinstance(rendered, BackgroundScreen):
+            # a Visual, as Widget.render may return (Screen.render's annotation is narrower than what Textual takes)
+            return cast("RenderableType", _HeldBackdrop(RichVisual(self, rendered), self._backdrops))
+        return rendered
+
     async def _search_for(self, search_value: str) -> AsyncGenerator[DiscoveryHit | Hit, bool]:
         commands: Queue[DiscoveryHit | Hit] = Queue()
         searches = [
@@ -178,3 +203,24 @@ class ConsolePalette(CommandPalette):
                 search.cancel()
         else:
             self._stop_busy_countdown()
+
+
+class _HeldBackdrop(Visual):
+    """A visual whose strips are rendered once per (width, height, style) and then reused (``ConsolePalette``)."""
+
+    def __init__(self, inner: Visual, held: dict[tuple[int, int | None, Style], list[Strip]]) -> None:
+        self._inner = inner
+        self._held = held
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        key = (width, height, style)
+        strips = self._held.get(key)
+        if strips is None:
+            strips = self._held[key] = self._inner.render_strips(width, height, style, options)
+        return strips
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return self._inner.get_optimal_width(rules, container_width)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return self._inner.get_height(rules, width)

@@ -42,3 +42,23 @@ async def test_ctrl_p_opens_the_console_palette_with_what_textuals_lists(make_ap
         nodes = [f"Node {node.name} ({node.id})" for node in app.store.nodes.values()]
         assert all(any(node in line for line in ours) for node in nodes), "every node is offered on open"
         assert any("Screen: Jobs" in line for line in ours)
+
+
+async def test_the_dimmed_screen_beneath_is_drawn_once_for_the_palettes_life(make_app: Any) -> None:
+    """Textual re-rendered the whole screen beneath through Rich on every layout of the palette (filled, shown, ready);
+    it does not change while the palette is up, so it is drawn once per size and kept."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsolePalette), what="the palette")
+        palette = app.screen
+        assert isinstance(palette, ConsolePalette)
+        await wait_for(pilot, lambda: palette.has_class("-ready"), what="the palette's list")
+        await settle(pilot)
+        palette.refresh(layout=True)  # another layout of the palette: the backdrop is not rendered again
+        await settle(pilot)
+        assert len(palette._backdrops) == 1
+        (strips,) = palette._backdrops.values()
+        text = "\n".join(strip.text for strip in strips)
+        assert len(strips) == SIZE[1] and "t Tiles/table" in text, "the dashboard (its footer), dimmed, behind it"
