@@ -262,7 +262,10 @@ async def test_quality_list_rebuilds_at_most_once_a_second_under_a_stream_of_cha
         assert rebuilds == [1000.0, 1001.0] and not later
         now[0] += 1.5  # a second after the last: the next change shows at once again
         await flush_with_quality_changes()
-        assert rebuilds == [1000.0, 1001.0, 1002.5] and not later
+        assert rebuilds == [1000.0, 1001.0, 1002.5]
+        # The simulated minutes may reach the console in one flush or, on a busy machine, in two: a second one within
+        # the same (frozen) second is deferred to when it is up, as above; never more than one, never sooner.
+        assert [wait for wait, _ in later] in ([], [1.0])
 
 
 async def test_the_comparison_charts_survive_a_refresh_before_their_mount_finished(make_app):
