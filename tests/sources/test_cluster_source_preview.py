@@ -227,3 +227,24 @@ async def test_a_reset_after_the_first_snapshot_shows_no_preview(live_server: Ca
         await caught_up(server, store)
         assert running.source.resyncs == 1 and store.sources["c"].snapshots_total == 2
         await assert_matches_fresh_snapshot(store, running.client)
+
+
+async def test_a_big_snapshot_waits_for_the_preview_to_be_taken(monkeypatch: Any) -> None:
+    """The parse (which holds the GIL) waits until the app has taken the preview, not for the cap."""
+    from console.sources import cluster_preview
+    from console.store import Store
+    from console.store.preview import Preview
+    from tests.store.factories import cluster, machine, node
+
+    monkeypatch.setattr(cluster_preview, "DRAWN_WAIT_S", 60.0)
+    monkeypatch.setattr(cluster_preview, "PAINT_S", 0.0)
+    store = Store()
+    store.register_source("c")
+    reader = cluster_preview.PreviewReader("c", None, store, cluster(), None)  # type: ignore[arg-type]
+    reader.shown = store.apply_preview("c", Preview(cluster(), [node()], [machine()], []))
+    waiting = asyncio.create_task(reader.wait_drawn())
+    await asyncio.sleep(0.05)
+    assert not waiting.done() and store.dirty  # nobody took the preview yet
+    store.take_changes()  # what the app's flush does
+    async with asyncio.timeout(10):
+        await waiting
