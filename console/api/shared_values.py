@@ -134,6 +134,7 @@ def share_weak(key: Any, record: _W) -> _W:
 
 _ZERO = 0.0
 _NEGATIVE_ZERO = -0.0
+_FLOAT_ONLY = frozenset((float,))
 
 
 def _float(value: float) -> float:
@@ -151,7 +152,14 @@ def _float(value: float) -> float:
 
 
 def share_floats(values: list[float]) -> None:
-    """Replace the floats of a list the record owns (SPC values) by the shared equal ones, in place."""
+    """Replace the floats of a list the record owns (SPC values) by the shared equal ones, in place.
+
+    The usual list (floats, no zero) in one C-speed pass, ``dict.setdefault`` mapped over it (a Python loop over
+    the 4.65 M SPC values of a 100,000-machine snapshot cost ~5 s of CPU); a list with a zero (whose sign a shared
+    zero could change) or anything but floats value by value."""
+    if 0.0 not in values and len(_FLOATS) < _FLOAT_LIMIT and set(map(type, values)) <= _FLOAT_ONLY:
+        values[:] = map(_FLOATS.setdefault, values, values)
+        return
     known = _FLOATS.get
     for i, value in enumerate(values):
         shared = known(value) if value != 0.0 else None
