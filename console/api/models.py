@@ -365,6 +365,12 @@ class Snapshot(ApiModel):
         """Whether the records' repeated values were shared as they were parsed (see the class docstring)."""
         return self._values_shared
 
+    def __eq__(self, other: object) -> bool:
+        # As BaseModel's, without the private flag: how a snapshot was parsed is not part of its value.
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
     seq: int
     cluster: Cluster
     nodes: list[Node] = Field(default_factory=list)

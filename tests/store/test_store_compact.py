@@ -74,6 +74,7 @@ def test_values_are_shared_as_a_snapshot_is_parsed() -> None:
     ).model_dump_json()
     snapshot = Snapshot.model_validate_json(text)
     assert snapshot.values_shared and not Snapshot.model_validate(snapshot.model_dump()).values_shared
+    assert snapshot == Snapshot.model_validate(snapshot.model_dump())  # how it was parsed is not part of its value
     machines, jobs = snapshot.machines, snapshot.jobs
     assert machines[0].node_id is machines[1].node_id and machines[0].kind is machines[1].kind
     assert machines[0].materials[0] is machines[1].materials[0]
