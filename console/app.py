@@ -139,6 +139,7 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         self._snapshots_seen = 0
         self._demo_frozen = False
         self._audit_primed = False
+        self._first_machines_drawn = False
         self._install_signal_handlers = install_signal_handlers
         register_themes(self)
         self.use_ascii(settings.ascii)
@@ -255,10 +256,16 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
     # --- coalesced refresh --------------------------------------------------------------------------------------
 
     def _on_store_dirty(self) -> None:
-        """The store has news: repaint once after ``refresh_ms``, however many events arrive meanwhile."""
+        """The store has news: repaint once after ``refresh_ms``, however many events arrive meanwhile.
+
+        The first machines are drawn at once: at the start nothing else is coming that a wait would gather, and the
+        wait was a sixth of the start's 0.6 s (issue 15: start to first machines on screen)."""
         if self._flush_pending:
             return
         self._flush_pending = True
+        if not self._first_machines_drawn:  # the store calls back once until a flush takes its changes: no waiting
+            self.call_later(self.flush_changes)  # before the first machines (connection states, then the cluster)
+            return
         self.set_timer(self.settings.refresh_ms / 1000, self.flush_changes, name="flush")
 
     def flush_changes(self) -> None:
@@ -267,6 +274,8 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         if self._exit or not self.screen_stack:
             return  # shutting down: nothing left to paint
         changes = self.store.take_changes()
+        if self.store.machines:
+            self._first_machines_drawn = True  # from now on a flush gathers a burst for refresh_ms
         self._freeze_after_big_snapshot()
         if self.demo is not None and not self._demo_frozen and self.store.machines:
             self._demo_frozen = True
