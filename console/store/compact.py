@@ -32,8 +32,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from console.api.lean import LeanModel
-from console.api.models import Alert, Job, Machine, Node, Quality, SourceRef
-from console.api.shared_values import intern_slots
+from console.api.models import Alert, Design, Job, Machine, Node, Quality, SourceRef
+from console.api.shared_values import intern_list, intern_slots, share, share_weak
 
 __all__ = ["SharedFieldsSet", "compact", "compact_shared", "release_free_memory", "share_fields"]
 
@@ -102,14 +102,25 @@ def _intern_fields(obj: BaseModel, names: tuple[str, ...]) -> None:
 _NODE_STRINGS = ("id", "state", "city")
 _ALERT_STRINGS = ("priority", "state", "code")
 _QUALITY_STRINGS = ("scope", "id")
+_MACHINE_STRINGS = ("node_id", "kind", "model", "state")
+_JOB_STRINGS = ("id", "order_id", "process", "material", "status", "node_id", "machine_id", "customer_region", "part")
 
 
 def _machine(machine: Machine) -> None:
-    machine.share_values()  # interned strings, shared times, floats and envelope (``console.api.shared_values``)
+    # The hot one (every machine.updated): only the strings that repeat across thousands of machines (a snapshot's
+    # machines shared their times, floats and envelope as they were parsed: ``Machine.share_values``).
+    intern_slots(machine, _MACHINE_STRINGS)
+    intern_list(machine.materials)
+    intern_list(machine.processes)
 
 
 def _job(job: Job) -> None:
-    job.share_values()  # interned strings, shared created_at, progress, size and design
+    # Strings, size and design (a snapshot's jobs shared these and their times as they were parsed).
+    intern_slots(job, _JOB_STRINGS)
+    _OBJECT_SETATTR(job, "size_mm", share(job.size_mm))
+    design = job.design
+    if type(design) is Design:
+        _OBJECT_SETATTR(job, "design", share_weak((design.file, design.sha256), design))
 
 
 def _node(node: Node) -> None:
