@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.drivers.linux_driver import LinuxDriver
 
 from console.terminal_guard import CLOSE_TIMEOUT_S, EXIT_PUT_TIMEOUT_S, PUT_SLICE_S, guard_for
+from console.terminal_input import apply_escape_delay_default, run_input_loop
 from console.terminal_output import GuardedOutput
 
 if TYPE_CHECKING:
@@ -27,10 +28,15 @@ class GuardedLinuxDriver(LinuxDriver):
 
     def __init__(self, app: App[Any], **options: Any) -> None:
         super().__init__(app, **options)
+        apply_escape_delay_default()  # a real terminal's escape: 50 ms unless ESCDELAY says (console.terminal_input)
         self._guard = guard_for(app)
         self._guard.driver = self
         if self._file is not None:
             self._file = GuardedOutput(self._file, self._guard)  # type: ignore[assignment]
+
+    def run_input_thread(self) -> None:
+        """Textual's input loop, reporting a lone escape when ``ESCDELAY`` is up (``console.terminal_input``)."""
+        run_input_loop(self)
 
     def write(self, data: str) -> None:
         guard = self._guard
