@@ -76,6 +76,8 @@ SLOWEST_FIRST = (
     "tests/app/test_app_more.py",
     "tests/app/test_app_alert_pile.py",
     "tests/faults/test_faults_property_store.py",
+    "tests/app/test_terminal_matrix.py",
+    "tests/faults/test_faults_property_app.py",
 )
 """The files that take longest (``--durations``), started first: ``make test`` hands whole files to its workers in
 collection order, and a long file drawn last would leave the other workers idle while it runs alone. Only the order
