@@ -51,3 +51,15 @@ def test_lines_logged_between_the_first_snapshot_and_the_first_repaint_are_on_th
     s.store.apply_snapshot("cluster", snapshot(5))
     s.store.log_source("cluster", "live: streaming after seq 5")
     assert s.store.sources["cluster"].log[-1].at == T0
+
+
+def test_a_replay_shows_the_local_audit_records_written_by_the_replayed_moment() -> None:
+    """In a replay, the Audit screen's local log stops at the replayed time (it showed what came after, too)."""
+    from console.screens.audit import recorded_by
+
+    moment = datetime(2026, 12, 6, 8, 30, tzinfo=UTC)
+    assert recorded_by({"server_at": "2026-12-06T08:29:59Z", "at": "2026-12-07T01:00:00Z"}, moment)  # server's clock
+    assert not recorded_by({"server_at": "2026-12-06T08:30:01Z"}, moment)
+    assert recorded_by({"at": "2026-12-06T08:00:00+00:00"}, moment)  # no server time: this machine's
+    assert not recorded_by({"at": "not a time"}, moment)
+    assert not recorded_by({}, moment)

@@ -71,6 +71,15 @@ def local_times(record: Mapping[str, Any]) -> tuple[str, str]:
     return (shown, in_utc(at).strftime("%m-%d %H:%M:%S"))
 
 
+LOCAL_TITLE = "This console's local audit log (newest first)"
+
+
+def recorded_by(record: Mapping[str, Any], moment: datetime) -> bool:
+    """Whether a local audit record was written by ``moment`` (on the server's clock, else this machine's)."""
+    at = _parse(record.get("server_at")) or _parse(record.get("at"))
+    return at is not None and at <= moment
+
+
 def _parse(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -111,7 +120,7 @@ class AuditScreen(ListScreen):
         yield Label("Server audit (newest first)", classes="title", id="server-title")
 
     def compose_below(self) -> ComposeResult:
-        yield Label("This console's local audit log (newest first)", classes="title")
+        yield Label(LOCAL_TITLE, id="local-title", classes="title")
         yield DataGrid(LOCAL_COLUMNS, id="local", empty_message="No command sent from this console yet")
 
     def on_mount(self) -> None:
@@ -152,6 +161,11 @@ class AuditScreen(ListScreen):
         records = list(reversed(await self.console.session.local_audit(200)))
         if not self.is_mounted:
             return
+        playback = self.console.session.playback
+        if playback is not None:  # a replay: this machine's log as it stood at the replayed moment, not what came after
+            records = [r for r in records if recorded_by(r, playback.position)]
+            when = in_utc(playback.position).strftime("%H:%M:%S")
+            self.query_one("#local-title", Label).update(f"{LOCAL_TITLE}, up to {when} UTC (the replayed time)")
         rows = []
         for index, record in enumerate(records):
             target = record.get("target") or {}
