@@ -41,14 +41,15 @@ JOB_COLUMNS = [
     Column("status", "Status", width=11),
     # Machine and node before the part: the part takes what is left (the last flex column absorbs the rest), so
     # the fixed columns, Risk among them, stay whole at 80 columns.
+    # Too narrow for all (60 columns): Done, then Node, then P, then Part go, so Due, ETA and Risk stay whole.
     Column("machine", "Machine", min_width=8),
-    Column("node", "Node", min_width=9),
-    Column("part", "Part", min_width=6, flex=3),
-    Column("priority", "P", width=1, align="right"),  # 1..5 (the contract)
+    Column("node", "Node", min_width=9, drop=3),
+    Column("part", "Part", min_width=6, flex=3, drop=1),
+    Column("priority", "P", width=1, align="right", drop=2),  # 1..5 (the contract)
     Column("due", "Due", width=5),
     Column("eta", "ETA", width=5),
     Column("risk", "Risk", width=RISK_WIDTH),
-    Column("progress", "Done", width=4, align="right"),
+    Column("progress", "Done", width=4, align="right", drop=4),
 ]
 
 

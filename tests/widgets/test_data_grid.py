@@ -146,3 +146,18 @@ def test_narrow_tables_leave_out_the_droppable_columns_first() -> None:
     assert narrower[1] == 0 and narrower[2] == 0 and narrower[4] >= 8
     kept = [w for w in narrower if w]
     assert sum(kept) + len(kept) - 1 <= 45
+
+
+def test_the_jobs_list_keeps_due_eta_and_risk_whole_at_60_and_every_column_at_80() -> None:
+    """At 60 columns the Jobs list cut its Risk column off: Done, then Node, then P go first."""
+    from console.screens.columns import JOB_COLUMNS, RISK_WIDTH
+    from widgets.data_grid import column_widths
+
+    keys = [c.key for c in JOB_COLUMNS]
+    full = dict(zip(keys, column_widths(JOB_COLUMNS, 78), strict=True))  # 80 columns less the scrollbar
+    assert all(full.values()), full
+    narrow = dict(zip(keys, column_widths(JOB_COLUMNS, 58), strict=True))
+    assert narrow["risk"] == RISK_WIDTH and narrow["due"] == 5 and narrow["eta"] == 5, narrow
+    assert narrow["progress"] == 0 and narrow["id"] == 8 and narrow["machine"] >= 8
+    kept = [w for w in narrow.values() if w]
+    assert sum(kept) + len(kept) - 1 <= 58
