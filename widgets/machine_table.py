@@ -77,11 +77,25 @@ def table_shows_progress(width: int) -> bool:
     return width - 2 - sum(w + 1 for _, w in TABLE_COLUMNS) >= NAME_MIN
 
 
+TELEMETRY_WIDTH = 14
+TELEMETRY_MIN = 8
+ID_WIDTH = 8
+
+
+def telemetry_width(width: int) -> int:
+    """The telemetry column's width: narrower (to 8) when even without the progress column a machine's id would be
+    cut (the console at 60 columns, less its scrollbar)."""
+    if table_shows_progress(width):
+        return TELEMETRY_WIDTH
+    rest = width - 2 - sum(w + 1 for _, w in TABLE_COLUMNS) + PROGRESS_WIDTH + 1
+    return max(TELEMETRY_MIN, TELEMETRY_WIDTH - max(0, ID_WIDTH - rest))
+
+
 def table_widths(width: int) -> tuple[int, int]:
     """(name width, node width) at ``width``: the name takes what is left, and the node a column if there is room."""
     fixed = 2 + sum(w + 1 for _, w in TABLE_COLUMNS)
     if not table_shows_progress(width):
-        fixed -= PROGRESS_WIDTH + 1
+        fixed -= PROGRESS_WIDTH + 1 + TELEMETRY_WIDTH - telemetry_width(width)
     rest = width - fixed
     if rest >= 28:
         node = min(16, rest - 16)
@@ -93,7 +107,12 @@ def table_header(width: int, styles: dict[str, Style]) -> Strip:
     name_w, node_w = table_widths(width)
     text = "  " + fit("NAME", name_w) + " "
     progress = table_shows_progress(width)
-    text += " ".join(fit(label, w) for label, w in TABLE_COLUMNS if progress or label != "PROGRESS")
+    tele_w = telemetry_width(width)
+    text += " ".join(
+        fit(label, tele_w if label == "TELEMETRY" else w)
+        for label, w in TABLE_COLUMNS
+        if progress or label != "PROGRESS"
+    )
     if node_w:
         text += " " + fit("NODE", node_w)
     return Strip([Segment(fit(text, width, cleaned=True), styles["_base"] + styles["header"])], width)
@@ -135,7 +154,7 @@ def table_row(
     parts += [
         (fit(cleaned(machine.job_id or pick(*DASH)), 10, cleaned=True), base),
         (" ", base),
-        (fit(tele, 14, cleaned=True), base + styles["stale"] if stale else muted),
+        (fit(tele, telemetry_width(width), cleaned=True), base + styles["stale"] if stale else muted),
         (" ", base),
         (
             fit(f"!{alerts}" if alerts else "", 3, align="right", cleaned=True),

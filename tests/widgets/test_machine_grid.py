@@ -213,3 +213,11 @@ async def test_a_60_column_table_keeps_whole_ids_and_the_alerts_column() -> None
         grid.set_view([m.id for m in rows], source)
         await pilot.pause()
         assert "PROGRESS" in screen_lines(app)[0]  # 80 columns keep it
+    for width in (56, 58):  # 60 columns less a scrollbar: the telemetry column narrows so the id stays whole
+        app, grid = make(layout="table")
+        async with app.run_test(size=(width, 10)) as pilot:
+            grid.set_view([m.id for m in rows], source)
+            await pilot.pause()
+            lines = screen_lines(app)
+            assert lines[2].startswith("  M-00001 "), (width, lines[2])
+            assert lines[2].rstrip().endswith("!2") and len(lines[0].rstrip()) <= width, (width, lines[0])
