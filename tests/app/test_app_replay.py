@@ -152,6 +152,31 @@ def test_replay_header(snap_compare: Any, simulated_recording: Path, tmp_path: P
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 
 
+def test_seek_dialog_picture(snap_compare: Any, simulated_recording: Path, tmp_path: Path) -> None:
+    """The seek dialog as an operator sees it: the recorded span, what may be typed, and a refusal in words."""
+    app = replay_app(simulated_recording, tmp_path)
+
+    async def run_before(pilot: Any) -> None:
+        app.animation_level = "none"
+        await wait_for(pilot, lambda: bool(app.store.machines), what="the replay to show the cluster")
+        playback: Any = app.session.playback
+        playback.play(False)
+        playback.seek(playback.start.replace(minute=5, second=30))
+        await settle(pilot)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SeekDialog), what="the seek dialog")
+        app.screen.query_one(Input).value = "half past"
+        await pilot.press("enter")  # refused: not a time
+        await pilot.pause()
+        now = time.monotonic()
+        for status in app.store.sources.values():  # the header's rate: what it reads two seconds later, now
+            status.last_event_monotonic = now - 10
+            status._bucket, status._last_rate, status._bucket_count = int(now - 10), 0, 0
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
 # --- the seek dialog says what can be reached ----------------------------------------------------------------------
 
 
