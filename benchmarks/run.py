@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "live": "benchmarks.bench_live",
     "switch": "benchmarks.bench_switch",
     "recording": "benchmarks.bench_recording",
+    "status": "benchmarks.bench_status",
     "scale": "benchmarks.bench_scale",
     "sparkplug": "benchmarks.bench_sparkplug",
 }
