@@ -8,7 +8,6 @@ to the visible screen, which repaints only what changed. Screens that are not vi
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ from textual.widget import AwaitMount
 
 from console.app_recording import REPLAY_ACTIONS, REPLAY_BINDINGS, RecordingKeys
 from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
+from console.heap_policy import HeapPolicy
 from console.key_routing import follow_focus, note_route
 from console.outcome_report import outcome_toast
 from console.palette import ConsolePalette, EntityProvider
@@ -62,21 +62,6 @@ SCREEN_KEYS = (
     ("6", "diagnostics", "Diagnostics"),
     ("7", "audit", "Audit"),
 )
-
-
-def freeze_heap() -> None:
-    """Collect, then move what is alive to the collector's permanent generation.
-
-    For ``--demo``: the simulator runs in the console's process, and its long-lived state (the simulation, each
-    served view's last 10,000 events) plus the store made every full collection walk ~130,000 objects, ~110 ms of CPU
-    that landed inside whatever the operator had just asked for (measured: one in the palette's open, issue 15;
-    with the heap frozen the same open took 142 ms of CPU instead of 249). Frozen objects are never collected
-    again: what becomes garbage later is still freed by reference counting unless it is part of a cycle, so at most
-    what was alive at the freeze and later dies in a cycle is kept. Once, two seconds after the first machines are
-    shown (not in the way of the first frame), as ``_freeze_after_big_snapshot`` does for a big cluster.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 class FactoryConsoleApp(RecordingKeys, App[int]):
@@ -136,8 +121,9 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         self.session = Session(settings, store=store, audit_log=audit_log, server_clock=server_clock, registry=registry)
         self._flush_pending = False
         self._switching_warm = False
-        self._snapshots_seen = 0
-        self._demo_frozen = False
+        self.heap = HeapPolicy(
+            self.session.store, later=lambda delay, run: self.set_timer(delay, run, name="gc-freeze")
+        )
         self._audit_primed = False
         self._first_machines_drawn = False
         self._install_signal_handlers = install_signal_handlers
@@ -276,10 +262,9 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         changes = self.store.take_changes()
         if self.store.machines:
             self._first_machines_drawn = True  # from now on a flush gathers a burst for refresh_ms
-        self._freeze_after_big_snapshot()
-        if self.demo is not None and not self._demo_frozen and self.store.machines:
-            self._demo_frozen = True
-            self.set_timer(self.DEMO_FREEZE_AFTER_S, freeze_heap, name="demo-gc-freeze")
+        self.heap.after_flush(
+            demo=self.demo is not None
+        )  # console.heap_policy: freeze after a big snapshot, or the demo's start
         cluster = self.store.cluster
         if changes.cluster and cluster is not None:
             self.server_clock.reset(cluster.server_time)
@@ -306,36 +291,6 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
                 screen.apply_changes(changes)
             else:
                 screen.needs_rebuild = True
-
-    BIG_SNAPSHOT_OBJECTS = 10_000
-    DEMO_FREEZE_AFTER_S = 2.0
-    """With ``--demo``, the heap is frozen this long after the first machines are shown (see :func:`freeze_heap`)."""
-    BIG_GC_THRESHOLD = 10_000
-    """The collector's first-generation threshold with a big cluster (Python's default: 700 net allocations)."""
-
-    def _freeze_after_big_snapshot(self) -> None:
-        """After a big snapshot, move what is alive to the collector's permanent generation, and collect the young
-        generation less often.
-
-        Why the freeze: with hundreds of thousands of long-lived models in the store, each full collection walks them
-        all and stalls the event loop for a good part of a second (keys feel dead). They hold no reference cycles of
-        their own, so reference counting still frees each one when the store replaces it; the collector need not
-        look. Why the threshold: a big cluster's stream (the demo's mix at 20,000 machines, ~9,000 events/s) makes
-        ~3 tracked objects an event that live until the next version replaces them; at 700 a young collection ran
-        every ~250 events and each survivor was walked again by the older generations' passes: ~7 µs of collector
-        CPU per event (a quarter of ingest), ~3.5 µs at 10,000 (``docs/performance.md`` §3). Never lowered: a
-        process that already set a larger one (the test suite) keeps it.
-        """
-        total = sum(status.snapshots_total for status in self.store.sources.values())
-        if total == self._snapshots_seen:
-            return
-        self._snapshots_seen = total
-        if len(self.store.machines) + len(self.store.jobs) >= self.BIG_SNAPSHOT_OBJECTS:
-            gc.collect()
-            gc.freeze()
-            first, *older = gc.get_threshold()
-            if first < self.BIG_GC_THRESHOLD:
-                gc.set_threshold(self.BIG_GC_THRESHOLD, *older)
 
     def switch_mode(self, mode: str) -> AwaitMount:
         """Switch screens (keys 1-7) and draw the new one in the very next frame.

@@ -1,5 +1,6 @@
-"""With ``--demo`` the heap is frozen once, a moment after the first machines are shown (``console.app.freeze_heap``):
-the simulator's state lives in the console's process and every full collection walked it, inside a key's work."""
+"""With ``--demo`` the heap is frozen once, a moment after the first machines are shown
+(``console.heap_policy.HeapPolicy``): the simulator's state lives in the console's process and every full collection
+walked it, inside a key's work."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 import pytest
 
-import console.app
 from tests.app.conftest import settle, wait_for, wait_ready
 
 SIZE = (160, 48)
@@ -19,9 +19,9 @@ async def test_the_demo_freezes_the_heap_once_after_the_first_machines(
     make_app: Any, monkeypatch: pytest.MonkeyPatch, demo: bool
 ) -> None:
     freezes: list[int] = []
-    monkeypatch.setattr(console.app, "freeze_heap", lambda: freezes.append(1))
     app = make_app()
-    app.DEMO_FREEZE_AFTER_S = 0.05
+    app.heap.freeze = lambda: freezes.append(1)
+    app.heap.DEMO_FREEZE_AFTER_S = 0.05
     if demo:
         app.demo = SimpleNamespace()  # what --demo hands the app (its DemoHost); only its presence matters here
     async with app.run_test(size=SIZE) as pilot:
