@@ -186,7 +186,10 @@ async def test_data_by_alias_and_by_name(follow, edges) -> None:
 
 
 async def test_hostile_payloads_are_counted_and_the_source_goes_on(follow, edges) -> None:
-    _source, store = await follow(rebirth_interval=60.0)
+    # No rebirth asked: the lost seq below would ask the edge for one, and whether its new births land before or
+    # after the rest of this stream depends on the machine's speed (under load the undeclared metric then went
+    # unreported). Rebirths have their own tests.
+    _source, store = await follow(rebirth=False)
     edge = await edges(GROUP, "cell-a")
     edge.add_device("mill-1", device_metrics())
     await edge.birth()
