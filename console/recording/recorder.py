@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from console.store.store import Store
 
 __all__ = ["Recorder"]
+
+PRUNE_AFTER_S = 5.0
+"""The ring's old files are deleted this long after the start: off the path to the first frame."""
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,13 @@ class Recorder:
         and tap the store."""
         self._writer.connection.open(app_version=self._app_version, started_wall=self._wall())
         if self.spec.ring_dir is not None and self.spec.retention_s is not None:
-            prune_ring_folder(Path(self.spec.ring_dir), self.spec.retention_s, keep=self.path, now=self._wall())
+            # Later, in a thread of its own: it stats and lock-tests every ring file (a day of starts can be
+            # hundreds: 0.15 s on the path to the first frame, issue 15), and deletes only files no console writes.
+            args = (Path(self.spec.ring_dir), self.spec.retention_s)
+            kwargs = {"keep": self.path, "now": self._wall()}
+            prune = threading.Timer(PRUNE_AFTER_S, prune_ring_folder, args=args, kwargs=kwargs)
+            prune.daemon = True
+            prune.start()
         self._capture()
         self._writer.start()
         self._on = True

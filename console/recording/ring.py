@@ -108,9 +108,10 @@ def prune_ring_folder(folder: Path, retention_s: float, *, keep: Path | None = N
     cutoff = (time.time() if now is None else now) - retention_s
     removed = 0
     with contextlib.suppress(OSError):
+        kept = None if keep is None else keep.resolve()
         for path in folder.glob(RING_GLOB):
             try:
-                if keep is not None and path.resolve() == keep.resolve():
+                if kept is not None and path.resolve() == kept:
                     continue
                 if _last_write(path) >= cutoff or _in_use(path):
                     continue

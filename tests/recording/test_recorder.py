@@ -170,6 +170,31 @@ def test_old_ring_files_go_young_ones_and_one_being_written_stay(tmp_path: Path)
     assert not old.exists() and young.exists() and busy.exists()
 
 
+def test_the_ring_is_pruned_after_the_start_not_on_its_path(tmp_path: Path, monkeypatch: Any) -> None:
+    """Issue 15: pruning stats and lock-tests every ring file (hundreds after a day of starts), so ``start()`` leaves
+    it to a timer thread: the old file is still there when ``start()`` returns, and goes once the timer fires."""
+    import console.recording.recorder as recorder_module
+
+    fake = FakeTime(time.time())
+    old = tmp_path / "ring-20260101T000000Z-1.sqlite"
+    old.write_bytes(b"")
+    os.utime(old, (fake.now - 30 * 3600, fake.now - 30 * 3600))
+    feed = SimFeed(SimConfig(seed=7, nodes=2, machines_per_node=3))
+    monkeypatch.setattr(recorder_module, "PRUNE_AFTER_S", 3600.0)
+    rec = recorder(Store(), feed, RecordingSpec(ring_dir=tmp_path, retention_h=24.0), fake)
+    rec.start()
+    assert old.exists(), "not pruned on the start's path"
+    rec.stop()
+    monkeypatch.setattr(recorder_module, "PRUNE_AFTER_S", 0.0)
+    rec = recorder(Store(), feed, RecordingSpec(ring_dir=tmp_path, retention_h=24.0), fake)
+    rec.start()
+    deadline = time.monotonic() + 30
+    while old.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    rec.stop()
+    assert not old.exists(), "pruned by the timer"
+
+
 def test_a_full_queue_drops_from_the_recording_never_holds_up_the_store(tmp_path: Path, monkeypatch: Any) -> None:
     feed = SimFeed(SimConfig(seed=7, nodes=3, machines_per_node=6, telemetry_hz=4.0))
     store = Store()
