@@ -323,19 +323,17 @@ class ClusterSource:
             f"snapshot at seq {seq} (instance {instance_id}); stream opened after seq {boot.after}, "
             f"{len(boot.messages)} events buffered meanwhile",
         )
-        countdown = YIELD_EVERY
         parse = self._parse
         while boot.messages:  # ``_stream`` may add more while this yields; drain until none is left
             messages, boot.messages, boot.size = boot.messages, [], 0
-            for message in messages:
-                event_seq = parse_seq(message[0])
-                if event_seq is not None and event_seq <= seq and message[1] != "reset":
-                    continue  # the snapshot has it
-                self._take(parse(*message))
-                countdown -= 1
-                if countdown <= 0:
-                    countdown = YIELD_EVERY
-                    await asyncio.sleep(0)
+            # What the snapshot has is skipped; the rest goes the live path's way, a slice of reads at a time
+            # (``_take_batch``: runs of plain next events in one store call). One ``_take`` per event cost the
+            # console the taps' and the source status's work per event: under load it fell behind the stream it
+            # was catching up with, and resynced again (issue 15).
+            fresh = [m for m in messages if (n := parse_seq(m[0])) is None or n > seq or m[1] == "reset"]
+            for part in slices(fresh, YIELD_EVERY):
+                self._take_batch([parse(*message) for message in part])
+                await asyncio.sleep(0)
         boot.buffering = False
         if boot.stream_task is None or not boot.stream_task.done():
             self._opened()

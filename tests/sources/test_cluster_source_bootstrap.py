@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 
 from console.api.client import ClusterClient
+from console.api.models import Event, EventType
 from console.sources.cluster import ClusterSource
-from console.store import SourceState
+from console.store import ApplyOutcome, SourceState
 from tests.demo_server import test_config
 from tests.sources.test_cluster_source_live import (
     BUSY,
@@ -137,3 +138,36 @@ async def test_a_server_without_get_cluster_gets_the_classic_order(live_server: 
     finally:
         await stop(client, source, task)
     assert not any("buffered" in line.message for line in store.sources["c"].log)
+
+
+class SinglesStore(RecordingStore):
+    """Remembers the events applied one at a time (``apply_event``), not in a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.singles: list[Event] = []
+
+    def apply_event(self, source_id: str, event: Event) -> ApplyOutcome:
+        self.singles.append(event)
+        return super().apply_event(source_id, event)
+
+
+async def test_the_buffered_events_are_applied_in_batches(live_server: Callable[..., Any]) -> None:
+    """What the stream buffered while the snapshot loaded goes the live path's way: runs of plain next events in one
+    ``apply_events`` call; only what needs the per-item checks (``cluster.updated``) one at a time. One call per
+    event cost the taps' and the source status's work per event, and a console starved of CPU fell behind the stream
+    it was catching up with (issue 15)."""
+    server = live_server(config=test_config(**BUSY), history=HISTORY)
+    store = SinglesStore()
+    transport = StepWhileSnapshotLoads(server, before=0, after=15)
+    client, source, task = await run_source(server.url, store, transport)
+    try:
+        await wait_for(lambda: store.sources["c"].state == SourceState.LIVE)
+        (_, served, handed) = transport.seqs[0]
+        assert handed - served > HISTORY  # events were buffered after the snapshot's seq
+        final = await caught_up(server, store)
+        assert source.resyncs == 0
+    finally:
+        await stop(client, source, task)
+    assert store.taken == list(range(served + 1, final + 1))
+    assert {event.type for event in store.singles} <= {EventType.CLUSTER_UPDATED}, len(store.singles)
