@@ -397,7 +397,8 @@ import json, sys
 from console.cli import main
 code = main(sys.argv[1:])
 loaded = sorted({m.split(".")[0] for m in sys.modules} & {"textual", "fastapi", "uvicorn", "starlette"})
-loaded += sorted(m for m in sys.modules if m.startswith("widgets.") and m != "widgets.text_clean")
+TEXT_RULE = ("widgets.text_clean", "widgets.mark_ranges")
+loaded += sorted(m for m in sys.modules if m.startswith("widgets.") and m not in TEXT_RULE)
 demo = sorted(m for m in sys.modules if m.startswith("console.demo"))
 print(json.dumps({"code": code, "loaded": loaded, "demo": demo}), file=sys.stderr)
 """

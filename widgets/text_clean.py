@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from widgets.mark_ranges import MARK_RANGES
+from widgets.mark_ranges import UNICODE_VERSION as MARK_UNICODE_VERSION
+
 __all__ = ["ELLIPSIS", "cut", "inert"]
 
 ELLIPSIS = "…"
@@ -59,12 +62,54 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _SAFE_ASCII = re.compile(r"[ -~]*")
 
 
+def _is_mark(char: str) -> bool:
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) in ("Mn", "Me")
+
+
+def scan_mark_ranges() -> tuple[tuple[int, int], ...]:
+    """Every code point :func:`_is_mark` holds, as ``(first, last)`` ranges: the table of :mod:`widgets.mark_ranges`
+    (a full scan takes about half a second)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x80, 0x110000):
+        if _is_mark(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return tuple(ranges)
+
+
+def _mark_pattern() -> str | None:
+    """A regex class of the marks, when the table was made for this Python's Unicode; ``None`` otherwise."""
+    if unicodedata.unidata_version != MARK_UNICODE_VERSION:
+        return None
+    return "[" + "".join(f"\\U{first:08X}-\\U{last:08X}" for first, last in MARK_RANGES) + "]"
+
+
+_MARK_CLASS = _mark_pattern()
+_MARK = re.compile(_MARK_CLASS) if _MARK_CLASS else None
+_LONG_MARK_RUN = re.compile(f"({_MARK_CLASS}{{{_MAX_COMBINING_RUN}}}){_MARK_CLASS}+") if _MARK_CLASS else None
+
+
 def _fix_combining(text: str) -> str:
-    """Give a leading combining mark a base (so it cannot attach to the previous column) and cap long runs."""
+    """Give a leading combining mark a base (so it cannot attach to the previous column) and cap long runs.
+
+    With the table (the usual case) both are regex passes in C, so a long hostile string costs microseconds rather
+    than a Python loop over each of its characters (the property tests feed thousands of them)."""
+    if _MARK is None or _LONG_MARK_RUN is None:
+        return _fix_combining_slowly(text)
+    if _MARK.search(text) is None:
+        return text
+    fixed = _LONG_MARK_RUN.sub(r"\1", text)
+    return "◌" + fixed if _MARK.match(fixed) else fixed
+
+
+def _fix_combining_slowly(text: str) -> str:
+    """:func:`_fix_combining` character by character, for a Python whose Unicode the table was not made for."""
     out: list[str] = []
     run = 0
     for index, char in enumerate(text):
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+        if _is_mark(char):
             if index == 0:
                 out.append("◌")
             run += 1
