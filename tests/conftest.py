@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import textual._wait
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
 
 # The cyclic collector at its default (a pass every 700 net allocations) took a sixth of the app tests' CPU: each test
 # boots an app, builds thousands of Textual objects and drops them. A larger first generation collects the same
@@ -37,6 +39,31 @@ if "FACTORY_CONSOLE_RECORDINGS_DIR" not in os.environ:
 # their condition (``wait_for``, ``settle``).
 textual._wait.SLEEP_GRANULARITY = 0.005
 textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 10
+
+# Every app a test boots parses the same CSS again (each widget's DEFAULT_CSS and the app's own), into a cache that
+# lives and dies with that app's stylesheet: ~45 ms of CPU a boot, a tenth of it, paid some 300 times a run. The
+# parse is a pure function of the text, where it was read from, its flags and the theme's variables, so one cache
+# for the process, keyed by all of them, gives every later app the same rules. Tests only; the console boots once.
+_shared_css_rules: dict[tuple[object, ...], list[RuleSet]] = {}
+_parse_css_rules = Stylesheet._parse_rules
+
+
+def _parse_css_rules_once(
+    self: Stylesheet,
+    css: str,
+    read_from: tuple[str, str],
+    is_default_rules: bool = False,
+    tie_breaker: int = 0,
+    scope: str = "",
+) -> list[RuleSet]:
+    key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(sorted(self._variables.items())))
+    rules = _shared_css_rules.get(key)
+    if rules is None:
+        rules = _shared_css_rules[key] = _parse_css_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
+    return rules
+
+
+Stylesheet._parse_rules = _parse_css_rules_once  # type: ignore[method-assign]
 
 
 @pytest.fixture
