@@ -13,6 +13,8 @@ ones included; authorisation (403) is checked by each endpoint, which knows what
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -48,9 +50,14 @@ newlines (so a secret given there cannot contain a comma)."""
 class AuthMiddleware:
     """Puts the caller's :class:`Principal` into the scope, or answers 401 with ``WWW-Authenticate: Bearer``."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenTable) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenTable | Callable[[], TokenTable]) -> None:
         self.app = app
-        self.tokens = tokens
+        self._tokens = tokens
+
+    @property
+    def tokens(self) -> TokenTable:
+        """The table of the server being served (a callable gives it per request: servers share one app)."""
+        return self._tokens if isinstance(self._tokens, TokenTable) else self._tokens()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from console.demo.auth import TokenTable, parse_token
 from console.demo.feed import DEFAULT_HISTORY, DEFAULT_HISTORY_S, EventFeed
 from console.demo.protocol import ProblemH11Protocol
-from console.demo.server import create_app
+from console.demo.server import ServedApp, create_app
 from console.demo.views import NodeView, View
 
 __all__ = ["DemoHost", "ServedView", "make_simulation", "parse_token"]
@@ -62,7 +61,7 @@ class ServedView:
 
     node_id: str | None
     feed: EventFeed
-    app: FastAPI
+    app: ServedApp
     server: uvicorn.Server
     sock: socket.socket
     url: str

@@ -10,12 +10,16 @@ simulation without awaiting, so a read never sees a half-applied tick (see ``con
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from typing import Any
+from contextvars import ContextVar
+from types import SimpleNamespace
+from typing import Any, cast
 
 from fastapi import FastAPI, Header, Query, Request
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from console import __version__
 from console.api.models import WhoAmI
@@ -58,7 +62,7 @@ def create_app(
     *,
     keepalive_s: float = 15.0,
     history: int = 10_000,
-) -> FastAPI:
+) -> ServedApp:
     """The app serving ``sim`` through ``feed`` (made here when not given: for ``node_id``, or the whole cluster).
 
     ``tokens`` are ``NAME:ROLE:SECRET`` strings (or parsed triples); none means no auth. ``keepalive_s`` is how long
@@ -71,8 +75,61 @@ def create_app(
         raise ValueError(f"the feed serves node {feed.node_id!r}, not {node_id!r}")
     table = tokens if isinstance(tokens, TokenTable) else TokenTable(tokens)
     ctx = ServerContext(sim=sim, feed=feed, tokens=table, keepalive_s=keepalive_s)
-
     what = f"node agent of {feed.node_id}" if feed.node_id else "cluster API"
+    return ServedApp(_shared_api(what), ctx)
+
+
+class ServedApp:
+    """One server's ASGI app: the FastAPI app shared by every server of its kind of view, run with this server's
+    context (:class:`ServerContext`, also on ``state.ctx``).
+
+    Why shared: building the routes is FastAPI's dearest step (it reads every handler's signature and makes pydantic
+    fields of it), about 40 ms of CPU a server, the same work for every server of a process: the demo with its node
+    agents, and each of the test suite's several hundred servers. The routes read their context through
+    :data:`_CONTEXT`, which this sets for the request it serves; nothing else of a server lives in the shared app."""
+
+    def __init__(self, api: FastAPI, ctx: ServerContext) -> None:
+        self.api = api
+        self.state = SimpleNamespace(ctx=ctx)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = _CONTEXT.set(self.state.ctx)
+        try:
+            await self.api(scope, receive, send)
+        finally:
+            _CONTEXT.reset(token)
+
+
+_CONTEXT: ContextVar[ServerContext] = ContextVar("factory_demo_server_context")
+"""The context of the server whose request is being served (a request's tasks inherit it)."""
+
+
+class _CurrentContext:
+    """Stands for the context of the request being served, wherever the routes were given a context."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_CONTEXT.get(), name)
+
+
+def _current_tokens() -> TokenTable:
+    return _CONTEXT.get().tokens
+
+
+_SHARED_APIS: dict[str, FastAPI] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_api(what: str) -> FastAPI:
+    """The FastAPI app for servers described as ``what`` (its OpenAPI summary), built on first use."""
+    with _SHARED_LOCK:
+        api = _SHARED_APIS.get(what)
+        if api is None:
+            api = _SHARED_APIS[what] = _build_api(what)
+        return api
+
+
+def _build_api(what: str) -> FastAPI:
+    ctx = cast(ServerContext, _CurrentContext())
     app = FastAPI(
         title="Factory Cluster API",
         version="1",
@@ -83,7 +140,6 @@ def create_app(
         # (console.demo.protocol), 401 by the auth middleware when the server has tokens.
         responses=problem_responses(400, 401),
     )
-    app.state.ctx = ctx
     install_problem_handlers(app)
     app.include_router(read_router(ctx))
     app.include_router(command_router(ctx))
@@ -91,7 +147,7 @@ def create_app(
     # Added innermost first. Compression sees the final response; auth answers 401 before any route runs (and before
     # a byte of the body is read); the guard then limits the body and checks its text (console.demo.limits).
     app.add_middleware(RequestGuard)
-    app.add_middleware(AuthMiddleware, tokens=table)
+    app.add_middleware(AuthMiddleware, tokens=_current_tokens)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     return app
 
