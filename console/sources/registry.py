@@ -13,6 +13,7 @@ Nothing else changes for a new kind: the session asks the adapter what it can do
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
@@ -70,7 +71,15 @@ class SourceRegistry:
 
 
 def _entry_points(group: str) -> Iterable[EntryPoint]:
-    return entry_points(group=group)
+    return _installed_entry_points(group)
+
+
+@functools.cache
+def _installed_entry_points(group: str) -> tuple[EntryPoint, ...]:
+    """What installed packages declare, read once a process: the read scans every installed distribution's metadata
+    (~15 ms here), and what is installed does not change under a running console (a process that boots many, as the
+    test suite does, paid it for each)."""
+    return tuple(entry_points(group=group))
 
 
 def _cluster_factory(spec: object, context: AdapterContext) -> SourceAdapter:
