@@ -7,15 +7,17 @@ the store (in memory) and caps the work per keystroke, so it stays quick with 20
 
 from __future__ import annotations
 
-from asyncio import Queue, create_task, wait_for
+from asyncio import Event, Queue, create_task, wait_for
 from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from rich.console import RenderableType
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import Command, CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.css.styles import RulesMap
+from textual.events import ScreenResume
 from textual.fuzzy import Matcher
 from textual.renderables.background_screen import BackgroundScreen
 from textual.strip import Strip
@@ -160,9 +162,53 @@ class ConsolePalette(CommandPalette):
     waits (as Textual does) while a provider has nothing ready, and an abort still cancels the searches.
     """
 
+    FIRST_LIST_WAIT_S = 0.1
+    """How long the palette's first frame waits for its list (the discovery is normally done in a few ms)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._backdrops: dict[tuple[int, int | None, Style], list[Strip]] = {}
+        self._listed = Event()
+        self._shown = False
+
+    async def on_screen_resume(self, event: ScreenResume) -> None:
+        """The first time: let the list be filled before the palette is laid out and drawn (at most
+        ``FIRST_LIST_WAIT_S``); Textual's own resume handler (``Screen``'s, after this one) then lays it out.
+
+        Why: Textual lays the palette out and draws it as it is shown, with an empty list (the providers' search is
+        a worker started on mount), then again when the list arrives: two full layouts and renders of the palette,
+        the first with the dimmed screen beneath, and the list a frame later (issue 15, "palette" in
+        ``benchmarks/bench_switch.py``). The search runs in its own task, so waiting here holds only this screen's
+        messages (keys typed meanwhile are handled after it, in order).
+        """
+        if self._shown:
+            return
+        self._shown = True
+        self._take_breakpoint_classes()
+        with suppress(TimeoutError):
+            await wait_for(self._listed.wait(), self.FIRST_LIST_WAIT_S)
+
+    def _take_breakpoint_classes(self) -> None:
+        """The app's breakpoint classes (``-wide``) for the terminal's width, before the first layout.
+
+        Why: Textual gives a screen its breakpoint classes when the ``Resize`` from its first layout arrives, so every
+        new palette was restyled and laid out again a moment after it was drawn (12-13 ms of CPU in-process) for a
+        class nothing in the palette's looks depends on. Set now, the ``Resize`` finds them in place and restyles
+        nothing. The rule is Textual's (``Screen._on_resize``): the widest breakpoint not above the width.
+        """
+        app = self.app
+        horizontal = app.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is None else self.HORIZONTAL_BREAKPOINTS
+        vertical = app.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is None else self.VERTICAL_BREAKPOINTS
+        classes: dict[str, bool] = {}
+        for breakpoints, dimension in ((horizontal or [], app.size.width), (vertical or [], app.size.height)):
+            classes.update(dict.fromkeys((name for _, name in breakpoints), False))
+            classes.update(dict.fromkeys(self._get_breakpoint_classes(dimension, breakpoints), True))
+        if classes:
+            self.update_classes(classes, update=False)  # Screen's resume handler, next, restyles the whole palette
+
+    def _refresh_command_list(self, command_list: CommandList, commands: list[Command], clear_current: bool) -> None:
+        super()._refresh_command_list(command_list, commands, clear_current)
+        self._listed.set()
 
     def render(self) -> RenderableType:
         """The screen beneath, dimmed, drawn once per size for the palette's life.

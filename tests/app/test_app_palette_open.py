@@ -62,3 +62,31 @@ async def test_the_dimmed_screen_beneath_is_drawn_once_for_the_palettes_life(mak
         (strips,) = palette._backdrops.values()
         text = "\n".join(strip.text for strip in strips)
         assert len(strips) == SIZE[1] and "t Tiles/table" in text, "the dashboard (its footer), dimmed, behind it"
+
+
+class _FirstLayout(ConsolePalette):
+    """Records what the palette held when Textual laid it out for the first time."""
+
+    first: tuple[int, bool] | None = None
+
+    def _refresh_layout(self, *args: Any, **kwargs: Any) -> None:
+        if self.first is None:
+            self.first = (self.query_one(CommandList).option_count, "-wide" in self.classes)
+        super()._refresh_layout(*args, **kwargs)
+
+
+async def test_the_palette_is_first_laid_out_with_its_list_and_breakpoint_class(make_app: Any) -> None:
+    """Textual laid the palette out and drew it empty, then again when its list came, then again when the ``Resize``
+    of that first layout gave it ``-wide``: three layouts of the palette before it settled. Now the first one has
+    the list (the discovery is waited for, briefly) and the breakpoint class already."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        palette = _FirstLayout(id="--command-palette")
+        app.push_screen(palette)
+        await wait_for(pilot, lambda: palette.has_class("-ready"), what="the palette's list")
+        await settle(pilot)
+        assert palette.first is not None
+        options, wide = palette.first
+        assert options == palette.query_one(CommandList).option_count > 0, "the whole list in the first layout"
+        assert wide, "the app's breakpoint class for 160 columns before the first layout"
