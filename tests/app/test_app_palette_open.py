@@ -3,11 +3,16 @@ one go instead of one turn of the event loop each (issue 15). It must list what 
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from textual.command import CommandList, CommandPalette
+from textual.css.styles import RulesMap
+from textual.renderables.background_screen import BackgroundScreen
+from textual.visual import RenderOptions, RichVisual
 
 from console.palette import ConsolePalette
+from console.palette_backdrop import TintedScreen
 from tests.app.conftest import settle, wait_for, wait_ready
 
 SIZE = (160, 48)
@@ -90,3 +95,34 @@ async def test_the_palette_is_first_laid_out_with_its_list_and_breakpoint_class(
         options, wide = palette.first
         assert options == palette.query_one(CommandList).option_count > 0, "the whole list in the first layout"
         assert wide, "the app's breakpoint class for 160 columns before the first layout"
+
+
+async def test_the_dimmed_screen_beneath_is_textuals_picture(make_app: Any) -> None:
+    """``TintedScreen`` (the palette's backdrop, each style tinted once) draws exactly what Textual's pipeline draws
+    (``RichVisual`` over ``BackgroundScreen``: render, tint every segment, style, split into lines), segment for
+    segment, over each screen the palette may open on."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        for key in ("1", "2", "3", "4", "5", "1"):
+            await pilot.press(key)
+            await settle(pilot)
+            if key == "1" and app.screen.query("MachineGrid"):
+                await pilot.press("enter")  # and over the machine detail
+                await settle(pilot)
+            beneath = app.screen
+            palette = ConsolePalette(id="--command-palette")
+            app.push_screen(palette)
+            await wait_for(pilot, partial(palette.has_class, "-ready"), what="the palette's list")
+            color = palette.styles.background
+            style = palette.visual_style
+            options = RenderOptions(palette._get_style, cast("RulesMap", palette.styles))
+            textuals = RichVisual(palette, BackgroundScreen(beneath, color)).render_strips(*SIZE, style, options)
+            ours = TintedScreen(beneath, color).render_strips(*SIZE, style, options)
+            assert [list(strip) for strip in ours] == [list(strip) for strip in textuals]
+            assert len(ours) == SIZE[1]
+            await pilot.press("escape")
+            await settle(pilot)
+            if type(app.screen).__name__ == "MachineDetailScreen":
+                await pilot.press("escape")
+                await settle(pilot)
