@@ -7,6 +7,7 @@ found here, before the terminal is taken over, and reported as one line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import warnings
@@ -292,8 +293,6 @@ def _start_demo(args: argparse.Namespace, stack: ExitStack) -> list[Any]:
     """Start the simulated cluster(s) on loopback inside this process (a thread each) and return them; with
     ``--clusters N`` each gets its own seed (``--seed`` + 101 x its place), so the clusters differ but their ids
     collide, as real ones do (``docs/multi-cluster.md``)."""
-    import dataclasses
-
     from console.demo.embedded import start_demo
 
     config = sim_config(args)
@@ -343,8 +342,26 @@ def launch(args: argparse.Namespace) -> int:
         guard.finish()  # after a signal or a hangup: the demo stopped, the audit log done, and os._exit
 
 
+def start_prefetches(settings: Settings, environ: dict[str, str] | None = None) -> int:
+    """Send each cluster API's first reads now, in threads, while the app's modules import (``console.start_prefetch``:
+    the round trips and the server's work then overlap the imports; issue 15); returns how many were started."""
+    from console.start_prefetch import prefetch_for
+
+    started = 0
+    for index, spec in enumerate(settings.sources):
+        if spec.kind != "cluster":
+            continue
+        answers = prefetch_for(spec.url, spec.token, settings.max_response_bytes, environ)
+        if answers is not None:
+            settings.sources[index] = dataclasses.replace(spec, start_answers=answers)
+            started += 1
+    return started
+
+
 def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
     settings = build_settings(args)
+    if not args.demo:  # (the demo's server is in this process: it would only compete for the interpreter)
+        start_prefetches(settings)
     if settings.insecure:
         warnings.warn(
             "TLS verification is OFF (--insecure): anyone on the path can read and change traffic", stacklevel=2

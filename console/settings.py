@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from console.api.prefetched import PrefetchedAnswers
     from console.recording.ring import RecordingSpec
 
 SourceKind = Literal["cluster", "agent", "octoprint", "opcua", "sparkplug", "replay", "moonraker"]
@@ -45,6 +46,9 @@ class SourceSpec:
     cluster: str | None = None
     """The cluster this source belongs to when several are configured (``docs/multi-cluster.md``): its ids are
     qualified with the name (``leeds/N-01``); ``None`` with one cluster (ids as the server sends them)."""
+    start_answers: PrefetchedAnswers | None = field(default=None, compare=False, repr=False)
+    """A cluster API's first reads, sent while the console imports (``console.start_prefetch``, set by the launch
+    for a plain ``http://`` cluster API): its client takes their answers from there (``console.api.prefetched``)."""
 
     def __repr__(self) -> str:  # the token never appears in a repr, a log or a traceback
         return f"SourceSpec({self.source_id!r}, {self.kind!r}, {self.url!r})"

@@ -37,10 +37,16 @@ class ClusterAdapter:
     @classmethod
     def from_spec(cls, spec: SourceSpec, context: AdapterContext) -> ClusterAdapter:
         settings = context.settings
+        transport = None
+        if spec.start_answers is not None:  # the first reads, sent while the console imported (issue 15)
+            from console.api.prefetched import prefetched_transport
+
+            transport = prefetched_transport(spec.start_answers, spec.url, spec.verify)
         client = ClusterClient(
             spec.url,
             token=spec.token,
             verify=spec.verify,
+            transport=transport,
             max_response_bytes=settings.max_response_bytes,
             max_event_bytes=settings.max_event_bytes,
         )
