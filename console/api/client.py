@@ -57,6 +57,11 @@ def _body_json(body: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
     return body
 
 
+SNAPSHOT_READ_TIMEOUT_S = 120.0
+"""The longest wait for a byte of ``GET /v1/snapshot`` (other reads: the client's ``timeout``, 10 s). A server may
+build a big snapshot whole before its first byte: the demo server took 10-22 s at 100,000 machines under load
+(docs/performance.md section 9), and the 10 s read timeout failed every attempt, so that console never went live."""
+
 LARGE_BODY = 1 << 20
 """Bodies larger than this (bytes) are parsed off the event loop."""
 
@@ -90,7 +95,7 @@ class ClusterClient(EventStreamClient):
     async def snapshot_body(self) -> SnapshotBody:
         """``GET /v1/snapshot``, read (capped) but not parsed: a source may read other things while it comes and
         choose when to parse it (``console.sources.cluster_preview``). A problem answer raises as any read does."""
-        response = await self._get("/v1/snapshot")
+        response = await self._get("/v1/snapshot", read_timeout=max(self.timeout, SNAPSHOT_READ_TIMEOUT_S))
         self._raise_for_answer(response)
         return SnapshotBody(response)
 

@@ -158,10 +158,17 @@ class ApiTransport:
                 f"{what}: invalid answer ({error.error_count()} error(s)): {excerpt(response.text)}"
             ) from None
 
-    async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    async def _get(
+        self, path: str, params: dict[str, Any] | None = None, *, read_timeout: float | None = None
+    ) -> httpx.Response:
+        """``GET path``, its body read (capped). ``read_timeout``: the longest wait for a byte, when not the client's
+        ``timeout`` (a big snapshot's server may build it for longer before its first byte)."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        extra: dict[str, Any] = {}
+        if read_timeout is not None:
+            extra["timeout"] = httpx.Timeout(self.timeout, read=read_timeout)
         try:
-            async with self._http.stream("GET", path, params=query) as response:
+            async with self._http.stream("GET", path, params=query, **extra) as response:
                 await self._read_body(response, f"GET {path}")
                 return response
         except NOT_SENT as error:

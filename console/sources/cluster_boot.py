@@ -14,9 +14,15 @@ from console.api.sse import Reset, SseMessage, parse_sse
 
 __all__ = ["BOOT_BUFFER_BYTES", "BOOT_BUFFER_EVENTS", "Boot", "Resync", "slices"]
 
-BOOT_BUFFER_EVENTS = 250_000
+BOOT_BUFFER_EVENTS = 1_000_000
 BOOT_BUFFER_BYTES = 128 * 1024 * 1024
-"""How much of the stream a bootstrap buffers while its snapshot loads: ~25 s of a 20,000-machine cluster."""
+"""How much of the stream a bootstrap buffers while its snapshot loads; the bytes (of the events' data) bind first.
+
+Why these: a 100,000-machine cluster's snapshot (~190 MB of JSON) took 40-60 s from request to applied under load
+while its stream ran at ~5,000 events/s, and the old cap of 250,000 events (~52 MB of data there) was full before
+the snapshot came, every time: the console resynced in a loop and never went live (docs/performance.md section 9).
+128 MB of data is ~600,000 such events (~2 minutes of that stream); the event cap only bounds a stream of tiny
+events (a million at most)."""
 
 
 class Resync(Exception):

@@ -343,3 +343,24 @@ async def test_silence_is_a_dead_stream_but_keepalives_count() -> None:
                 pass
         elapsed = loop.time() - started
     assert elapsed >= 0.6  # it outlived the keep-alives, so they counted as bytes
+
+
+async def test_the_snapshot_waits_longer_for_its_first_byte_than_other_reads() -> None:
+    """A server may build a big snapshot whole before its first byte (10-22 s at 100,000 machines under load): the
+    snapshot's read timeout is ``SNAPSHOT_READ_TIMEOUT_S``, other reads keep the client's ``timeout``."""
+    from console.api.client import SNAPSHOT_READ_TIMEOUT_S
+
+    seen: dict[str, dict[str, float | None]] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[request.url.path] = request.extensions["timeout"]
+        if request.url.path == "/v1/snapshot":
+            return httpx.Response(200, json={"seq": 1, "cluster": f.cluster(seq=1).model_dump(mode="json")})
+        return httpx.Response(200, json=f.cluster(seq=1).model_dump(mode="json"))
+
+    async with client_with(handler, timeout=10.0) as client:
+        await client.snapshot()
+        await client.cluster()
+    assert seen["/v1/snapshot"]["read"] == SNAPSHOT_READ_TIMEOUT_S > 10.0
+    assert seen["/v1/snapshot"]["connect"] == 10.0
+    assert seen["/v1/cluster"]["read"] == 10.0
