@@ -54,3 +54,14 @@ def test_the_glyph_set_is_part_of_what_a_card_shows(monkeypatch: pytest.MonkeyPa
         set_ascii_only(was)
     assert len([n for n in built if n is not None]) == 2 * len(NODES) * LEVELS, "all built again, then the fresh one"
     assert _drawn(strip) == _drawn(fresh)
+
+
+def test_the_same_cards_are_not_laid_out_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    strip = NodeStrip()
+    refreshed: list[bool] = []
+    monkeypatch.setattr(strip, "refresh", lambda *a, layout=False, **k: refreshed.append(layout))
+    strip.set_nodes(NODES, CALM, {})
+    strip.set_nodes(NODES, dict(CALM), {})
+    assert refreshed == [True], "the second set shows the same cards"
+    strip.set_nodes(NODES, {**CALM, "N-YOR": {"running": 1}}, {})
+    assert refreshed == [True, True]
