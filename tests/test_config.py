@@ -88,6 +88,23 @@ def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     assert config.path == tmp_path / "nope.toml"
 
 
+def test_missing_file_gives_valid_defaults_and_builds_no_validator(tmp_path: Path) -> None:
+    """Issue 15: without a file the defaults are taken as they are (``model_construct``), so the validators are
+    never built on that start (fresh interpreter); the defaults pass the schema all the same."""
+    import subprocess
+    import sys
+
+    config = load_config(tmp_path / "nope.toml")
+    assert Config.model_validate(config.model_dump()).model_dump() == config.model_dump()
+    assert config.model_fields_set == Config().model_fields_set == set()
+    probe = (
+        "import sys; from console.config import Config, load_config; "
+        "load_config(__import__('pathlib').Path(sys.argv[1])); print(Config.__pydantic_complete__)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "nope.toml")], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_load_uses_env_path_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = write(tmp_path, 'theme = "factory-light"\n')
     monkeypatch.setenv("FACTORY_CONSOLE_CONFIG", str(path))

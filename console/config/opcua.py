@@ -76,7 +76,7 @@ File = Annotated[Path, AfterValidator(Path.expanduser)]
 class OpcUaServer(BaseModel):
     """One OPC UA server of a profile (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     url: Annotated[str, Field(strict=True), AfterValidator(_check_url)]
     security_policy: Literal["None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"] = "None"

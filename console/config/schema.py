@@ -114,7 +114,9 @@ ShiftStarts = Annotated[list[str], BeforeValidator(_check_shift_start)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, hide_input_in_errors=True)
+    # defer_build: the validators are built when a file is first validated, not at import (a start without a config
+    # file never needs them: ``load_config``).
+    model_config = ConfigDict(extra="forbid", frozen=False, hide_input_in_errors=True, defer_build=True)
 
 
 class Profile(_Model):

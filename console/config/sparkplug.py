@@ -76,7 +76,7 @@ ShortText = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
 
 class SparkplugCommands(_Model):
