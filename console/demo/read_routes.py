@@ -6,22 +6,23 @@ stream and a 20,000-machine snapshot is mostly a join of bytes. Audit and rerout
 simulation (they are not in the snapshot).
 
 Every handler is ``async`` and awaits nothing while it reads: it runs on the loop thread between two ticks, so what
-it reads is one consistent state (the snapshot's ``seq`` matches its objects exactly). The one await is after the
-read: a big snapshot body is gzip-compressed in a worker thread (zlib releases the GIL), so the loop goes on ticking
-and answering while ~40 MB are compressed, instead of Starlette's middleware compressing them on the loop.
+it reads is one consistent state (the snapshot's ``seq`` matches its objects exactly). The awaits come after the
+read: a big snapshot's gathered parts are joined and gzip-compressed in a worker thread a piece at a time (zlib
+releases the GIL) and streamed, so the loop goes on ticking and answering meanwhile and the first byte leaves at once
+(:func:`snapshot_pieces`), instead of Starlette's middleware compressing the whole body on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import operator
 import re
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from console.api.models import (
     Alert,
@@ -55,6 +56,8 @@ THREAD_GZIP_MIN_BYTES = 256 * 1024
 """Snapshots at least this big are compressed in a worker thread (smaller ones are left to the gzip middleware)."""
 THREAD_GZIP_LEVEL = 1
 """As the middleware's level (``console.demo.server.GZIP_LEVEL``): fast, ~5x smaller for this JSON."""
+STREAM_PIECE_BYTES = 1 << 20
+"""A big snapshot is joined, compressed and sent this much at a time (:func:`snapshot_pieces`)."""
 
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
 CURSOR = Query(
@@ -134,28 +137,88 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 async def snapshot_response(ctx: ServerContext, accept_encoding: str) -> Response:
-    """``GET /v1/snapshot``: the body built on the loop (one consistent ``seq``), compressed off it when big."""
-    body = snapshot_json(ctx)
-    if len(body) < THREAD_GZIP_MIN_BYTES or not accepts_gzip(accept_encoding):
-        return _json(body)
-    compressed = await asyncio.to_thread(gzip.compress, body, THREAD_GZIP_LEVEL)
-    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-    return Response(content=compressed, media_type="application/json", headers=headers)
+    """``GET /v1/snapshot``: its objects' JSON gathered on the loop (one consistent ``seq``); a big one is then joined
+    and compressed off the loop piece by piece and streamed (see :func:`snapshot_pieces` for why)."""
+    sections, tail = snapshot_sections(ctx)
+    size = len(tail) + sum(len(head) + sum(map(len, items)) + len(items) for head, items in sections)
+    if size < THREAD_GZIP_MIN_BYTES:
+        return _json(_join(sections, tail))
+    compress = accepts_gzip(accept_encoding)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if compress else {}
+    return StreamingResponse(_streamed(sections, tail, compress), media_type="application/json", headers=headers)
+
+
+Sections = list[tuple[bytes, list[bytes]]]
+"""A snapshot's body as ``(head, items)`` pairs and a tail: ``head`` then the items joined by commas, in turn."""
+
+
+def snapshot_sections(ctx: ServerContext) -> tuple[Sections, bytes]:
+    """The snapshot's parts at the feed's ``seq``: each object's JSON (ready bytes, see :mod:`console.demo.state`),
+    read on the loop thread without awaiting, so they are one consistent state; joining them can wait."""
+    feed, view = ctx.feed, ctx.view
+    state: ServedState = feed.state
+    cluster = view.cluster(feed.seq, feed.instance_id)
+    head = b'{"seq":' + str(feed.seq).encode() + b',"cluster":' + cluster.model_dump_json().encode() + b',"nodes":['
+    sections: Sections = [(head, [model_json(view.present_node(n)) for n in state.nodes.values()])]
+    for name in ("machines", "jobs", "alerts", "quality"):
+        table: Table = getattr(state, name)
+        sections.append((b'],"' + name.encode() + b'":[', [table.json_of(k) for k in table.models]))
+    return sections, b"]}"
+
+
+def _join(sections: Sections, tail: bytes) -> bytes:
+    return b"".join([part for head, items in sections for part in (head, b",".join(items))] + [tail])
 
 
 def snapshot_json(ctx: ServerContext) -> bytes:
     """The body of ``GET /v1/snapshot``: the feed's folded state at its ``seq``, joined from each object's JSON."""
-    feed, view = ctx.feed, ctx.view
-    state: ServedState = feed.state
-    cluster = view.cluster(feed.seq, feed.instance_id)
-    nodes = b",".join(model_json(view.present_node(n)) for n in state.nodes.values())
-    parts = [b'{"seq":', str(feed.seq).encode(), b',"cluster":', cluster.model_dump_json().encode()]
-    parts += [b',"nodes":[', nodes, b"]"]
-    for name in ("machines", "jobs", "alerts", "quality"):
-        table: Table = getattr(state, name)
-        parts += [b',"', name.encode(), b'":[', b",".join(table.json_of(k) for k in table.models), b"]"]
-    parts.append(b"}")
-    return b"".join(parts)
+    return _join(*snapshot_sections(ctx))
+
+
+def snapshot_pieces(sections: Sections, tail: bytes, piece_bytes: int = STREAM_PIECE_BYTES) -> Iterator[bytes]:
+    """The body in pieces of about ``piece_bytes`` (a piece ends after the object that reaches it).
+
+    Why pieces (issue 15): a 100,000-machine snapshot is ~190 MB of JSON. Joined whole and compressed whole, its
+    first byte left the server after 10-22 s under load (more than the console's 10 s read timeout then) and the
+    server held the body twice over (~230 MB, joined and compressed). In pieces, the first one goes out at once and
+    each costs ~1 MB."""
+    piece: list[bytes] = []
+    size = 0
+    for head, items in sections:
+        piece.append(head)
+        size += len(head)
+        first = True
+        for item in items:
+            if not first:
+                piece.append(b",")
+            first = False
+            piece.append(item)
+            size += len(item) + 1
+            if size >= piece_bytes:
+                yield b"".join(piece)
+                piece, size = [], 0
+    piece.append(tail)
+    yield b"".join(piece)
+
+
+async def _streamed(sections: Sections, tail: bytes, compress: bool) -> AsyncIterator[bytes]:
+    """:func:`snapshot_pieces`, each joined (and gzip-compressed, when asked) in a worker thread: zlib releases the
+    GIL, so the loop goes on ticking and answering while ~190 MB are compressed."""
+    pieces = snapshot_pieces(sections, tail)
+    compressor = zlib.compressobj(THREAD_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if compress else None
+
+    def step() -> tuple[bytes, bool]:
+        """The next bytes to send, and whether they are the last."""
+        piece = next(pieces, None)
+        if piece is None:
+            return (b"" if compressor is None else compressor.flush()), True
+        return (piece if compressor is None else compressor.compress(piece)), False
+
+    done = False
+    while not done:
+        out, done = await asyncio.to_thread(step)
+        if out:
+            yield out
 
 
 def read_router(ctx: ServerContext) -> APIRouter:
