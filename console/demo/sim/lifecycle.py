@@ -10,10 +10,9 @@ here too (``set_condition``), since finishing a job is where they arise; random 
 
 from __future__ import annotations
 
-from console.api.models import JobRemoved
-
 from . import quality as q
 from .catalog import BED_NOT_CLEAR, BED_NOT_CLEAR_P, TOOL_CHANGE, FaultSpec
+from .construct import build_job_removed
 from .projection import emit_job, emit_machine, job_progress
 from .rollups import machine_spc, update_node
 from .state import BATCH, CLEAR, PROGRESS, REMOVE, SimState, now, push, send
@@ -284,4 +283,4 @@ def on_remove(s: SimState, job_id: str) -> None:
     while len(s.removed_node) > 20000:
         s.removed_node.popitem(last=False)
     if s.subs:
-        send(s, "job.removed", JobRemoved(id=job_id))
+        send(s, "job.removed", build_job_removed(id=job_id))

@@ -11,9 +11,8 @@ import heapq
 import time
 from typing import Any
 
-from console.api.models import MachineTelemetry
-
 from .config import BACKLOG_EVERY_S, MAX_STEP_S, QUALITY_CHUNK, QUALITY_EVERY_S
+from .construct import build_telemetry
 from .faults import on_clear, on_fault, on_outage, on_restore, on_warn_end, schedule_fault, schedule_outage
 from .lifecycle import on_batch, on_progress, on_remove, sample_machine
 from .placement import initial_work, on_order, retry_backlog
@@ -135,4 +134,4 @@ def _telemetry(s: SimState, dt: float) -> None:
         s.tele_ptr = (s.tele_ptr + 1) % count
         values = sample_machine(s, m)
         if s.subs:
-            send(s, "machine.telemetry", MachineTelemetry(machine_id=m.id, at=at_now, values=values))
+            send(s, "machine.telemetry", build_telemetry(machine_id=m.id, at=at_now, values=dict(values)))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from console.api.models import Design, Job, Machine, Node, RerouteCandidate
+from console.api.models import Job, Machine, Node, RerouteCandidate
 
 from .catalog import CUSTOMER_REGIONS
 from .config import CO2E_KG_PER_KM
+from .construct import build_design, build_job, build_machine, build_node
 from .scheduling import Blocker, remaining_s, wait_s
 from .state import SimState, at, send
 from .world import JobRec, MachineRec, NodeRec
@@ -32,7 +33,7 @@ __all__ = [
 
 
 def node_model(s: SimState, n: NodeRec) -> Node:
-    return Node(
+    return build_node(
         id=n.id,
         name=n.name,
         city=n.city,
@@ -85,11 +86,11 @@ def job_model(s: SimState, j: JobRec) -> Job:
         m = s.machines[j.machine]
         if m.job != j.id:
             queue_position = m.queue.index(j.id) + 1
-    return Job(
+    return build_job(
         id=j.id,
         order_id=j.order_id,
         part=j.part,
-        design=Design(file=j.file, sha256=j.sha256),
+        design=build_design(file=j.file, sha256=j.sha256),
         process=j.process,
         material=j.material,
         size_mm=j.size,
@@ -128,7 +129,7 @@ def machine_reason(m: MachineRec, node: NodeRec) -> str | None:
 
 def machine_model(s: SimState, m: MachineRec) -> Machine:
     node = s.nodes[m.node]
-    return Machine(
+    return build_machine(
         id=m.id,
         node_id=node.id,
         name=m.name,

@@ -27,6 +27,7 @@ from itertools import pairwise
 from console.api.models import Quality, SpcSeries
 
 from .catalog import KINDS, Characteristic
+from .construct import build_quality, build_spc_series
 from .spc import cpk, western_electric
 from .world import MachineRec
 
@@ -157,12 +158,12 @@ def spc_of(spc: MachineSpc) -> list[SpcSeries]:
         series = c.built
         if series is None:
             s = c.spec
-            series = c.built = SpcSeries(
+            series = c.built = build_spc_series(
                 characteristic=s.name,
                 unit=s.unit,
-                nominal=s.nominal,
-                lsl=s.lsl,
-                usl=s.usl,
+                nominal=float(s.nominal),
+                lsl=float(s.lsl),
+                usl=float(s.usl),
                 lcl=round(s.nominal - 3 * c.sigma * LIMIT_SIGMA, 4),
                 ucl=round(s.nominal + 3 * c.sigma * LIMIT_SIGMA, 4),
                 values=list(c.values),
@@ -239,12 +240,12 @@ class Measurements:
         mr = sum(abs(b - a) for a, b in pairwise(values)) / (len(values) - 1)
         sigma = mr / 1.128
         label = f"{s.name} ({process})" if s.name in _SHARED else s.name
-        return SpcSeries(
+        return build_spc_series(
             characteristic=label,
             unit=s.unit,
-            nominal=s.nominal,
-            lsl=s.lsl,
-            usl=s.usl,
+            nominal=float(s.nominal),
+            lsl=float(s.lsl),
+            usl=float(s.usl),
             lcl=round(s.nominal - 3 * sigma, 4),
             ucl=round(s.nominal + 3 * sigma, 4),
             values=list(values),
@@ -316,7 +317,7 @@ def quality_model(scope: str, scope_id: str, totals: Iterable[float], spc: list[
     quality_rate = _frac(good / made) if made > 0 else 1.0
     fpy = _frac(fpg / made) if made > 0 else 1.0
     scrap_rate = _frac(scrap / made) if made > 0 else 0.0
-    return Quality(
+    return build_quality(
         scope=scope,
         id=scope_id,
         window_h=WINDOW_H,

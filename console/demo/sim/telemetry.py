@@ -93,5 +93,6 @@ def sample(kind: str, state: str, material: str | None, condition: str | None, r
             out[name] = 0.0
             continue
         value = max(0.0, target * (1.0 + rng.gauss(0.0, 0.015)))
-        out[name] = round(value) if name.endswith("_rpm") else round(value, 1 if abs(value) >= 10 else 2)
+        # float(round(v)): the contract says float, and the events carry the record as it is (see ``construct``)
+        out[name] = float(round(value)) if name.endswith("_rpm") else round(value, 1 if abs(value) >= 10 else 2)
     return out
