@@ -10,6 +10,7 @@ parsed flags) and never back, so neither module needs the other half-imported (`
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -236,8 +237,15 @@ def config_main(argv: Sequence[str]) -> int:
 
 
 def run_main(argv: Sequence[str]) -> int:
-    """Start the console (the default command)."""
+    """Start the console (the default command).
+
+    The cyclic garbage collector is off while the console's modules import and its set-up runs (``console.launch``
+    turns it back on, or this does when the launch ends early): the start allocates hundreds of thousands of objects
+    that all stay alive (modules, classes, schemas), and the collections they set off walked them again and again,
+    a full one among them, for nothing (issue 15: start to first machines on screen)."""
     args = build_run_parser().parse_args(argv)
+    collecting = gc.isenabled()
+    gc.disable()
     from console.launch import LaunchError, launch
 
     try:
@@ -245,6 +253,9 @@ def run_main(argv: Sequence[str]) -> int:
     except LaunchError as error:
         print(f"factory-console: {error}", file=sys.stderr)
         return 2
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

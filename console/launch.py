@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import sys
 import warnings
@@ -358,6 +359,17 @@ def start_prefetches(settings: Settings, environ: dict[str, str] | None = None) 
     return started
 
 
+def start_heap(*, demo: bool) -> None:
+    """The collector back on for the app (``console.cli.run_main`` turned it off for the start), the objects of
+    the start first frozen (``gc.freeze``): the modules, classes and schemas live as long as the process, and unfrozen
+    every full collection walks them again (the first one came with the first machines on screen). Not with
+    ``--demo``: the simulator's state is built in the start too, and changes; ``console.heap_policy`` freezes it
+    later, collected first."""
+    if not demo:
+        gc.freeze()
+    gc.enable()
+
+
 def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
     settings = build_settings(args)
     if not args.demo:  # (the demo's server is in this process: it would only compete for the interpreter)
@@ -388,5 +400,6 @@ def _run(args: argparse.Namespace, guard: TerminalGuard) -> int:
         app = FactoryConsoleApp(settings, demo=demo)
         fit_colours(app)  # 16 or 256 colours: chosen for legibility, not Rich's nearest (themes.ansi16, ansi256)
         guard.attach(app)
+        start_heap(demo=demo is not None)
         app.run()
         return app.return_code or 0
