@@ -23,6 +23,7 @@ from textual.widget import AwaitMount
 
 from console.app_recording import REPLAY_ACTIONS, REPLAY_BINDINGS, RecordingKeys
 from console.command_service import Command, CommandOutcome, CommandService, PermissionDenied
+from console.flush_pace import FlushPace
 from console.heap_policy import HeapPolicy
 from console.key_routing import follow_focus, note_route
 from console.outcome_report import outcome_toast
@@ -120,6 +121,7 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         self.demo = demo
         self.session = Session(settings, store=store, audit_log=audit_log, server_clock=server_clock, registry=registry)
         self._flush_pending = False
+        self.flush_pace = FlushPace()
         self._switching_warm = False
         self.heap = HeapPolicy(
             self.session.store, later=lambda delay, run: self.set_timer(delay, run, name="gc-freeze")
@@ -252,10 +254,17 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         if not self._first_machines_drawn:  # the store calls back once until a flush takes its changes: no waiting
             self.call_later(self.flush_changes)  # before the first machines (connection states, then the cluster)
             return
-        self.set_timer(self.settings.refresh_ms / 1000, self.flush_changes, name="flush")
+        self.set_timer(self.flush_pace.delay(self.settings.refresh_ms / 1000), self.flush_changes, name="flush")
 
     def flush_changes(self) -> None:
-        """Hand what changed since the last flush to the visible screen."""
+        """Hand what changed since the last flush to the visible screen (its CPU paces the next: ``flush_pace``)."""
+        self.flush_pace.start()
+        try:
+            self._hand_changes()
+        finally:
+            self.flush_pace.done()
+
+    def _hand_changes(self) -> None:
         self._flush_pending = False
         if self._exit or not self.screen_stack:
             return  # shutting down: nothing left to paint
