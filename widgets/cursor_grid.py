@@ -39,8 +39,16 @@ class CursorGrid(ScrollView, can_focus=True):
     PART_PREFIX: ClassVar[str] = "cursor-grid--"
     """The prefix of this widget's component classes (``data-grid--``, ``machine-grid--``)."""
 
-    LINE_CACHE_SIZE: ClassVar[int] = 2048
-    """Rendered lines (or tile pieces) kept: a few screens' worth at 160 x 50."""
+    LINE_CACHE_SIZE: ClassVar[int] = 256
+    """Rendered lines (or tile pieces) kept at the least; more when a screenful holds more (``LINE_CACHE_SCREENS``)."""
+    LINE_CACHE_SCREENS: ClassVar[int] = 4
+    """Screenfuls of lines (or tile pieces) kept.
+
+    Why not a fixed few thousand: a line's key holds what it shows, so with live data most remembered lines are ones
+    that will never be asked for again, and each is a Textual ``Strip`` that keeps ~20 objects the garbage collector
+    walks on every full collection. In-process, after five demo minutes at speed 20, the grids held 3,300 lines
+    (a fixed 2,048 each) and full collections took up to 169 ms of CPU; at 512 each the hit rates were the same
+    (72.7 % against 74.1 % for the machine tiles, the others equal) with 21 % fewer tracked objects (issue 15)."""
 
     class Highlighted(GridMessage):
         """The cursor moved to another item (``key`` is ``None`` when the grid is empty)."""
@@ -156,10 +164,12 @@ class CursorGrid(ScrollView, can_focus=True):
         return max(1, region.height - self._layout(region.width)[2])
 
     def _update_virtual_size(self) -> None:
-        width = self.scrollable_content_region.width
+        region = self.scrollable_content_region
+        width = region.width
         cols, height, header = self._layout(width)
         rows = -(-self._item_count() // cols)
         self.virtual_size = Size(width, max(1, rows) * height + header)
+        self._lines.fit(max(self.LINE_CACHE_SIZE, self.LINE_CACHE_SCREENS * cols * max(1, region.height)))
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_virtual_size()

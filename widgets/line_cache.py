@@ -41,6 +41,16 @@ class LineCache(Generic[V]):
     def __len__(self) -> int:
         return len(self._cache)
 
+    @property
+    def maxsize(self) -> int:
+        return self._cache.maxsize
+
+    def fit(self, maxsize: int) -> None:
+        """Keep at most ``maxsize`` lines from now on. A new size starts empty: Textual's LRU, once full, keeps its
+        size whatever its ``maxsize`` says, and the size changes with the widget's, when the width in every key does."""
+        if maxsize != self._cache.maxsize:
+            self._cache = LRUCache(maxsize)
+
     def set_theme(self, theme: Hashable) -> None:
         """Say which theme (and glyph set) lines are drawn with now; a different one empties the cache."""
         if theme != self._theme:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tests.widgets.harness import WidgetApp, screen_lines
+from tests.widgets.harness import WidgetApp, machines, screen_lines
 from widgets.data_grid import Column, DataGrid, RowData
 from widgets.line_cache import LineCache
+from widgets.machine_grid import MachineGrid
 
 COLUMNS = [Column("id", "ID", 8), Column("msg", "MESSAGE")]
 
@@ -148,3 +149,39 @@ def test_line_cache_is_bounded_and_keyed() -> None:
     cache.set_theme("dark")  # the same theme keeps the lines
     assert len(cache) == 1
     assert made == ["a", "a20", "b", "b"]
+
+
+def test_a_new_size_starts_the_line_cache_afresh_and_the_same_keeps_it() -> None:
+    cache: LineCache[str] = LineCache(maxsize=4)
+    cache.get("a", lambda: "a")
+    cache.fit(4)
+    assert len(cache) == 1, "the same size keeps the lines"
+    cache.fit(8)
+    assert len(cache) == 0 and cache.maxsize == 8
+    for key in "abcdefghij":
+        cache.get(key, str)
+    assert len(cache) == 8
+
+
+async def test_the_line_cache_holds_a_few_screenfuls_of_lines_or_tile_pieces() -> None:
+    """Not a fixed few thousand lines: with live data most remembered lines are never asked for again, and each
+    is walked by every full garbage collection (issue 15). At least ``LINE_CACHE_SIZE``; ``LINE_CACHE_SCREENS``
+    screenfuls of lines, or of tile pieces (a line of tiles is a piece per tile)."""
+    grid = DataGrid(COLUMNS)
+    app = WidgetApp(grid)
+    async with app.run_test(size=(40, 12)) as pilot:
+        grid.set_rows(rows(100))
+        await pilot.pause()
+        assert grid.line_cache.maxsize == DataGrid.LINE_CACHE_SIZE == 256  # 4 x 12 lines is less
+    tiles = MachineGrid(grid_layout="tiles")
+    app = WidgetApp(tiles)
+    async with app.run_test(size=(200, 60)) as pilot:
+        tiles.set_machines(machines(400))
+        await pilot.pause()
+        region = tiles.scrollable_content_region
+        cols = region.width // MachineGrid.TILE_MIN_WIDTH
+        assert cols > 1
+        assert tiles.line_cache.maxsize == MachineGrid.LINE_CACHE_SCREENS * cols * region.height
+        tiles.grid_layout = "table"
+        await pilot.pause()
+        assert tiles.line_cache.maxsize == max(256, MachineGrid.LINE_CACHE_SCREENS * region.height)
