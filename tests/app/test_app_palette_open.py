@@ -126,3 +126,17 @@ async def test_the_dimmed_screen_beneath_is_textuals_picture(make_app: Any) -> N
             if type(app.screen).__name__ == "MachineDetailScreen":
                 await pilot.press("escape")
                 await settle(pilot)
+
+
+async def test_a_palette_closed_before_its_list_came_goes_quietly(make_app: Any) -> None:
+    """The first layout waits for the list (0.1 s at most); an escape (or a typed key) meanwhile is handled after
+    it, and closing the palette then is as before."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        dashboard = app.screen
+        for typed in ((), ("s", "c")):
+            app.push_screen(ConsolePalette(id="--command-palette"))
+            await pilot.press(*typed, "escape")
+            await settle(pilot)
+            assert app.screen is dashboard
