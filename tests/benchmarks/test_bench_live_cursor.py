@@ -4,7 +4,7 @@ and the cursor with its machine, several times a second)."""
 
 from __future__ import annotations
 
-from benchmarks.bench_live import cursor_colour, cursor_machine, tile_of
+from benchmarks.live_cursor import cursor_colour, cursor_machine, tile_of
 from benchmarks.terminal import Screen
 
 CURSOR = b"\x1b[48;2;63;106;152m"

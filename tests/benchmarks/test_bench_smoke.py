@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import bench_grid, bench_idle, bench_ingest, bench_live, bench_memory, run
+from benchmarks import bench_grid, bench_idle, bench_ingest, bench_memory, live_cursor, run
 from benchmarks.bench_start import FIRST_FRAME, time_to_machines
 from benchmarks.harness import Target, environment, write_result
 from benchmarks.servers import DemoServerProcess, console_argv
@@ -91,9 +91,9 @@ def test_console_measurements_toy(server: DemoServerProcess) -> None:
         assert "error" not in keys and keys["presses"] == 2
         lag = stream_lag(console, server, 1)
         assert "error" not in lag
-        keys = bench_live.cursor_key_latency(console, 2)  # the live benchmark's own: the cursor by its colour
+        keys = live_cursor.cursor_key_latency(console, 2)  # the live benchmark's own: the cursor by its colour
         assert "error" not in keys and keys["presses"] == 2, keys
-        lag = bench_live.cursor_stream_lag(console, server, 2, colour=keys["cursor_colour"])
+        lag = live_cursor.cursor_stream_lag(console, server, 2, colour=keys["cursor_colour"])
         assert "error" not in lag and not lag["refused"], lag
 
 
