@@ -33,7 +33,6 @@ from console.screens.audit import AuditScreen
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard import DashboardScreen
 from console.screens.diagnostics import DiagnosticsScreen
-from console.screens.help import HelpScreen
 from console.screens.jobs import JobsScreen
 from console.screens.modals import ConfirmQuit
 from console.screens.nodes import NodesScreen
@@ -400,6 +399,8 @@ class FactoryConsoleApp(RecordingKeys, App[int]):
         self.notify("View frozen: data keeps flowing" if self.frozen else "View live again", timeout=2)
 
     def action_help(self) -> None:
+        from console.screens.help import HelpScreen  # not before the first frame (issue 15: ~5 ms of the start)
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
