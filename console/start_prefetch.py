@@ -36,7 +36,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["MAX_AGE_S", "Answer", "StartPrefetch", "prefetch_for"]
+__all__ = ["MAX_AGE_S", "Answer", "StartPrefetch", "TimedOut", "prefetch_for"]
 
 ACCEPT_ENCODING = "gzip, deflate"
 """As ``console.api.body.ACCEPT_ENCODING`` (a test holds them equal): the body is kept as sent and inflated, capped,
@@ -50,6 +50,8 @@ MAX_AGE_S = 30.0
 """An answer older than this is not served (the source reads the network): only a start's first reads use them."""
 TIMEOUT_S = 10.0
 """The client's own timeout (``ApiTransport``)."""
+SNAPSHOT_READ_TIMEOUT_S = 120.0
+"""As ``console.api.client.SNAPSHOT_READ_TIMEOUT_S``: how long the snapshot's read waits (a test holds them equal)."""
 PROXY_VARIABLES = frozenset({"http_proxy", "all_proxy"})
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding"})
 """Headers about the connection, not the body (the body here is whole, its chunks already joined)."""
@@ -64,6 +66,14 @@ class Answer:
     body: bytes
     at: float
     """``time.monotonic()`` when it came."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """The read timed out (after :data:`TIMEOUT_S`, the client's own timeout): the source's read fails the same way
+    instead of waiting as long again. ``timed_out`` says where: ``"connect"`` (nothing was sent) or ``"read"``."""
+
+    timed_out: str
 
 
 class StartPrefetch:
@@ -86,7 +96,7 @@ class StartPrefetch:
         self.whoami = self._target("/v1/whoami")
         self.nodes = self._target(f"/v1/nodes?limit={PAGE_LIMIT}")
         self.snapshot = self._target("/v1/snapshot")
-        self._futures: dict[str, Future[Answer | None]] = {
+        self._futures: dict[str, Future[Answer | TimedOut | None]] = {
             target: Future() for target in (self.cluster, self.whoami, self.nodes, self.snapshot)
         }
         self._served: set[str] = set()
@@ -102,11 +112,12 @@ class StartPrefetch:
             thread.start()
         return self
 
-    def take(self, target: str) -> Future[Answer | None] | None:
+    def take(self, target: str) -> Future[Answer | TimedOut | None] | None:
         """The answer to ``GET target`` (path and query, as sent), at most once; ``None``: read the network.
 
         The future may still be running (the source then waits for it rather than asking twice); its result is
-        ``None`` when there is nothing to serve (not a ``200``, too big, too old, a failure)."""
+        ``None`` when there is nothing to serve (not a ``200``, too big, too old, a failure), a :class:`TimedOut`
+        when the server did not answer in time (the source's read then times out too, not after a second wait)."""
         with self._lock:
             future = self._futures.pop(target, None)
             if future is None or (target == self.snapshot and self.cluster not in self._served):
@@ -115,27 +126,34 @@ class StartPrefetch:
         if not future.done():
             return future
         answer = future.result()
-        return future if answer is not None and time.monotonic() - answer.at <= MAX_AGE_S else None
+        if isinstance(answer, Answer) and time.monotonic() - answer.at > MAX_AGE_S:
+            return None
+        return None if answer is None else future
 
     def _run(self, target: str, then: object) -> None:
         future = self._futures[target]
-        try:
-            answer = self._get(target)
-        except Exception:  # any failure: the source asks again and reports it in its own words
-            answer = None
+        answer = self._get_or_none(target)
         future.set_result(answer)
-        if answer is not None and callable(then):
+        if isinstance(answer, Answer) and callable(then):
             then()
         elif callable(then):
             self._futures[self.snapshot].set_result(None)
+
+    def _get_or_none(self, target: str) -> Answer | TimedOut | None:
+        try:
+            return self._get(target)
+        except _Timeout as timeout:
+            return TimedOut(timeout.where)
+        except Exception:  # any other failure: the source asks again and reports it in its own words
+            return None
 
     def _snapshot_after(self) -> None:
         """The snapshot, once the cluster has answered, if the nodes say the cluster is small."""
         snapshot = self._futures[self.snapshot]
         try:
             nodes = self._futures[self.nodes].result(TIMEOUT_S)
-            small = nodes is not None and _machines_below(nodes, PREVIEW_MIN_MACHINES, self.max_body_bytes)
-            snapshot.set_result(self._get(self.snapshot) if small else None)
+            small = isinstance(nodes, Answer) and _machines_below(nodes, PREVIEW_MIN_MACHINES, self.max_body_bytes)
+            snapshot.set_result(self._get_or_none(self.snapshot) if small else None)
         except Exception:
             if not snapshot.done():
                 snapshot.set_result(None)
@@ -143,17 +161,35 @@ class StartPrefetch:
     def _get(self, target: str) -> Answer | None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_S)
         try:
-            connection.request("GET", target, headers=self._headers)
-            response = connection.getresponse()
-            if response.status != 200:
-                return None
-            body = response.read(self.max_body_bytes + 1)
-            if len(body) > self.max_body_bytes:
-                return None
-            headers = [(name, value) for name, value in response.getheaders() if name.lower() not in HOP_BY_HOP]
-            return Answer(response.status, headers, body, time.monotonic())
+            try:
+                connection.connect()
+            except TimeoutError:
+                raise _Timeout("connect") from None
+            if target == self.snapshot and connection.sock is not None:
+                connection.sock.settimeout(max(TIMEOUT_S, SNAPSHOT_READ_TIMEOUT_S))
+            try:
+                return self._answer(connection, target)
+            except TimeoutError:
+                raise _Timeout("read") from None
         finally:
             connection.close()
+
+    def _answer(self, connection: http.client.HTTPConnection, target: str) -> Answer | None:
+        connection.request("GET", target, headers=self._headers)
+        response = connection.getresponse()
+        if response.status != 200:
+            return None
+        body = response.read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            return None
+        headers = [(name, value) for name, value in response.getheaders() if name.lower() not in HOP_BY_HOP]
+        return Answer(response.status, headers, body, time.monotonic())
+
+
+class _Timeout(Exception):
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
 
 
 def _machines_below(answer: Answer, limit: int, max_bytes: int) -> bool:

@@ -14,7 +14,7 @@ import pytest
 
 import console.start_prefetch as start_prefetch
 from console.api.client import ClusterClient
-from console.api.errors import Unauthorized
+from console.api.errors import StreamLost, Unauthorized
 from console.api.prefetched import PrefetchedTransport, prefetched_transport
 from console.start_prefetch import StartPrefetch, prefetch_for
 
@@ -133,9 +133,11 @@ def test_a_base_path_is_kept_in_every_read() -> None:
 
 def test_it_asks_as_the_client_asks() -> None:
     from console.api.body import ACCEPT_ENCODING
+    from console.api.client import SNAPSHOT_READ_TIMEOUT_S
     from console.api.transport import PAGE_LIMIT
     from console.sources.cluster_preview import PREVIEW_MIN_MACHINES
 
+    assert start_prefetch.SNAPSHOT_READ_TIMEOUT_S == SNAPSHOT_READ_TIMEOUT_S
     assert start_prefetch.ACCEPT_ENCODING == ACCEPT_ENCODING
     assert start_prefetch.PAGE_LIMIT == PAGE_LIMIT
     assert start_prefetch.PREVIEW_MIN_MACHINES == PREVIEW_MIN_MACHINES
@@ -193,3 +195,28 @@ def test_the_source_boots_from_the_prefetch(live_server: Any) -> None:
     asyncio.run(go())
     snapshot = httpx.get(f"{server.url}/v1/snapshot").json()
     assert set(store.machines) == {m["id"] for m in snapshot["machines"]}
+
+
+def test_a_read_that_timed_out_fails_as_a_timeout_not_after_a_second_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that accepts and never answers: the prefetch's read times out (the client's own timeout), and the
+    source's read fails as its own would have, with no second wait on the network."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    monkeypatch.setattr(start_prefetch, "TIMEOUT_S", 0.2)
+    try:
+        prefetch = settled(prefetch_for(url, None, CAP) or pytest.fail("no prefetch"))
+
+        async def go() -> None:
+            client, counting = client_on(prefetch, url)
+            async with client:
+                with pytest.raises(StreamLost, match="ReadTimeout"):
+                    await client.cluster()
+            assert counting.paths == [], "not asked again"
+
+        asyncio.run(go())
+    finally:
+        listener.close()

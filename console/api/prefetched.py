@@ -22,7 +22,7 @@ __all__ = ["PrefetchedAnswers", "PrefetchedTransport", "prefetched_transport"]
 
 class PrefetchedAnswers(Protocol):
     """What :class:`~console.start_prefetch.StartPrefetch` offers: each answer once, by request target; an answer
-    has ``status``, ``headers`` and ``body``."""
+    has ``status``, ``headers`` and ``body``, or ``timed_out`` (``"connect"`` or ``"read"``)."""
 
     def take(self, target: str) -> Future[Any] | None: ...
 
@@ -40,6 +40,10 @@ class PrefetchedTransport(httpx.AsyncBaseTransport):
         if request.method == "GET":
             pending = self.answers.take(request.url.raw_path.decode("ascii"))
             answer = None if pending is None else await asyncio.wrap_future(pending)
+            timed_out = getattr(answer, "timed_out", None)
+            if timed_out is not None:  # as the server would have timed out this read: fail the same way, once
+                error = httpx.ConnectTimeout if timed_out == "connect" else httpx.ReadTimeout
+                raise error("timed out", request=request)
             if answer is not None:
                 self.served += 1
                 return httpx.Response(
