@@ -130,6 +130,12 @@ class StartPrefetch:
             return None
         return None if answer is None else future
 
+    def snapshot_coming(self) -> bool:
+        """Is the snapshot's answer on its way or in, and not yet taken? (The event stream waits for it.)"""
+        with self._lock:
+            future = self._futures.get(self.snapshot)
+        return future is not None and (not future.done() or isinstance(future.result(), Answer))
+
     def _run(self, target: str, then: object) -> None:
         future = self._futures[target]
         answer = self._get_or_none(target)

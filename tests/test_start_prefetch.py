@@ -15,7 +15,7 @@ import pytest
 import console.start_prefetch as start_prefetch
 from console.api.client import ClusterClient
 from console.api.errors import StreamLost, Unauthorized
-from console.api.prefetched import PrefetchedTransport, prefetched_transport
+from console.api.prefetched import EVENTS_AFTER_SNAPSHOT_S, PrefetchedTransport, prefetched_transport
 from console.start_prefetch import StartPrefetch, prefetch_for
 
 CAP = 64 * 1024 * 1024
@@ -166,7 +166,8 @@ def test_the_launch_sends_them_before_textual_or_httpx_is_imported(live_server: 
 
 def test_the_source_boots_from_the_prefetch(live_server: Any) -> None:
     """The whole bootstrap through the cluster adapter: the store gets the server's snapshot, the four first reads
-    from the prefetch, and the stream from the server."""
+    from the prefetch, and the stream from the server, opened only after the snapshot's head start (httpx's own
+    transport built only then)."""
     from console.server_clock import ServerClock
     from console.settings import Settings, SourceSpec
     from console.sources.adapter import AdapterContext
@@ -181,15 +182,29 @@ def test_the_source_boots_from_the_prefetch(live_server: Any) -> None:
 
     async def go() -> None:
         adapter = ClusterAdapter.from_spec(spec, context)
+        transport = adapter.client._http._transport
+        assert isinstance(transport, PrefetchedTransport) and transport._inner is None, "httpcore not loaded yet"
+        reached: list[tuple[str, float]] = []
+        loop = asyncio.get_running_loop()
+
+        class Stamped(Counting):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                reached.append((request.url.path, loop.time()))
+                return await super().handle_async_request(request)
+
+        transport.inner = Stamped(prefetched_transport(prefetch, server.url, True).inner)
         task = asyncio.create_task(adapter.run())
         for _ in range(600):
-            if store.machines and store.sources["cluster"].state == "live":
+            if store.machines and store.sources["cluster"].state == "live" and reached:
                 break
             await asyncio.sleep(0.05)
         adapter.stop()
         await asyncio.gather(task, return_exceptions=True)
-        transport = adapter.client._http._transport
-        assert isinstance(transport, PrefetchedTransport) and transport.served == 4
+        assert transport.served == 4
+        assert transport._snapshot_at is not None
+        assert reached and reached[0][0] == "/v1/events", "the stream is the first read for the server"
+        head_start = transport._snapshot_at + EVENTS_AFTER_SNAPSHOT_S
+        assert reached[0][1] >= head_start, "opened after the snapshot's head start"
         await adapter.aclose()
 
     asyncio.run(go())
