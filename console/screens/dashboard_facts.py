@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from console.api.models import Alert, Job, Machine, Node
+from console.store.views import unordered_active_alerts
 from widgets.charset import pick
 from widgets.safe_text import clean
 
@@ -58,7 +59,7 @@ def grid_source(store: Store) -> StoreMachines:
 def alert_counts(store: Store) -> dict[str, int]:
     """Active alerts per machine (the tiles' badge)."""
     counts: dict[str, int] = {}
-    for alert in store.active_alerts():
+    for alert in unordered_active_alerts(store):  # counted: no need to sort
         if alert.source.kind == "machine":
             counts[alert.source.id] = counts.get(alert.source.id, 0) + 1
     return counts
@@ -112,7 +113,7 @@ class StripFacts:
 
 def strip_facts(store: Store) -> StripFacts:
     alerts_by_node: dict[str, int] = {}
-    for alert in store.active_alerts():
+    for alert in unordered_active_alerts(store):  # counted: no need to sort
         node_id = alert_node(store, alert)
         if node_id:
             alerts_by_node[node_id] = alerts_by_node.get(node_id, 0) + 1

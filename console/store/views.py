@@ -42,6 +42,7 @@ __all__ = [
     "source_state",
     "tables_as_json",
     "telemetry_series",
+    "unordered_active_alerts",
 ]
 
 _ALERT_STATE_RANK = {"active_unacked": 0, "cleared_unacked": 1, "active_acked": 2, "shelved": 3}
@@ -123,10 +124,17 @@ def backlog(store: Store) -> list[Job]:
 
 def active_alerts(store: Store, *, include_shelved: bool = False) -> list[Alert]:
     """Alerts not resolved (shelved ones only if asked), most urgent first."""
+    return sorted(unordered_active_alerts(store, include_shelved=include_shelved), key=alert_sort_key)
+
+
+def unordered_active_alerts(store: Store, *, include_shelved: bool = False) -> Iterable[Alert]:
+    """The alerts of :func:`active_alerts`, in no particular order: for counting them. Sorting 12,000 alerts (the demo
+    at 20,000 machines after a few simulated days) takes ~6 ms, and the dashboard counted them per machine and per
+    node on most flushes (issue 15)."""
     alerts: Iterable[Alert] = store.alerts.values()
     if not include_shelved:
         alerts = (a for a in alerts if a.state != "shelved")
-    return sorted(alerts, key=alert_sort_key)
+    return alerts
 
 
 def alerts_for(store: Store, kind: str, object_id: str) -> list[Alert]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from console.api.models import ALERT_PRIORITY_RANK, Alert
 from console.store import views
-from console.store.views import active_alerts, alert_sort_key
+from console.store.views import active_alerts, alert_sort_key, unordered_active_alerts
 from tests.store.factories import alert
 
 STATES = ["active_unacked", "cleared_unacked", "active_acked"]
@@ -68,3 +68,23 @@ def test_active_alerts_leaves_shelved_out_and_sorts() -> None:
     store: Any = Holder()
     store.alerts = {a.id: a for a in [*alerts, shelved]}
     assert active_alerts(store) == sorted(alerts, key=reference_key)
+
+
+def test_the_unordered_view_holds_the_same_alerts() -> None:
+    """``unordered_active_alerts`` (for counting) is ``active_alerts`` without the sort, shelved ones as asked."""
+    rng = random.Random(5)
+    alerts = [*random_alerts(rng, 60), alert("A-shelved-1", state="shelved"), alert("A-shelved-2", state="shelved")]
+
+    class Holder:
+        pass
+
+    store: Any = Holder()
+    store.alerts = {a.id: a for a in alerts}
+    for shelved in (False, True):
+        unordered = list(unordered_active_alerts(store, include_shelved=shelved))
+        assert sorted(unordered, key=reference_key_or_shelved) == active_alerts(store, include_shelved=shelved)
+
+
+def reference_key_or_shelved(a: Alert) -> tuple[Any, ...]:
+    rank = STATES.index(a.state) if a.state in STATES else len(STATES)
+    return (ALERT_PRIORITY_RANK[a.priority], rank, -a.raised_at.timestamp(), a.id)
