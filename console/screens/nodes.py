@@ -46,8 +46,10 @@ class NodesScreen(ListScreen):
     def build_rows(self) -> list[RowData]:
         store = self.store
         now = self.console.server_clock.now()
-        queue = {
-            node_id: sum(1 for j in store.jobs_for_node(node_id) if j.status in ("queued", "assigned"))
+        jobs, by_node = store.jobs, store.jobs_by_node_index
+        queue = {  # counted from the index, not jobs_for_node, which sorts every node's jobs (issue 15: 200 sorts
+            # of ~400 jobs on each switch to this screen at 20,000 machines, most of its catch-up)
+            node_id: sum(1 for jid in by_node.get(node_id) if jobs[jid].status in ("queued", "assigned"))
             for node_id in store.nodes
         }
         alerts: dict[str, int] = {}
