@@ -23,11 +23,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from console.api.command_bodies import CommandResult
 from console.api.commands import command_path, encode_body
-from console.api.errors import AnswerLost, ConnectionFailed
+from console.api.errors import AnswerLost, ConnectionFailed, ProtocolError
 from console.api.event_stream import EventStreamClient
 from console.api.models import (
     Alert,
@@ -42,6 +42,8 @@ from console.api.models import (
     Snapshot,
     WhoAmI,
 )
+from console.api.snapshot_chunks import parse_snapshot_chunked
+from console.api.sse import excerpt
 from console.api.transport import ANSWER_LOST, NOT_SENT, safe_url, why
 
 __all__ = ["ClusterClient", "SnapshotBody"]
@@ -105,8 +107,19 @@ class ClusterClient(EventStreamClient):
         if body.size < LARGE_BODY:
             snapshot: Snapshot = self._decode(body.response, Snapshot)
         else:
-            snapshot = await asyncio.to_thread(self._decode, body.response, Snapshot)
+            snapshot = await asyncio.to_thread(self._decode_big_snapshot, body.response)
         return snapshot
+
+    def _decode_big_snapshot(self, response: httpx.Response) -> Snapshot:
+        """As ``_decode(response, Snapshot)``, parsed in chunks (``console.api.snapshot_chunks``: at 100,000
+        machines a peak of ~510 MB instead of ~1,170, and the GIL let go between chunks)."""
+        self._raise_for_answer(response)
+        try:
+            return parse_snapshot_chunked(response.content)
+        except ValidationError as error:
+            raise ProtocolError(
+                f"GET /v1/snapshot: invalid answer ({error.error_count()} error(s)): {excerpt(response.text)}"
+            ) from None
 
     async def nodes(self) -> list[Node]:
         return await self._all("/v1/nodes", Node)
