@@ -28,6 +28,7 @@ from console.api.models import Quality, SpcSeries
 
 from .catalog import KINDS, Characteristic
 from .construct import build_quality, build_spc_series
+from .draws import gauss
 from .spc import cpk, western_electric
 from .world import MachineRec
 
@@ -81,14 +82,14 @@ class MachineSpc:
             half = min(spec.usl - spec.nominal, spec.nominal - spec.lsl)
             cp = 0.95 + self.rng.random() * 0.35 if poor else 1.45 + self.rng.random() * 0.75
             sigma = half / (3.0 * cp)
-            c = _Char(spec, sigma, self.rng.gauss(0.0, WANDER_SD * sigma))
+            c = _Char(spec, sigma, gauss(self.rng, WANDER_SD * sigma))
             self.chars.append(c)
             for _ in range(30):  # the recent past (``_draw`` keeps each value)
                 self._draw(c, wear=False)
 
     def _draw(self, c: _Char, wear: bool) -> float:
         rng = self.rng
-        c.offset = c.offset * WANDER_PHI + rng.gauss(0.0, WANDER * c.sigma)
+        c.offset = c.offset * WANDER_PHI + gauss(rng, WANDER * c.sigma)
         if c.episode_left > 0:
             c.episode_left -= 1
             c.shift += c.drift
@@ -105,7 +106,7 @@ class MachineSpc:
                     c.drift = sign * (0.1 + 0.1 * rng.random()) * c.sigma
         if wear:
             c.shift += 0.35 * c.sigma
-        value = c.spec.nominal + c.offset + c.shift + rng.gauss(0.0, c.sigma)
+        value = c.spec.nominal + c.offset + c.shift + gauss(rng, c.sigma)
         if c.spec.lsl >= 0.0 and c.spec.nominal > 0.0:
             value = max(0.0, value)  # flatness, roughness, weight are never negative
         value = round(value, 4)  # a gauge's resolution; more digits only weigh on the wire
@@ -143,7 +144,7 @@ class MachineSpc:
     def reset_drift(self) -> None:
         """A tool change or maintenance re-centres the process."""
         for c in self.chars:
-            c.offset = self.rng.gauss(0.0, WANDER_SD * c.sigma)
+            c.offset = gauss(self.rng, WANDER_SD * c.sigma)
             c.shift = c.drift = 0.0
             c.episode_left = 0
 
@@ -284,7 +285,15 @@ def machine_totals(m: MachineRec, t: float) -> list[float]:
     same additions in the same order as a loop over the fields, so the same floats), which halves its cost."""
     first_hour = int(t // _HOUR) - int(WINDOW_H) + 1
     weight = max(0.0, 1.0 - t / WINDOW_S)
-    run, down, ideal, good, scrap, fpg = [h * weight for h in m.history]
+    h_run, h_down, h_ideal, h_good, h_scrap, h_fpg = m.history
+    run, down, ideal, good, scrap, fpg = (
+        h_run * weight,
+        h_down * weight,
+        h_ideal * weight,
+        h_good * weight,
+        h_scrap * weight,
+        h_fpg * weight,
+    )
     for hour, bucket in m.buckets.items():
         if hour >= first_hour:
             b_run, b_down, b_ideal, b_good, b_scrap, b_fpg = bucket

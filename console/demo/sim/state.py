@@ -104,6 +104,7 @@ class SimState:
             min(OPENING_WARMUP_S, WARMUP_MACHINE_S / max(1, len(self.machines))) if config.opening_scene else 0.0
         )
         self.start -= timedelta(seconds=self.warmup_s)
+        self.at_last: tuple[float, datetime] = (0.0, self.start)  # ``at``'s last answer
         self.node_by_id: dict[str, NodeRec] = {n.id: n for n in self.nodes}
         self.machine_by_id: dict[str, MachineRec] = {m.id: m for m in self.machines}
         self.by_process: dict[str, list[int]] = {}
@@ -159,13 +160,20 @@ class SimState:
 
 
 def at(s: SimState, t: float) -> datetime:
-    """The datetime of simulated time ``t``."""
-    return s.start + timedelta(seconds=t)
+    """The datetime of simulated time ``t``. The last one is kept: an event's models ask for the same time over and
+    over (``last_seen``, ``state_since`` ...; ~500,000 times in 12 simulated hours). One tuple, so a read on another
+    thread never pairs a time with another's datetime."""
+    last = s.at_last
+    if last[0] == t:
+        return last[1]
+    value = s.start + timedelta(seconds=t)
+    s.at_last = (t, value)
+    return value
 
 
 def now(s: SimState) -> datetime:
     """The simulated time the world has been advanced to."""
-    return s.start + timedelta(seconds=s.t)
+    return at(s, s.t)
 
 
 def push(s: SimState, t: float, kind: int, a: Any = None, b: Any = None) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+from .draws import gauss
+
 __all__ = ["baseline", "sample"]
 
 _NOZZLE = {"PLA": 215.0, "PETG": 240.0, "ASA": 255.0, "ABS": 250.0, "PA6-CF": 280.0}
@@ -92,7 +94,7 @@ def sample(kind: str, state: str, material: str | None, condition: str | None, r
         if target == 0.0:
             out[name] = 0.0
             continue
-        value = max(0.0, target * (1.0 + rng.gauss(0.0, 0.015)))
+        value = max(0.0, target * (1.0 + gauss(rng, 0.015)))
         # float(round(v)): the contract says float, and the events carry the record as it is (see ``construct``)
         out[name] = float(round(value)) if name.endswith("_rpm") else round(value, 1 if abs(value) >= 10 else 2)
     return out
